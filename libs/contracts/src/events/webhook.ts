@@ -1,0 +1,154 @@
+import { Type } from 'class-transformer';
+import { IsArray, IsBoolean, IsIn, IsISO8601, IsNumber, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { CloudApiError, ContactRef, TenantScoped } from './common';
+
+/** Exactly what Meta posted, kept before any parsing so it can be replayed when the parser improves. */
+export class WebhookRawV1 extends TenantScoped {
+  @IsString() @MaxLength(128) appId!: string;
+  @IsISO8601() receivedAt!: string;
+  /** The request body as received (Meta escapes non-ASCII as \uXXXX, so UTF-8 is lossless). */
+  @IsString() body!: string;
+  @IsString() signature!: string;
+}
+
+/** A signed payload that could not be normalized (or named an unknown phone number): kept, never dropped. */
+export class WebhookQuarantineV1 extends TenantScoped {
+  @IsString() @MaxLength(128) appId!: string;
+  @IsIn(['unparseable', 'not-whatsapp', 'unknown-phone-number', 'normalize-failed']) reason!: string;
+  @IsString() detail!: string;
+  @IsISO8601() receivedAt!: string;
+  @IsString() body!: string;
+}
+
+export const INBOUND_MESSAGE_TYPES = [
+  'text',
+  'image',
+  'audio',
+  'video',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'reaction',
+  'order',
+  'system',
+  'unsupported',
+  'unknown',
+] as const;
+export type InboundMessageType = (typeof INBOUND_MESSAGE_TYPES)[number];
+
+export class MessageContext {
+  @IsOptional() @IsString() from?: string;
+  /** The wamid of our message the citizen replied to or tapped a button in. */
+  @IsOptional() @IsString() messageId?: string;
+  @IsOptional() @IsBoolean() forwarded?: boolean;
+  @IsOptional() @IsBoolean() frequentlyForwarded?: boolean;
+}
+
+export class MediaRef {
+  @IsString() mediaId!: string;
+  @IsOptional() @IsString() mimeType?: string;
+  @IsOptional() @IsString() sha256?: string;
+  @IsOptional() @IsString() caption?: string;
+  @IsOptional() @IsString() filename?: string;
+  @IsOptional() @IsString() url?: string;
+  @IsOptional() @IsBoolean() voice?: boolean;
+  @IsOptional() @IsBoolean() animated?: boolean;
+}
+
+export class LocationContent {
+  @IsNumber() latitude!: number;
+  @IsNumber() longitude!: number;
+  @IsOptional() @IsString() name?: string;
+  @IsOptional() @IsString() address?: string;
+  @IsOptional() @IsString() url?: string;
+}
+
+export class InteractiveReply {
+  @IsIn(['button_reply', 'list_reply', 'nfm_reply', 'unknown']) kind!: string;
+  /** Button or row id; for nfm_reply, the flow_token when present. */
+  @IsOptional() @IsString() id?: string;
+  @IsOptional() @IsString() title?: string;
+  @IsOptional() @IsString() description?: string;
+  /** nfm_reply: the name (`flow`, `address_message`) and the parsed response_json. */
+  @IsOptional() @IsString() name?: string;
+  @IsOptional() @IsObject() response?: Record<string, unknown>;
+}
+
+export class InboundMessageV1 extends TenantScoped {
+  @IsString() phoneNumberId!: string;
+  @IsOptional() @IsString() wabaId?: string;
+  @IsString() @MaxLength(256) messageId!: string;
+  @ValidateNested() @Type(() => ContactRef) contact!: ContactRef;
+  @IsISO8601() sentAt!: string;
+  @IsISO8601() receivedAt!: string;
+  @IsIn(INBOUND_MESSAGE_TYPES as unknown as string[]) type!: InboundMessageType;
+  @IsOptional() @IsString() text?: string;
+  @IsOptional() @ValidateNested() @Type(() => MediaRef) media?: MediaRef;
+  @IsOptional() @ValidateNested() @Type(() => LocationContent) location?: LocationContent;
+  @IsOptional() @ValidateNested() @Type(() => InteractiveReply) interactive?: InteractiveReply;
+  /** Template quick-reply tap: the label and our payload. */
+  @IsOptional() @IsObject() button?: { text?: string; payload?: string };
+  /** emoji absent = the citizen removed the reaction. */
+  @IsOptional() @IsObject() reaction?: { messageId: string; emoji?: string };
+  @IsOptional() @IsArray() contacts?: Record<string, unknown>[];
+  @IsOptional() @IsObject() order?: Record<string, unknown>;
+  /** user_changed_number: newWaId is the citizen's new id. */
+  @IsOptional() @IsObject() system?: { type?: string; body?: string; newWaId?: string };
+  @IsOptional() @IsObject() referral?: Record<string, unknown>;
+  @IsOptional() @ValidateNested() @Type(() => MessageContext) context?: MessageContext;
+  @IsOptional() @ValidateNested({ each: true }) @Type(() => CloudApiError) errors?: CloudApiError[];
+  /** For unsupported/unknown types, the original message object, so nothing is lost. */
+  @IsOptional() @IsObject() original?: Record<string, unknown>;
+}
+
+export const MESSAGE_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export class Pricing {
+  @IsOptional() @IsBoolean() billable?: boolean;
+  @IsOptional() @IsString() pricingModel?: string;
+  @IsOptional() @IsString() type?: string;
+  @IsOptional() @IsString() category?: string;
+}
+
+export class MessageStatusV1 extends TenantScoped {
+  @IsString() phoneNumberId!: string;
+  @IsString() messageId!: string;
+  @IsIn(MESSAGE_STATUSES as unknown as string[]) status!: MessageStatus;
+  @IsISO8601() occurredAt!: string;
+  @IsOptional() @IsString() recipientId?: string;
+  @IsOptional() @IsString() bizOpaqueCallbackData?: string;
+  @IsOptional() @ValidateNested() @Type(() => Pricing) pricing?: Pricing;
+  @IsOptional() @ValidateNested({ each: true }) @Type(() => CloudApiError) errors?: CloudApiError[];
+}
+
+export const ACCOUNT_EVENT_KINDS = [
+  'template_status',
+  'template_quality',
+  'template_category',
+  'template_components',
+  'phone_number_quality',
+  'account_update',
+  'account_alert',
+  'business_capability',
+  'user_preference',
+  'webhook_error',
+  'other',
+] as const;
+
+export class AccountEventV1 extends TenantScoped {
+  @IsString() wabaId!: string;
+  @IsString() field!: string;
+  @IsIn(ACCOUNT_EVENT_KINDS as unknown as string[]) kind!: string;
+  @IsOptional() @IsString() event?: string;
+  @IsOptional() @IsString() templateId?: string;
+  @IsOptional() @IsString() templateName?: string;
+  /** Normalized to Meta's template API form (en_US, not en-US). */
+  @IsOptional() @IsString() templateLanguage?: string;
+  @IsOptional() @IsString() reason?: string;
+  @IsISO8601() occurredAt!: string;
+  @IsObject() details!: Record<string, unknown>;
+}

@@ -1,0 +1,231 @@
+import type { AgencyCaseV1 } from './events/agency';
+import * as agency from './events/agency';
+import * as handoff from './events/handoff';
+import * as outbound from './events/outbound';
+import * as templates from './events/templates';
+import * as webhook from './events/webhook';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PayloadClass<T = any> = new () => T;
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export interface TopicSpec<T extends object = object> {
+  /** `<domain>.<entity>.<event>.v<N>`: a breaking change is a new topic, not an edit. */
+  readonly name: string;
+  readonly description: string;
+  readonly partitions: number;
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** -1 keeps records forever (compacted read models). */
+  readonly retentionMs: number;
+  /** The CloudEvents `ce_type` values this topic carries, each with its payload class. */
+  readonly types: Readonly<Record<string, PayloadClass<T>>>;
+  /** Partition key: everything about one citizen (or one document) lands in one partition, in order. */
+  key(data: T): string;
+  readonly keyDescription: string;
+}
+
+function topic<T extends object>(spec: TopicSpec<T>): TopicSpec<T> {
+  return Object.freeze(spec);
+}
+
+function contactKey(tenantId: string, contact: { waId?: string; bsuid?: string; phone?: string }): string {
+  return `${tenantId}:${contact.waId ?? contact.phone?.replace(/^\+/, '') ?? contact.bsuid ?? 'unknown'}`;
+}
+
+type AgencySubject = { tenantId: string; document?: { documentId: string }; reference?: string; citizen: { subjectId: string } };
+
+/** The single source of topic names, partitioning and payload classes. */
+export const Topics = {
+  webhookRaw: topic<webhook.WebhookRawV1>({
+    name: 'wa.webhook.raw.v1',
+    description: 'Signed webhook bodies exactly as Meta sent them, before parsing',
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 14 * DAY,
+    types: { 'wa.webhook.raw.v1': webhook.WebhookRawV1 },
+    key: (d) => `${d.tenantId}:${d.appId}`,
+    keyDescription: 'tenantId:appId',
+  }),
+  webhookQuarantine: topic<webhook.WebhookQuarantineV1>({
+    name: 'wa.webhook.quarantine.v1',
+    description: 'Signed bodies that could not be normalized, or named an unknown phone number',
+    partitions: 1,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY,
+    types: { 'wa.webhook.quarantine.v1': webhook.WebhookQuarantineV1 },
+    key: (d) => `${d.tenantId}:${d.reason}`,
+    keyDescription: 'tenantId:reason',
+  }),
+  inboundMessage: topic<webhook.InboundMessageV1>({
+    name: 'wa.inbound.message.v1',
+    description: 'Normalized citizen messages, one per wamid',
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'wa.inbound.message.v1': webhook.InboundMessageV1 },
+    key: (d) => contactKey(d.tenantId, d.contact),
+    keyDescription: 'tenantId:waId',
+  }),
+  messageStatus: topic<webhook.MessageStatusV1>({
+    name: 'wa.message.status.v1',
+    description: 'Normalized status updates of our outbound messages, one per (wamid, status)',
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'wa.message.status.v1': webhook.MessageStatusV1 },
+    key: (d) => `${d.tenantId}:${d.recipientId ?? d.messageId}`,
+    keyDescription: 'tenantId:recipientId',
+  }),
+  accountEvent: topic<webhook.AccountEventV1>({
+    name: 'wa.account.event.v1',
+    description: 'Template, quality, account and user-preference events from Meta',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY,
+    types: { 'wa.account.event.v1': webhook.AccountEventV1 },
+    key: (d) => `${d.tenantId}:${d.wabaId}`,
+    keyDescription: 'tenantId:wabaId',
+  }),
+  outboundRequest: topic<outbound.OutboundRequestV1>({
+    name: 'wa.outbound.request.v1',
+    description: 'Send commands for the outbound gateway',
+    partitions: 12,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'wa.outbound.request.v1': outbound.OutboundRequestV1 },
+    key: (d) => contactKey(d.tenantId, d.to),
+    keyDescription: 'tenantId:waId',
+  }),
+  outboundResult: topic<outbound.OutboundResultV1>({
+    name: 'wa.outbound.result.v1',
+    description: 'Accepted (with wamid) or failed (with code and reason), one per send request',
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'wa.outbound.result.v1': outbound.OutboundResultV1 },
+    key: (d) => `${d.tenantId}:${d.requestId}`,
+    keyDescription: 'tenantId:requestId',
+  }),
+  citizenConsent: topic<outbound.CitizenConsentV1>({
+    name: 'citizen.consent.v1',
+    description: 'Opt-in and opt-out per citizen and message category',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 365 * DAY,
+    types: { 'citizen.consent.v1': outbound.CitizenConsentV1 },
+    key: (d) => contactKey(d.tenantId, d.contact),
+    keyDescription: 'tenantId:waId',
+  }),
+  templateCatalog: topic<templates.TemplateCatalogEntryV1>({
+    name: 'templates.catalog.v1',
+    description: 'Latest state of every template translation (compacted read model source)',
+    partitions: 3,
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    types: { 'templates.catalog.v1': templates.TemplateCatalogEntryV1 },
+    key: (d) => `${d.tenantId}:${d.name}:${d.language}`,
+    keyDescription: 'tenantId:name:language',
+  }),
+  agencyEvent: topic<AgencySubject & object>({
+    name: 'agency.event.v1',
+    description: 'Events from agency back-office systems (CloudEvents, type per event kind)',
+    partitions: 12,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY,
+    types: {
+      'agency.document.expiring.v1': agency.DocumentExpiringV1,
+      'agency.document.renewed.v1': agency.DocumentRenewedV1,
+      'agency.document.cancelled.v1': agency.DocumentCancelledV1,
+      'agency.document.expiry-changed.v1': agency.DocumentExpiryChangedV1,
+      'agency.payment.due.v1': agency.PaymentDueV1,
+      'agency.payment.received.v1': agency.PaymentReceivedV1,
+      'agency.documents.ready.v1': agency.DocumentsReadyV1,
+      'agency.application.received.v1': agency.ApplicationReceivedV1,
+    },
+    key: (d) => `${d.tenantId}:${d.document?.documentId ?? d.reference ?? d.citizen.subjectId}`,
+    keyDescription: 'tenantId:documentId (or payment/application reference)',
+  }),
+  notificationOutcome: topic<agency.NotificationOutcomeV1>({
+    name: 'agency.notification.outcome.v1',
+    description: 'What happened to each notice, so agencies can fall back to SMS or letter',
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY,
+    types: { 'agency.notification.outcome.v1': agency.NotificationOutcomeV1 },
+    key: (d) => `${d.tenantId}:${d.documentId ?? d.subjectId}`,
+    keyDescription: 'tenantId:documentId',
+  }),
+  agencyCase: topic<AgencyCaseV1>({
+    name: 'agency.case.v1',
+    description: 'Problem reports and forms collected by the chatbot',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY,
+    types: { 'agency.case.v1': agency.AgencyCaseV1 },
+    key: (d) => `${d.tenantId}:${d.caseId}`,
+    keyDescription: 'tenantId:caseId',
+  }),
+  handoffRequest: topic<handoff.HandoffRequestV1>({
+    name: 'handoff.request.v1',
+    description: 'The bot asks for a human agent, with the transcript',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'handoff.request.v1': handoff.HandoffRequestV1 },
+    key: (d) => contactKey(d.tenantId, d.contact),
+    keyDescription: 'tenantId:waId',
+  }),
+  handoffMessage: topic<handoff.HandoffMessageV1>({
+    name: 'handoff.message.v1',
+    description: 'Citizen messages forwarded to the agent handling the conversation',
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'handoff.message.v1': handoff.HandoffMessageV1 },
+    key: (d) => `${d.tenantId}:${d.conversationId}`,
+    keyDescription: 'tenantId:conversationId',
+  }),
+  handoffLifecycle: topic<handoff.HandoffLifecycleV1>({
+    name: 'handoff.lifecycle.v1',
+    description: 'Queued, assigned, closed: the bot resumes when a handoff closes',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'handoff.lifecycle.v1': handoff.HandoffLifecycleV1 },
+    key: (d) => `${d.tenantId}:${d.conversationId}`,
+    keyDescription: 'tenantId:conversationId',
+  }),
+  callcenterDeflection: topic<handoff.CallcenterDeflectionV1>({
+    name: 'callcenter.deflection.v1',
+    description: 'A caller in the voice queue accepted to continue on WhatsApp',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'callcenter.deflection.v1': handoff.CallcenterDeflectionV1 },
+    key: (d) => `${d.tenantId}:${d.callId}`,
+    keyDescription: 'tenantId:callId',
+  }),
+  callcenterDeflectionResult: topic<handoff.CallcenterDeflectionResultV1>({
+    name: 'callcenter.deflection.result.v1',
+    description: 'Whether the deflected caller was reached on WhatsApp',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 7 * DAY,
+    types: { 'callcenter.deflection.result.v1': handoff.CallcenterDeflectionResultV1 },
+    key: (d) => `${d.tenantId}:${d.callId}`,
+    keyDescription: 'tenantId:callId',
+  }),
+} as const;
+
+export type TopicKey = keyof typeof Topics;
+export const ALL_TOPICS: readonly TopicSpec[] = Object.values(Topics) as unknown as TopicSpec[];
+
+const byName = new Map(ALL_TOPICS.map((t) => [t.name, t]));
+
+export function topicByName(name: string): TopicSpec | undefined {
+  return byName.get(name);
+}
+
+/** The payload type a topic carries, for handler signatures. */
+export type PayloadOf<S> = S extends TopicSpec<infer T> ? T : never;

@@ -1,0 +1,11 @@
+export * from './consumer-host';
+export * from './errors';
+export * from './inbox';
+export * from './kafka-options';
+export * from './messaging-tables';
+export * from './nest/kafka-transport';
+export * from './outbox';
+export * from './producer';
+export * from './topic-admin';
+export * from './trace-context';
+export type { Kafka } from 'kafkajs';

@@ -1,0 +1,150 @@
+import { context, trace } from '@opentelemetry/api';
+import pino, { type Logger } from 'pino';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, type DataSource, type EntityManager } from 'typeorm';
+import { encodeEvent, type EncodeOptions, type TopicSpec } from '@wa/contracts';
+import { counter, gauge } from '@wa/observability';
+import type { EventProducer } from './producer';
+import { extractTraceContext, injectTraceContext } from './trace-context';
+
+/** Lives in each service's own schema (the DataSource's default schema). */
+@Entity({ name: 'outbox' })
+@Index('outbox_unpublished_idx', ['seq'], { where: 'published_at IS NULL' })
+export class OutboxRecord {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' }) seq!: string;
+  @Column({ type: 'uuid', unique: true }) eventId!: string;
+  @Column({ type: 'text' }) topic!: string;
+  @Column({ type: 'text', nullable: true }) key!: string | null;
+  /** Text, not jsonb: the published bytes are exactly the ones validated at insert. */
+  @Column({ type: 'text' }) value!: string;
+  @Column({ type: 'jsonb' }) headers!: Record<string, string>;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true }) publishedAt!: Date | null;
+  @Column({ type: 'int', default: 0 }) attempts!: number;
+  @Column({ name: 'last_error', type: 'text', nullable: true }) lastError!: string | null;
+}
+
+/**
+ * Writes an event into the outbox inside the caller's transaction, so the business change and the
+ * event commit or roll back together. The caller's trace context is stored with the row and
+ * restored by the relay.
+ */
+export class Outbox {
+  constructor(private readonly source: string) {}
+
+  async add<T extends object & { tenantId: string }>(
+    manager: EntityManager,
+    spec: TopicSpec<T>,
+    data: T,
+    options: Partial<EncodeOptions> = {},
+  ): Promise<string> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('Outbox.add must run inside a transaction (dataSource.transaction(...))');
+    }
+    const encoded = encodeEvent(spec, data, { source: this.source, ...options });
+    injectTraceContext(encoded.headers, context.active());
+    const eventId = encoded.headers.ce_id;
+    await manager.insert(OutboxRecord, { eventId, topic: spec.name, key: encoded.key, value: encoded.value, headers: encoded.headers });
+    return eventId;
+  }
+}
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  /** Poll interval when the outbox was empty; a full batch is followed immediately by the next. */
+  idleIntervalMs?: number;
+  logger?: Logger;
+  /** Test hook: runs after Kafka acked, before the rows are marked (to simulate a crash there). */
+  afterSendBeforeMark?: () => Promise<void>;
+}
+
+const relayed = counter('outbox_relayed_records_total', 'Outbox rows published to Kafka', ['schema']);
+const pendingGauge = gauge('outbox_pending_records', 'Outbox rows not yet published (sampled per poll)', ['schema']);
+
+/**
+ * Publishes committed outbox rows in insert order and marks them. Rows are claimed with
+ * FOR UPDATE SKIP LOCKED, so several replicas can relay without publishing a row twice while it is
+ * locked; a crash after Kafka acked but before the mark republishes the row, which consumers'
+ * inboxes absorb (the ce_id is stable). Per-key order holds because one poll publishes a whole
+ * ordered batch before the next claims more.
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: EventProducer,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.log = options.logger ?? pino({ level: 'warn' });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const tick = async () => {
+      if (!this.running) return;
+      let published = 0;
+      try {
+        published = await this.relayOnce();
+      } catch (error) {
+        this.log.error({ err: (error as Error).message }, 'outbox relay failed; will retry');
+      }
+      if (this.running) this.timer = setTimeout(() => (this.loop = tick()), published > 0 ? 0 : (this.options.idleIntervalMs ?? 200));
+    };
+    this.loop = tick();
+  }
+
+  /** Stops polling after publishing what is already committed (graceful shutdown). */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.loop;
+    try {
+      while ((await this.relayOnce()) > 0);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'outbox not fully flushed at shutdown');
+    }
+  }
+
+  /** Publishes one batch; returns how many rows it published. */
+  async relayOnce(): Promise<number> {
+    const schema = this.dataSource.driver.schema ?? 'public';
+    return this.dataSource.transaction(async (manager) => {
+      const rows: OutboxRecord[] = await manager
+        .getRepository(OutboxRecord)
+        .createQueryBuilder('o')
+        .where('o.published_at IS NULL')
+        .orderBy('o.seq', 'ASC')
+        .limit(this.options.batchSize ?? 500)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      pendingGauge.set({ schema }, rows.length);
+      if (rows.length === 0) return 0;
+      await this.producer.send(
+        rows.map((row) => {
+          const { traceparent, tracestate, ...headers } = row.headers;
+          return {
+            topic: row.topic,
+            key: row.key,
+            value: row.value,
+            headers,
+            parent: traceparent ? extractTraceContext({ traceparent, tracestate }) : trace.deleteSpan(context.active()),
+          };
+        }),
+      );
+      await this.options.afterSendBeforeMark?.();
+      await manager
+        .createQueryBuilder()
+        .update(OutboxRecord)
+        .set({ publishedAt: () => 'now()', attempts: () => 'attempts + 1' })
+        .whereInIds(rows.map((r) => r.seq))
+        .execute();
+      relayed.inc({ schema }, rows.length);
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import type { Kafka } from 'kafkajs';
+import type { TopicSpec } from '@wa/contracts';
+import { prefixed, type KafkaOptions } from './kafka-options';
+
+export interface TopicDeclaration {
+  name: string;
+  partitions: number;
+  cleanupPolicy: 'delete' | 'compact';
+  retentionMs: number;
+}
+
+export function declarationOf(spec: TopicSpec): TopicDeclaration {
+  return { name: spec.name, partitions: spec.partitions, cleanupPolicy: spec.cleanupPolicy, retentionMs: spec.retentionMs };
+}
+
+/**
+ * Creates missing topics (auto-creation is off on our brokers). Existing topics are left alone:
+ * changing a partition count remaps keys, so that is a reviewed operation, not a start-up side effect.
+ */
+export async function ensureTopics(kafka: Kafka, options: KafkaOptions, topics: TopicDeclaration[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(prefixed(options, t.name)));
+    if (missing.length === 0) return [];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: prefixed(options, t.name),
+        numPartitions: t.partitions,
+        replicationFactor: options.replicationFactor ?? 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: t.cleanupPolicy },
+          { name: 'retention.ms', value: String(t.retentionMs) },
+        ],
+      })),
+    });
+    return missing.map((t) => prefixed(options, t.name));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes every topic with the given prefix: test clean-up only. */
+export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Promise<void> {
+  if (!prefix) throw new Error('refusing to delete topics without a prefix');
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10000 });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './logger';
+export * from './masking';
+export * from './metrics';

@@ -1,0 +1,42 @@
+// Imported by each service's src/tracing.ts, which main.ts imports first: instrumentation must
+// patch http, pg and kafkajs before anything requires them. Nothing here may import Nest or pino.
+import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import { NodeSDK, type tracing } from '@opentelemetry/sdk-node';
+
+let sdk: NodeSDK | undefined;
+
+export interface TracingOptions {
+  serviceName: string;
+  /** Tests pass an in-memory processor; otherwise OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  spanProcessors?: tracing.SpanProcessor[];
+}
+
+export function startTracing(options: TracingOptions): NodeSDK {
+  if (sdk) return sdk;
+  process.env.OTEL_SERVICE_NAME ??= options.serviceName;
+  // Without a collector the default OTLP metrics/logs exporters retry for seconds at shutdown;
+  // metrics are scraped from /metrics instead.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  process.env.OTEL_TRACES_EXPORTER ??= process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'none';
+  sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    spanProcessors: options.spanProcessors,
+    instrumentations: [
+      getNodeAutoInstrumentations({
+        '@opentelemetry/instrumentation-fs': { enabled: false },
+        '@opentelemetry/instrumentation-dns': { enabled: false },
+        '@opentelemetry/instrumentation-net': { enabled: false },
+        '@opentelemetry/instrumentation-pino': { enabled: false },
+      }),
+    ],
+  });
+  sdk.start();
+  return sdk;
+}
+
+export async function stopTracing(): Promise<void> {
+  const current = sdk;
+  sdk = undefined;
+  await current?.shutdown().catch(() => undefined);
+}

@@ -1,0 +1,3 @@
+export * from './bootstrap';
+export * from './data-source';
+export * from './migrate';

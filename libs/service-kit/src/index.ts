@@ -1,0 +1,5 @@
+export * from './bootstrap';
+export * from './errors.filter';
+export * from './platform.module';
+export * from './service-descriptor';
+export * from './tokens';

@@ -1,0 +1,122 @@
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule, PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import type { BaseEnv } from '@wa/config';
+import {
+  ConsumerHost,
+  createKafka,
+  EventProducer,
+  InboxRecord,
+  kafkaOptionsFromEnv,
+  Outbox,
+  OutboxRecord,
+  OutboxRelay,
+  type Kafka,
+  type KafkaOptions,
+} from '@wa/kafka';
+import { collectDefaults, loggerOptions } from '@wa/observability';
+import { createServiceDataSource } from '@wa/persistence';
+import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import type { ServiceDescriptor } from './service-descriptor';
+import { KAFKA_CLIENT, KAFKA_OPTIONS, SERVICE_DESCRIPTOR, SERVICE_ENV } from './tokens';
+
+/** Closes what the service opened, after Nest has stopped the consumers (they may still publish). */
+@Injectable()
+class PlatformLifecycle implements OnApplicationShutdown {
+  constructor(
+    private readonly relay: OutboxRelay,
+    private readonly producer: EventProducer,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+    await this.producer.disconnect();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+@Injectable()
+class RelayStarter {
+  constructor(relay: OutboxRelay) {
+    relay.start();
+  }
+}
+
+/**
+ * The shared inside of every service: env, logger, Postgres (own schema), Kafka producer, consumer
+ * host, outbox + relay, health and metrics. A service module imports `PlatformModule.forRoot(...)`
+ * and adds only its domain.
+ */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot<E extends BaseEnv>(descriptor: ServiceDescriptor<E>, env: E): DynamicModule {
+    collectDefaults(descriptor.name);
+    return {
+      module: PlatformModule,
+      imports: [
+        TerminusModule,
+        LoggerModule.forRoot({
+          pinoHttp: {
+            ...loggerOptions(descriptor.name, env.LOG_LEVEL),
+            autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
+          },
+        }),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: SERVICE_DESCRIPTOR, useValue: descriptor },
+        { provide: SERVICE_ENV, useValue: env },
+        {
+          provide: KAFKA_OPTIONS,
+          inject: [PinoLogger],
+          useFactory: (logger: PinoLogger): KafkaOptions => kafkaOptionsFromEnv(descriptor.name, process.env, logger.logger),
+        },
+        { provide: KAFKA_CLIENT, inject: [KAFKA_OPTIONS], useFactory: (options: KafkaOptions) => createKafka(options) },
+        {
+          provide: EventProducer,
+          inject: [KAFKA_CLIENT, KAFKA_OPTIONS],
+          useFactory: async (kafka: Kafka, options: KafkaOptions) => {
+            const producer = new EventProducer(kafka, options, `/services/${descriptor.name}`);
+            await producer.connect();
+            return producer;
+          },
+        },
+        {
+          provide: ConsumerHost,
+          inject: [KAFKA_CLIENT, KAFKA_OPTIONS, EventProducer, PinoLogger],
+          useFactory: (kafka: Kafka, options: KafkaOptions, producer: EventProducer, logger: PinoLogger) =>
+            new ConsumerHost(kafka, options, producer, { groupId: descriptor.consumerGroup, logger: logger.logger }),
+        },
+        {
+          provide: DataSource,
+          useFactory: async () => {
+            const dataSource = createServiceDataSource({
+              schema: descriptor.schema,
+              url: env.DATABASE_URL,
+              entities: [OutboxRecord, InboxRecord, ...descriptor.entities],
+              migrations: descriptor.migrations,
+              applicationName: descriptor.name,
+            });
+            return dataSource.initialize();
+          },
+        },
+        { provide: Outbox, useValue: new Outbox(`/services/${descriptor.name}`) },
+        {
+          provide: OutboxRelay,
+          inject: [DataSource, EventProducer, PinoLogger],
+          useFactory: (dataSource: DataSource, producer: EventProducer, logger: PinoLogger) =>
+            new OutboxRelay(dataSource, producer, { logger: logger.logger }),
+        },
+        RelayStarter,
+        PlatformLifecycle,
+      ],
+      exports: [SERVICE_DESCRIPTOR, SERVICE_ENV, KAFKA_CLIENT, KAFKA_OPTIONS, EventProducer, ConsumerHost, DataSource, Outbox, OutboxRelay],
+    };
+  }
+}
+
+export const InjectEnv = () => Inject(SERVICE_ENV);

@@ -1,0 +1,22 @@
+import type { BaseEnv } from '@wa/config';
+
+/** Everything that makes one service different from another, in one object. */
+export interface ServiceDescriptor<E extends BaseEnv = BaseEnv> {
+  /** Kebab-case service name: logs, metrics, traces, Kafka client id and CloudEvents source. */
+  name: string;
+  /** The Postgres schema it owns. */
+  schema: string;
+  /** Its consumer group; retry and DLQ topics are `<group>.retry` / `<group>.dlq`. */
+  consumerGroup: string;
+  envClass: new () => E;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  entities: (new (...args: any[]) => unknown)[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  migrations: (new (...args: any[]) => unknown)[];
+  /** Accept `req.rawBody` (the webhook ingress verifies signatures over exact bytes). */
+  rawBody?: boolean;
+  /** Largest request body accepted, bytes. */
+  bodyLimit?: number;
+  /** Summary for the OpenAPI document at /docs. */
+  description: string;
+}

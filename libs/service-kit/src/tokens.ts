@@ -1,0 +1,4 @@
+export const SERVICE_DESCRIPTOR = Symbol('SERVICE_DESCRIPTOR');
+export const SERVICE_ENV = Symbol('SERVICE_ENV');
+export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
+export const KAFKA_OPTIONS = Symbol('KAFKA_OPTIONS');

@@ -1,0 +1,3 @@
+export * from './infra';
+export * from './kafka';
+export * from './wait';

@@ -1,0 +1,3 @@
+import { BaseEnv } from '@wa/config';
+
+export class IngressEnv extends BaseEnv {}
