@@ -9,7 +9,14 @@ export interface StackService {
   port: number;
 }
 
-export const STACK_SERVICES: StackService[] = [{ name: 'webhook-ingress', schema: 'ingress', port: 3001 }];
+export const STACK_SERVICES: StackService[] = [
+  { name: 'webhook-ingress', schema: 'ingress', port: 3001 },
+  { name: 'outbound-gateway', schema: 'gateway', port: 3002 },
+  { name: 'template-registry', schema: 'templates', port: 3003 },
+  { name: 'notification-scheduler', schema: 'scheduler', port: 3004 },
+  { name: 'chatbot', schema: 'chatbot', port: 3005 },
+  { name: 'handoff-router', schema: 'handoff', port: 3006 },
+];
 
 export const mainOf = (s: StackService) => `services/${s.name}/src/main.ts`;
 export const migrateOf = (s: StackService) => `services/${s.name}/src/migrate.ts`;

@@ -1,0 +1,3 @@
+import { BaseEnv } from '@wa/config';
+
+export class HandoffEnv extends BaseEnv {}

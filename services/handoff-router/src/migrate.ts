@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@wa/service-kit/migrate-command';
+import { handoffRouterService } from './service';
+
+void runMigrateCommand(handoffRouterService);

@@ -1,0 +1,4 @@
+import { runMigrateCommand } from '@wa/service-kit/migrate-command';
+import { outboundGatewayService } from './service';
+
+void runMigrateCommand(outboundGatewayService);

@@ -1,0 +1,14 @@
+import type { ServiceDescriptor } from '@wa/service-kit';
+import { GatewayEnv } from './config/env';
+import { Init1764115200000 } from './migrations/1764115200000-init';
+import { ContactWindow } from './contact-window/contact-window.entity';
+
+export const outboundGatewayService: ServiceDescriptor<GatewayEnv> = {
+  name: 'outbound-gateway',
+  schema: 'gateway',
+  consumerGroup: 'outbound-gateway',
+  envClass: GatewayEnv,
+  entities: [ContactWindow],
+  migrations: [Init1764115200000],
+  description: 'The only service that calls the Cloud API /messages: rate limits, window, consent, exactly-once sends.',
+};

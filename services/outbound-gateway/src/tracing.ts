@@ -1,0 +1,3 @@
+import { startTracing } from '@wa/observability/tracing';
+
+startTracing({ serviceName: 'outbound-gateway' });

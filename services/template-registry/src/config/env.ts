@@ -1,0 +1,3 @@
+import { BaseEnv } from '@wa/config';
+
+export class TemplatesEnv extends BaseEnv {}
