@@ -26,6 +26,12 @@ export class BaseEnv {
   @Matches(/^[a-z0-9._-]*$/, { message: 'KAFKA_TOPIC_PREFIX may hold only a-z 0-9 . _ -' })
   KAFKA_TOPIC_PREFIX = '';
 
+  /** Replication factor for topics a service creates itself (its retry and DLQ topics). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  KAFKA_REPLICATION_FACTOR = 1;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

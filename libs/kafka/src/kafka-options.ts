@@ -23,6 +23,8 @@ export function unprefixed(options: Pick<KafkaOptions, 'topicPrefix'>, name: str
 /** kafkajs logs through our pino logger at warn and above; its own console logger is too chatty. */
 export function createKafka(options: KafkaOptions, extra: Partial<KafkaConfig> = {}): Kafka {
   const log = options.logger ?? pino({ level: 'warn' });
+  // We pick the partitioner explicitly (producer.ts), so kafkajs's reminder about its default is noise.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
@@ -31,6 +33,10 @@ export function createKafka(options: KafkaOptions, extra: Partial<KafkaConfig> =
       () =>
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
+        // Retries are bounded on purpose (callers must see a down broker, e.g. the webhook answers
+        // 503); kafkajs warns that this weakens idempotence across a give-up, which we accept:
+        // consumers dedupe by ce_id anyway.
+        if (message?.startsWith('Limiting retries for the idempotent producer')) return;
         if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
         else if (level === logLevel.WARN) log.warn({ kafka: rest }, message);
       },

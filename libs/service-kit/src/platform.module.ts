@@ -8,7 +8,6 @@ import {
   createKafka,
   EventProducer,
   InboxRecord,
-  kafkaOptionsFromEnv,
   Outbox,
   OutboxRecord,
   OutboxRelay,
@@ -73,7 +72,13 @@ export class PlatformModule {
         {
           provide: KAFKA_OPTIONS,
           inject: [PinoLogger],
-          useFactory: (logger: PinoLogger): KafkaOptions => kafkaOptionsFromEnv(descriptor.name, process.env, logger.logger),
+          useFactory: (logger: PinoLogger): KafkaOptions => ({
+            clientId: descriptor.name,
+            brokers: env.KAFKA_BROKERS.split(','),
+            topicPrefix: env.KAFKA_TOPIC_PREFIX,
+            replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+            logger: logger.logger,
+          }),
         },
         { provide: KAFKA_CLIENT, inject: [KAFKA_OPTIONS], useFactory: (options: KafkaOptions) => createKafka(options) },
         {

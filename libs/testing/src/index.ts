@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './kafka';
 export * from './wait';
+export * from './service';
