@@ -27,7 +27,7 @@ describe('a service booted as main.ts boots it', () => {
   it('is live and ready (Postgres, migrations, Kafka)', async () => {
     const live = await fetch(`${service.url}/health/live`);
     expect(live.status).toBe(200);
-    const ready = await (await fetch(`${service.url}/health/ready`)).json();
+    const ready = (await (await fetch(`${service.url}/health/ready`)).json()) as { status: string; details: object };
     expect(ready.status).toBe('ok');
     expect(Object.keys(ready.details).sort()).toEqual(['kafka', 'migrations', 'postgres']);
   });
@@ -36,7 +36,7 @@ describe('a service booted as main.ts boots it', () => {
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toContain('process_cpu_seconds_total');
     expect(metrics).toContain('http_request_duration_seconds');
-    const docs = await (await fetch(`${service.url}/docs`)).json();
+    const docs = (await (await fetch(`${service.url}/docs`)).json()) as { openapi: string };
     expect(docs.openapi).toMatch(/^3\./);
   });
 
