@@ -53,11 +53,17 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
+/** Shows what was given so the operator can fix it, minus anything secret (names or URL passwords). */
+function shown(name: string, given: string | undefined): string {
+  if (given === undefined) return 'missing';
+  if (/SECRET|TOKEN|PASSWORD|KEY/.test(name)) return 'set (hidden)';
+  return JSON.stringify(given.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@'));
+}
+
 function describe(errors: ValidationError[], source: Record<string, string | undefined>): string[] {
   return errors.map((e) => {
-    const given = source[e.property];
-    const shown = given === undefined ? 'missing' : /SECRET|TOKEN|PASSWORD|KEY/.test(e.property) ? 'set (hidden)' : JSON.stringify(given);
-    return `${e.property} (${shown}): ${Object.values(e.constraints ?? {}).join(', ')}`;
+    const given = shown(e.property, source[e.property]);
+    return `${e.property} (${given}): ${Object.values(e.constraints ?? {}).join(', ')}`;
   });
 }
 
