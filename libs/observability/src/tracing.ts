@@ -28,6 +28,10 @@ export function startTracing(options: TracingOptions): NodeSDK {
         '@opentelemetry/instrumentation-dns': { enabled: false },
         '@opentelemetry/instrumentation-net': { enabled: false },
         '@opentelemetry/instrumentation-pino': { enabled: false },
+        // @wa/kafka makes its own producer/consumer spans: records are batched across callers and
+        // relayed from the outbox, and the stock instrumentation would re-parent every record on
+        // whoever flushed the batch (and overwrite the traceparent the outbox preserved).
+        '@opentelemetry/instrumentation-kafkajs': { enabled: false },
       }),
     ],
   });
