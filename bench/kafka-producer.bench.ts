@@ -1,0 +1,124 @@
+// Producer throughput of @wa/kafka's EventProducer vs raw kafkajs, in the same run, same broker,
+// same producer settings (idempotent, acks=all, one request in flight). The lib does more per
+// record (class-validator, CloudEvents headers, a span, trace context); this shows what it costs.
+// Usage: npm run bench:kafka [-- --records 100000 --window 1000 --rounds 3]
+import { randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
+import { Topics, type CitizenConsentV1 } from '@wa/contracts';
+import { createKafka, deleteTopicsWithPrefix, EventProducer, ensureTopics, type Kafka, type KafkaOptions } from '@wa/kafka';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const RECORDS = arg('records', 100000);
+const WINDOW = arg('window', 1000);
+const ROUNDS = arg('rounds', 3);
+
+const payload = (i: number): CitizenConsentV1 =>
+  ({
+    tenantId: 'roads-agency',
+    contact: { waId: `5730${String(i % 50000).padStart(7, '0')}` },
+    category: 'utility',
+    state: i % 3 ? 'opted_in' : 'opted_out',
+    channel: 'web',
+    wording: 'I agree to receive reminders about my documents from the National Roads Agency on WhatsApp.',
+    occurredAt: new Date().toISOString(),
+  }) as CitizenConsentV1;
+
+async function rawKafkajs(kafka: Kafka, topic: string): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const started = process.hrtime.bigint();
+  for (let sent = 0; sent < RECORDS; sent += WINDOW) {
+    const messages = Array.from({ length: Math.min(WINDOW, RECORDS - sent) }, (_, j) => {
+      const data = payload(sent + j);
+      return {
+        key: `${data.tenantId}:${data.contact.waId}`,
+        value: JSON.stringify(data),
+        headers: { ce_id: randomUUID(), ce_type: 'citizen.consent.v1', ce_source: '/bench', ce_tenant: data.tenantId },
+      };
+    });
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await producer.disconnect();
+  return RECORDS / seconds;
+}
+
+/** Prepared records through EventProducer.send: the path of the outbox relay and of retry/DLQ forwarding. */
+async function viaLibSend(kafka: Kafka, options: KafkaOptions): Promise<number> {
+  const producer = new EventProducer(kafka, options, '/bench', { maxBatchRecords: WINDOW });
+  await producer.connect();
+  const started = process.hrtime.bigint();
+  for (let sent = 0; sent < RECORDS; sent += WINDOW) {
+    await Promise.all(
+      Array.from({ length: Math.min(WINDOW, RECORDS - sent) }, (_, j) => {
+        const data = payload(sent + j);
+        return producer.send([
+          {
+            topic: Topics.citizenConsent.name,
+            key: `${data.tenantId}:${data.contact.waId}`,
+            value: JSON.stringify(data),
+            headers: { ce_id: randomUUID(), ce_type: 'citizen.consent.v1', ce_source: '/bench', ce_tenant: data.tenantId },
+          },
+        ]);
+      }),
+    );
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await producer.disconnect();
+  return RECORDS / seconds;
+}
+
+/** EventProducer.publish: also validates each payload against its contract class and builds the envelope. */
+async function viaLib(kafka: Kafka, options: KafkaOptions): Promise<number> {
+  const producer = new EventProducer(kafka, options, '/bench', { maxBatchRecords: WINDOW });
+  await producer.connect();
+  const started = process.hrtime.bigint();
+  for (let sent = 0; sent < RECORDS; sent += WINDOW) {
+    // A window of concurrent callers, as a busy service produces: the lib merges them into requests.
+    await Promise.all(Array.from({ length: Math.min(WINDOW, RECORDS - sent) }, (_, j) => producer.publish(Topics.citizenConsent, payload(sent + j))));
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await producer.disconnect();
+  return RECORDS / seconds;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const prefix = `bench.${Date.now()}.`;
+  const options: KafkaOptions = { brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), clientId: 'bench', topicPrefix: prefix };
+  const kafka = createKafka(options);
+  await ensureTopics(kafka, options, [{ name: Topics.citizenConsent.name, partitions: 6, cleanupPolicy: 'delete', retentionMs: 3600000 }]);
+  const topic = `${prefix}${Topics.citizenConsent.name}`;
+  console.log(`records per run: ${RECORDS}, concurrent window: ${WINDOW}, rounds: ${ROUNDS} (interleaved)`);
+  await rawKafkajs(kafka, topic); // warm-up: connections, metadata, JIT
+  const raw: number[] = [];
+  const send: number[] = [];
+  const lib: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    raw.push(await rawKafkajs(kafka, topic));
+    send.push(await viaLibSend(kafka, options));
+    lib.push(await viaLib(kafka, options));
+    console.log(
+      `round ${round}: raw kafkajs ${raw.at(-1)!.toFixed(0)} rec/s | @wa/kafka send ${send.at(-1)!.toFixed(0)} rec/s | @wa/kafka publish (validated) ${lib.at(-1)!.toFixed(0)} rec/s`,
+    );
+  }
+  const ratio = (xs: number[]) => xs.map((x, i) => x / raw[i]);
+  console.log(`\nmedian raw kafkajs:                 ${median(raw).toFixed(0)} records/s`);
+  console.log(`median @wa/kafka send:              ${median(send).toFixed(0)} records/s`);
+  console.log(`median @wa/kafka publish+validate:  ${median(lib).toFixed(0)} records/s`);
+  console.log(`ratio send/raw:    median ${median(ratio(send)).toFixed(2)} (per round ${ratio(send).map((r) => r.toFixed(2)).join(', ')}; goal >= 0.8)`);
+  console.log(`ratio publish/raw: median ${median(ratio(lib)).toFixed(2)} (per round ${ratio(lib).map((r) => r.toFixed(2)).join(', ')}; class-validator costs ~20 us/record)`);
+  await deleteTopicsWithPrefix(kafka, prefix);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
