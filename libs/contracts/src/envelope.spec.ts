@@ -1,0 +1,77 @@
+import { CE, ContractViolation, decodeEvent, encodeEvent } from './envelope';
+import type { CitizenConsentV1 } from './events/outbound';
+import { ALL_TOPICS, Topics, topicByName } from './topics';
+
+const consent: CitizenConsentV1 = {
+  tenantId: 'roads-agency',
+  contact: { waId: '573001234567' },
+  category: 'utility',
+  state: 'opted_out',
+  channel: 'whatsapp-keyword',
+  occurredAt: '2026-11-26T10:00:00.000Z',
+} as CitizenConsentV1;
+
+describe('CloudEvents envelope', () => {
+  it('round-trips a payload through the binary-mode headers', () => {
+    const record = encodeEvent(Topics.citizenConsent, consent, { source: '/services/chatbot', subject: 'c-1' });
+    expect(record.key).toBe('roads-agency:573001234567');
+    expect(record.headers).toMatchObject({
+      [CE.specversion]: '1.0',
+      [CE.type]: 'citizen.consent.v1',
+      [CE.source]: '/services/chatbot',
+      [CE.subject]: 'c-1',
+      [CE.tenant]: 'roads-agency',
+      [CE.contentType]: 'application/json',
+    });
+    const decoded = decodeEvent(Topics.citizenConsent, Buffer.from(record.value), record.headers);
+    expect(decoded).toMatchObject({ id: record.headers[CE.id], tenantId: 'roads-agency', tombstone: false, data: consent });
+  });
+
+  it('refuses to publish an invalid payload, naming the fields', () => {
+    const bad = { ...consent, category: 'sometimes', contact: { phone: '0300' } };
+    expect(() => encodeEvent(Topics.citizenConsent, bad, { source: '/x' })).toThrow(/contact\.phone: phone must be E\.164/);
+    expect(() => encodeEvent(Topics.citizenConsent, bad, { source: '/x' })).toThrow(/category: category must be one of/);
+  });
+
+  it('needs a type on a topic that carries several', () => {
+    expect(() => encodeEvent(Topics.agencyEvent, {} as never, { source: '/x' })).toThrow(/several types/);
+  });
+
+  it.each([
+    ['not-json', '{oops', {}],
+    ['unknown-type', JSON.stringify(consent), { [CE.type]: 'citizen.consent.v2' }],
+    ['missing-header', JSON.stringify(consent), { [CE.id]: undefined }],
+    ['tenant-mismatch', JSON.stringify(consent), { [CE.tenant]: 'immigration-dept' }],
+    ['invalid-payload', JSON.stringify({ ...consent, state: 'maybe' }), {}],
+    ['invalid-payload', '[1,2]', {}],
+  ])('names a %s record', (reason, value, headerOverrides) => {
+    const headers = { ...encodeEvent(Topics.citizenConsent, consent, { source: '/x' }).headers, ...headerOverrides };
+    try {
+      decodeEvent(Topics.citizenConsent, Buffer.from(value), headers);
+      throw new Error('decoded');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ContractViolation);
+      expect((error as ContractViolation).reason).toBe(reason);
+    }
+  });
+
+  it('accepts tombstones only on compacted topics', () => {
+    const headers = { [CE.id]: 'x', [CE.type]: 'templates.catalog.v1', [CE.source]: '/x', [CE.tenant]: 'roads-agency' };
+    expect(decodeEvent(Topics.templateCatalog, null, headers).tombstone).toBe(true);
+    expect(() => decodeEvent(Topics.citizenConsent, null, { ...headers, [CE.type]: 'citizen.consent.v1' })).toThrow(ContractViolation);
+  });
+});
+
+describe('topic registry', () => {
+  it('has unique, versioned names and sane settings', () => {
+    const names = ALL_TOPICS.map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const t of ALL_TOPICS) {
+      expect(t.name).toMatch(/^[a-z]+(\.[a-z-]+)+\.v\d+$/);
+      expect(t.partitions).toBeGreaterThan(0);
+      expect(Object.keys(t.types).length).toBeGreaterThan(0);
+      expect(topicByName(t.name)).toBe(t);
+    }
+    expect(Topics.templateCatalog.cleanupPolicy).toBe('compact');
+  });
+});
