@@ -2,8 +2,8 @@ import { Client } from 'pg';
 import { Topics, type WebhookRawV1 } from '@wa/contracts';
 import { EventProducer } from '@wa/kafka';
 import { createTestKafka, startTestService, waitFor, type TestKafka, type TestService } from '@wa/testing';
-import { AppModule } from '../../services/webhook-ingress/src/app.module';
-import { ingressService } from '../../services/webhook-ingress/src/service';
+import { AppModule } from '../src/app.module';
+import { ingressService } from '../src/service';
 
 describe('a service booted as main.ts boots it', () => {
   let tk: TestKafka;
