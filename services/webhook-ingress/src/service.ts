@@ -1,6 +1,9 @@
 import type { ServiceDescriptor } from '@wa/service-kit';
 import { IngressEnv } from './config/env';
+import { StoredMedia } from './media/stored-media.entity';
 import { Init1764115200000 } from './migrations/1764115200000-init';
+import { DedupeAndMedia1764201600000 } from './migrations/1764201600000-dedupe-and-media';
+import { WebhookDedupe } from './normalizer/webhook-dedupe.entity';
 import { RawWebhook } from './raw-archive/raw-webhook.entity';
 
 export const ingressService: ServiceDescriptor<IngressEnv> = {
@@ -8,8 +11,8 @@ export const ingressService: ServiceDescriptor<IngressEnv> = {
   schema: 'ingress',
   consumerGroup: 'webhook-ingress',
   envClass: IngressEnv,
-  entities: [RawWebhook],
-  migrations: [Init1764115200000],
+  entities: [RawWebhook, WebhookDedupe, StoredMedia],
+  migrations: [Init1764115200000, DedupeAndMedia1764201600000],
   rawBody: true,
   // Meta posts up to 3 MB; the margin keeps a legitimate maximal batch from bouncing.
   bodyLimit: 4 * 1024 * 1024,

@@ -1,5 +1,17 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsISO8601, IsNumber, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsISO8601,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { CloudApiError, ContactRef, TenantScoped } from './common';
 
 /** Exactly what Meta posted, kept before any parsing so it can be replayed when the parser improves. */
@@ -11,13 +23,29 @@ export class WebhookRawV1 extends TenantScoped {
   @IsString() signature!: string;
 }
 
+export const QUARANTINE_REASONS = [
+  'unparseable',
+  'not-whatsapp',
+  'unknown-phone-number',
+  'unknown-waba',
+  /** The payload names a tenant whose configured app is not the app that delivered (and signed) it. */
+  'app-mismatch',
+  'normalize-failed',
+] as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+
 /** A signed payload that could not be normalized (or named an unknown phone number): kept, never dropped. */
 export class WebhookQuarantineV1 extends TenantScoped {
   @IsString() @MaxLength(128) appId!: string;
-  @IsIn(['unparseable', 'not-whatsapp', 'unknown-phone-number', 'normalize-failed']) reason!: string;
+  @IsIn(QUARANTINE_REASONS as unknown as string[]) reason!: QuarantineReason;
   @IsString() detail!: string;
   @IsISO8601() receivedAt!: string;
+  /** The whole request body (HTTP-level reasons) or the offending entry/change/item (normalizer reasons). */
   @IsString() body!: string;
+  /** ce_id of the raw record it came from, when it got that far (join with the raw archive). */
+  @IsOptional() @IsUUID() rawEventId?: string;
+  /** Where in the raw body the offending part sits, e.g. `entry[0].changes[1].value.messages[2]`. */
+  @IsOptional() @IsString() path?: string;
 }
 
 export const INBOUND_MESSAGE_TYPES = [
@@ -45,6 +73,8 @@ export class MessageContext {
   @IsOptional() @IsString() messageId?: string;
   @IsOptional() @IsBoolean() forwarded?: boolean;
   @IsOptional() @IsBoolean() frequentlyForwarded?: boolean;
+  /** "Message business" tap from a catalog product. */
+  @IsOptional() @IsObject() referredProduct?: { catalogId?: string; productRetailerId?: string };
 }
 
 export class MediaRef {
@@ -102,6 +132,8 @@ export class InboundMessageV1 extends TenantScoped {
   @IsOptional() @ValidateNested({ each: true }) @Type(() => CloudApiError) errors?: CloudApiError[];
   /** For unsupported/unknown types, the original message object, so nothing is lost. */
   @IsOptional() @IsObject() original?: Record<string, unknown>;
+  /** ce_id of the raw webhook record this came from (join with the ingress raw archive). */
+  @IsOptional() @IsUUID() rawEventId?: string;
 }
 
 export const MESSAGE_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
@@ -114,15 +146,28 @@ export class Pricing {
   @IsOptional() @IsString() category?: string;
 }
 
+/** Only on v23-and-older webhooks (and free-entry-point windows): never depend on it. */
+export class ConversationInfo {
+  @IsOptional() @IsString() id?: string;
+  @IsOptional() @IsISO8601() expiresAt?: string;
+  @IsOptional() @IsString() originType?: string;
+}
+
 export class MessageStatusV1 extends TenantScoped {
   @IsString() phoneNumberId!: string;
+  @IsOptional() @IsString() wabaId?: string;
   @IsString() messageId!: string;
   @IsIn(MESSAGE_STATUSES as unknown as string[]) status!: MessageStatus;
   @IsISO8601() occurredAt!: string;
+  /** The citizen's wa_id; may be empty for username users (2026), then recipientUserId is set. */
   @IsOptional() @IsString() recipientId?: string;
+  /** Business-scoped user id (BSUID) of the recipient, when Meta sends one. */
+  @IsOptional() @IsString() @MaxLength(256) recipientUserId?: string;
   @IsOptional() @IsString() bizOpaqueCallbackData?: string;
   @IsOptional() @ValidateNested() @Type(() => Pricing) pricing?: Pricing;
   @IsOptional() @ValidateNested({ each: true }) @Type(() => CloudApiError) errors?: CloudApiError[];
+  @IsOptional() @ValidateNested() @Type(() => ConversationInfo) conversation?: ConversationInfo;
+  @IsOptional() @IsUUID() rawEventId?: string;
 }
 
 export const ACCOUNT_EVENT_KINDS = [
@@ -150,5 +195,9 @@ export class AccountEventV1 extends TenantScoped {
   @IsOptional() @IsString() templateLanguage?: string;
   @IsOptional() @IsString() reason?: string;
   @IsISO8601() occurredAt!: string;
+  /** The change's `value` (or the one user_preferences item) exactly as Meta sent it. */
   @IsObject() details!: Record<string, unknown>;
+  /** Set when the event concerns one of our phone numbers (quality, value.errors, user_preferences). */
+  @IsOptional() @IsString() phoneNumberId?: string;
+  @IsOptional() @IsUUID() rawEventId?: string;
 }

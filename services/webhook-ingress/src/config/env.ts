@@ -1,3 +1,55 @@
-import { BaseEnv } from '@wa/config';
+import { Type } from 'class-transformer';
+import { IsInt, Matches, Max, Min } from 'class-validator';
+import { BaseEnv, InvalidEnvironmentError } from '@wa/config';
 
-export class IngressEnv extends BaseEnv {}
+/** Tenant file used when none is given outside production: the two sandbox agencies. */
+export const SANDBOX_TENANTS_FILE = 'config/tenants.sandbox.yaml';
+
+export class IngressEnv extends BaseEnv {
+  /**
+   * How long a webhook waits for Kafka to acknowledge its raw record before answering 503 so Meta
+   * retries. Meta's own timeout is unpublished (guides say 3-5 s); 2.5 s keeps well inside it.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(10000)
+  WEBHOOK_DURABLE_TIMEOUT_MS = 2500;
+
+  /**
+   * Publishes a replica may have waiting for Kafka at once. Beyond it (Kafka gone while Meta keeps
+   * retrying) new webhooks get 503 at once instead of piling up in memory.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_MAX_PENDING_PUBLISHES = 20000;
+
+  /** Graph API origin for media downloads: https://graph.facebook.com, or the sandbox in local runs. */
+  @Matches(/^https?:\/\/[^\s/]+$/, { message: 'GRAPH_API_BASE_URL must be an http(s) origin without a path' })
+  GRAPH_API_BASE_URL = 'https://graph.facebook.com';
+
+  /** Largest media file the fetch path stores (WhatsApp documents go up to 100 MB). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  MEDIA_MAX_BYTES = 100 * 1024 * 1024;
+
+  /** Dedupe keys are kept this long; Meta retries for up to 7 days, so keep comfortably more. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(8)
+  DEDUPE_RETENTION_DAYS = 30;
+}
+
+/**
+ * TENANTS_FILE (apps with their secrets and verify tokens, tenants with their phone number and WABA
+ * ids) is required in production; development and tests fall back to the sandbox tenants.
+ */
+export function tenantsFileOf(env: IngressEnv): string {
+  if (env.TENANTS_FILE) return env.TENANTS_FILE;
+  if (env.NODE_ENV === 'production') {
+    throw new InvalidEnvironmentError(['TENANTS_FILE (missing): the tenants YAML is required in production']);
+  }
+  return SANDBOX_TENANTS_FILE;
+}

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { TenantRegistry } from '@wa/tenancy';
+
+interface Cached {
+  secrets: string[];
+  verifyToken: string;
+  tenantIds: string[];
+  until: number;
+}
+
+/**
+ * Secrets and verify tokens per app, resolved from the registry's references and cached briefly:
+ * file-mounted secrets would otherwise be read from disk on every webhook, and a short TTL still
+ * picks up a rotation (new secret added, old one moved to `previousAppSecretRef`) within seconds.
+ */
+@Injectable()
+export class AppCredentials {
+  private readonly cache = new Map<string, Cached>();
+  static readonly TTL_MS = 30_000;
+
+  constructor(private readonly registry: TenantRegistry) {}
+
+  /** undefined: no such app in the tenants file. */
+  of(appId: string): Cached | undefined {
+    const now = Date.now();
+    const cached = this.cache.get(appId);
+    if (cached && cached.until > now) return cached;
+    const app = this.registry.app(appId);
+    if (!app) return undefined;
+    const fresh: Cached = {
+      secrets: this.registry.appSecrets(appId),
+      verifyToken: this.registry.secret(app.verifyTokenRef),
+      tenantIds: this.registry.tenantsOfApp(appId).map((t) => t.id),
+      until: now + AppCredentials.TTL_MS,
+    };
+    this.cache.set(appId, fresh);
+    return fresh;
+  }
+}
