@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { TopicSpec } from '@wa/contracts';
 import { prefixed, type KafkaOptions } from './kafka-options';
 
@@ -24,21 +24,48 @@ export async function ensureTopics(kafka: Kafka, options: KafkaOptions, topics: 
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(prefixed(options, t.name)));
     if (missing.length === 0) return [];
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: prefixed(options, t.name),
-        numPartitions: t.partitions,
-        replicationFactor: options.replicationFactor ?? 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: t.cleanupPolicy },
-          { name: 'retention.ms', value: String(t.retentionMs) },
-        ],
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: missing.map((t) => ({
+          topic: prefixed(options, t.name),
+          numPartitions: t.partitions,
+          replicationFactor: options.replicationFactor ?? 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: t.cleanupPolicy },
+            { name: 'retention.ms', value: String(t.retentionMs) },
+          ],
+        })),
+      });
+    } catch (error) {
+      // Another replica (or test worker) created them first: that is the outcome we wanted.
+      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    }
+    await waitForLeaders(
+      admin,
+      missing.map((t) => prefixed(options, t.name)),
+    );
     return missing.map((t) => prefixed(options, t.name));
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * kafkajs's own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a busy broker
+ * answers while the new topic's metadata propagates; poll until every partition has a leader.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
