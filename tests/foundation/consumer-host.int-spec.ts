@@ -201,4 +201,34 @@ describe('ConsumerHost against the real broker', () => {
     expect(reasons).toEqual(['invalid-payload', 'unknown-type', 'not-json', 'missing-header']);
     expect(dlq.records[0].headers[RETRY_HEADERS.error]).toContain('category');
   });
+
+  it('stops fetching a paused topic (back-pressure), resumes on demand, and reports the lag meanwhile', async () => {
+    const tenant = `pause-${uniqueSuffix()}`.slice(0, 30);
+    const handled: number[] = [];
+    const h = host(`pause-${uniqueSuffix()}`, { lagSampleIntervalMs: 0 });
+    h.register(Topics.citizenConsent, async (env) => {
+      if (env.tenantId === tenant) handled.push(seqOf(env));
+    });
+    await h.start();
+    await producer.publish(Topics.citizenConsent, consent(tenant, '5730077', 0));
+    await waitFor(() => handled.length === 1, { what: 'first record' });
+    h.pause(Topics.citizenConsent.name);
+    for (const seq of [1, 2, 3]) await producer.publish(Topics.citizenConsent, consent(tenant, '5730077', seq));
+    await sleep(2500);
+    expect(handled).toEqual([0]);
+    const lag = await waitFor(
+      async () => {
+        const sample = await h.sampleLag();
+        const total = Object.entries(sample)
+          .filter(([k]) => k.startsWith(Topics.citizenConsent.name))
+          .reduce((n, [, v]) => n + v, 0);
+        return total >= 3 ? total : undefined;
+      },
+      { what: 'lag to show the paused records' },
+    );
+    expect(lag).toBeGreaterThanOrEqual(3);
+    h.resume(Topics.citizenConsent.name);
+    await waitFor(() => handled.length === 4, { what: 'paused records after resume' });
+    expect(handled).toEqual([0, 1, 2, 3]);
+  });
 });
