@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, type DataSource, type EntityManager } from 'typeorm';
-import { encodeEvent, type EncodeOptions, type TopicSpec } from '@wa/contracts';
+import { CE, encodeEvent, type EncodeOptions, type TopicSpec } from '@wa/contracts';
 import { counter, gauge } from '@wa/observability';
 import type { EventProducer } from './producer';
 import { extractTraceContext, injectTraceContext } from './trace-context';
@@ -14,8 +15,11 @@ export class OutboxRecord {
   @Column({ type: 'uuid', unique: true }) eventId!: string;
   @Column({ type: 'text' }) topic!: string;
   @Column({ type: 'text', nullable: true }) key!: string | null;
-  /** Text, not jsonb: the published bytes are exactly the ones validated at insert. */
-  @Column({ type: 'text' }) value!: string;
+  /**
+   * Text, not jsonb: the published bytes are exactly the ones validated at insert. Null only for
+   * tombstones (Outbox.addTombstone), in schemas whose migration made the column nullable.
+   */
+  @Column({ type: 'text', nullable: true }) value!: string | null;
   @Column({ type: 'jsonb' }) headers!: Record<string, string>;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true }) publishedAt!: Date | null;
@@ -44,6 +48,40 @@ export class Outbox {
     injectTraceContext(encoded.headers, context.active());
     const eventId = encoded.headers.ce_id;
     await manager.insert(OutboxRecord, { eventId, topic: spec.name, key: encoded.key, value: encoded.value, headers: encoded.headers });
+    return eventId;
+  }
+
+  /**
+   * A tombstone (null value) for a key of a compacted topic, so compaction forgets the key and
+   * read models drop it. It carries the CloudEvents headers (consumers decode it as
+   * `tombstone: true`). The service's `outbox.value` column must allow NULL: the shared DDL makes
+   * it NOT NULL, so a service that sends tombstones relaxes it in one of its own migrations.
+   */
+  async addTombstone(
+    manager: EntityManager,
+    spec: TopicSpec,
+    key: string,
+    tenantId: string,
+    options: Partial<Omit<EncodeOptions, 'type'>> = {},
+  ): Promise<string> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('Outbox.addTombstone must run inside a transaction (dataSource.transaction(...))');
+    }
+    if (spec.cleanupPolicy !== 'compact') throw new Error(`${spec.name} is not compacted; tombstones mean nothing there`);
+    const types = Object.keys(spec.types);
+    if (types.length !== 1) throw new Error(`${spec.name} carries several types; tombstones need one`);
+    const eventId = options.id ?? randomUUID();
+    const headers: Record<string, string> = {
+      [CE.specversion]: '1.0',
+      [CE.id]: eventId,
+      [CE.type]: types[0],
+      [CE.source]: options.source ?? this.source,
+      [CE.time]: (options.time ?? new Date()).toISOString(),
+      [CE.tenant]: tenantId,
+    };
+    if (options.subject) headers[CE.subject] = options.subject;
+    injectTraceContext(headers, context.active());
+    await manager.insert(OutboxRecord, { eventId, topic: spec.name, key, value: null, headers });
     return eventId;
   }
 }
