@@ -37,7 +37,6 @@ export async function createServiceApp<E extends BaseEnv>(
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new HttpErrorFilter());
-  app.enableShutdownHooks();
   app
     .getHttpAdapter()
     .getInstance()
@@ -68,8 +67,31 @@ export async function runService<E extends BaseEnv>(
 ): Promise<INestApplication> {
   const env = loadEnvOrExit(descriptor);
   const app = await createServiceApp(descriptor, buildModule(env));
+  // SIGTERM (Kubernetes) and SIGINT: stop consuming and commit, let in-flight work finish, flush the
+  // outbox, close pools (app.close() runs every shutdown hook), then exit 0. If that hangs, leave
+  // before Kubernetes' SIGKILL so the exit is ours and logged.
+  const logger = app.get(Logger);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: shutting down (limit ${env.SHUTDOWN_TIMEOUT_MS} ms)`);
+      setTimeout(() => {
+        process.stderr.write(`${descriptor.name}: shutdown exceeded ${env.SHUTDOWN_TIMEOUT_MS} ms, exiting\n`);
+        process.exit(1);
+      }, env.SHUTDOWN_TIMEOUT_MS).unref();
+      app.close().then(
+        () => {
+          logger.log('shutdown complete');
+          process.exit(0);
+        },
+        (error) => {
+          process.stderr.write(`${descriptor.name}: shutdown failed: ${(error as Error).stack}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
   await app.startAllMicroservices();
   await app.listen(env.PORT, '0.0.0.0');
-  app.get(Logger).log(`${descriptor.name} listening on http://127.0.0.1:${env.PORT} (docs at /docs)`);
+  logger.log(`${descriptor.name} listening on http://127.0.0.1:${env.PORT} (docs at /docs)`);
   return app;
 }
