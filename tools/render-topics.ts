@@ -31,9 +31,11 @@ interface RenderedTopic extends TopicDeclaration {
 export async function derivedTopics(groupId: string): Promise<TopicDeclaration[]> {
   const created: TopicDeclaration[] = [];
   const noop = async (): Promise<void> => undefined;
-  const admin = {
-    connect: noop,
-    disconnect: noop,
+  // Answers any client method with an empty success; `then` stays undefined so a stand-in is never
+  // mistaken for a promise. The admin records topic creation and reports every topic as led.
+  const standIn = <T extends object>(overrides: T): T =>
+    new Proxy(overrides, { get: (target, property) => (property === 'then' ? undefined : ((target as Record<PropertyKey, unknown>)[property] ?? noop)) });
+  const admin = standIn({
     listTopics: async () => [],
     createTopics: async ({ topics }: { topics: { topic: string; numPartitions: number; configEntries: { name: string; value: string }[] }[] }) => {
       for (const t of topics) {
@@ -47,14 +49,25 @@ export async function derivedTopics(groupId: string): Promise<TopicDeclaration[]
       }
       return true;
     },
-  };
-  // Any consumer method resolves; `then` stays undefined so the stand-in is never mistaken for a promise.
-  const consumer = new Proxy({}, { get: (_target, property) => (property === 'then' ? undefined : noop) });
+    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+      topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: 0, replicas: [0], isr: [0] }] })),
+    }),
+  });
+  const consumer = standIn({});
   const kafka = { admin: () => admin, consumer: () => consumer } as unknown as Kafka;
   const producer = { connect: noop } as unknown as EventProducer;
   const host = new ConsumerHost(kafka, { brokers: ['render-topics:9092'], clientId: 'render-topics', topicPrefix: '' }, producer, { groupId });
   host.register(ALL_TOPICS[0], noop);
-  await host.start();
+  // A change in libs/kafka that waits on something the stand-in never answers must fail, not hang.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`ConsumerHost.start() for ${groupId} did not finish against the stand-in broker`)), 5000);
+  });
+  try {
+    await Promise.race([host.start(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
   await host.stop();
   if (created.length === 0) throw new Error(`ConsumerHost created no topics for ${groupId}; has libs/kafka changed how it declares them?`);
   return created;

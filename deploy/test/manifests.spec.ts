@@ -1,0 +1,188 @@
+// Renders every overlay with kubectl's built-in kustomize, validates each object (kubernetes-models
+// for core kinds, small schemas for KEDA / Strimzi / External Secrets) and checks the deployment
+// rules in ./policy.ts. The second half feeds deliberately broken manifests through the same
+// checks, so a rule that silently stopped working would fail here.
+import { join } from 'node:path';
+import { ALL_TOPICS } from '@wa/contracts';
+import { STACK_SERVICES } from '../../tools/stack-services';
+import { derivedTopics, renderTopics, TOPICS_FILE } from '../../tools/render-topics';
+import { checkOverlay, type PolicyContext } from './policy';
+import { clone, ENVS, kubectlMissing, readRepoFile, renderOverlay, ROOT, validateObject, type Env, type K8sObject, type OverlayRender } from './support';
+
+jest.setTimeout(30000);
+
+const missing = kubectlMissing();
+if (missing) {
+  // A skipped render must be visible, not a silent green run.
+  console.warn(`deploy/test/manifests.spec.ts: SKIPPING the kustomize render tests: ${missing}`);
+}
+const describeRendered = missing ? describe.skip : describe;
+
+/** Secret names between the secrets markers of docs/operations.md. */
+function documentedSecrets(): Set<string> {
+  const docs = readRepoFile('docs/operations.md');
+  const block = /<!-- secrets:begin -->([\s\S]*?)<!-- secrets:end -->/.exec(docs);
+  if (!block) throw new Error('docs/operations.md has no <!-- secrets:begin --> ... <!-- secrets:end --> block');
+  return new Set([...block[1].matchAll(/^\|\s*`([a-z0-9-]+)`/gm)].map((m) => m[1]));
+}
+
+let ctx: PolicyContext;
+
+beforeAll(async () => {
+  const partitions = new Map(ALL_TOPICS.map((t) => [t.name, t.partitions]));
+  const derived = (await Promise.all(STACK_SERVICES.map((s) => derivedTopics(s.name)))).flat();
+  for (const t of derived) partitions.set(t.name, t.partitions);
+  ctx = {
+    services: STACK_SERVICES,
+    partitions,
+    requiredTopics: [...ALL_TOPICS.map((t) => t.name), ...derived.map((t) => t.name)],
+    publicHttp: new Set(['webhook-ingress', 'template-registry', 'handoff-router']),
+    graphEgress: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry']),
+    hpaServices: new Set(['webhook-ingress']),
+    documentedSecrets: documentedSecrets(),
+    sandboxTenants: readRepoFile('config/tenants.sandbox.yaml'),
+  };
+});
+
+describe('sources the manifests are derived from', () => {
+  test('deploy/base/kafka-topics/topics.yaml is up to date with libs/contracts and libs/kafka', async () => {
+    // On failure: node -r ./tools/ts-register.cjs tools/render-topics.ts --write
+    expect(readRepoFile('deploy/base/kafka-topics/topics.yaml')).toBe(await renderTopics());
+    expect(TOPICS_FILE).toBe(join(ROOT, 'deploy/base/kafka-topics/topics.yaml'));
+  });
+
+  test('each retry and DLQ topic pair is derived per consumer group', async () => {
+    const names = (await derivedTopics('chatbot')).map((t) => t.name);
+    expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
+  });
+
+  test.each(STACK_SERVICES.map((s) => [s.name, s]))('%s: consumer group is the service name and the schema matches', (name, service) => {
+    // KEDA triggers, retry/DLQ topics and NetworkPolicies all key on these two facts.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const module = require(join(ROOT, 'services', name, 'src', 'service.ts')) as Record<string, { consumerGroup?: string; schema?: string }>;
+    const descriptor = Object.values(module).find((x) => x && typeof x === 'object' && 'consumerGroup' in x);
+    expect(descriptor?.consumerGroup).toBe(name);
+    expect(descriptor?.schema).toBe(service.schema);
+  });
+});
+
+describeRendered('rendered overlays', () => {
+  const renders = new Map<Env, OverlayRender>();
+
+  beforeAll(async () => {
+    for (const r of await Promise.all(ENVS.map(renderOverlay))) renders.set(r.env, r);
+  });
+
+  test.each(ENVS)('%s: every object validates against its schema', (env) => {
+    const r = renders.get(env)!;
+    const problems = [...r.app, ...r.jobs, ...r.topics].flatMap(validateObject);
+    expect(problems).toEqual([]);
+  });
+
+  test.each(ENVS)('%s: follows the deployment rules', (env) => {
+    expect(checkOverlay(renders.get(env)!, ctx)).toEqual([]);
+  });
+
+  test('the Cloud API sandbox exists in dev only', () => {
+    const has = (env: Env) => renders.get(env)!.app.some((o) => o.kind === 'Deployment' && o.metadata.name === 'cloud-api-sandbox');
+    expect([has('dev'), has('staging'), has('prod')]).toEqual([true, false, false]);
+  });
+
+  test('staging and prod take every Secret from External Secrets; dev from documented names', () => {
+    const kinds = (env: Env) => new Set(renders.get(env)!.app.map((o) => o.kind));
+    expect(kinds('prod').has('ExternalSecret')).toBe(true);
+    expect(kinds('staging').has('ExternalSecret')).toBe(true);
+    expect(kinds('dev').has('ExternalSecret')).toBe(false);
+  });
+});
+
+describeRendered('the rules catch bad manifests', () => {
+  let dev: OverlayRender;
+  let prod: OverlayRender;
+
+  beforeAll(async () => {
+    [dev, prod] = await Promise.all([renderOverlay('dev'), renderOverlay('prod')]);
+  });
+
+  type Mutation = (r: OverlayRender) => void;
+  const find = (objects: K8sObject[], kind: string, name: string) => {
+    const found = objects.find((o) => o.kind === kind && o.metadata.name.startsWith(name));
+    if (!found) throw new Error(`${kind}/${name} not in render`);
+    // Mutations reach deep into arbitrary kinds; typing each path would only obscure the cases.
+    return found as K8sObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const container = (r: OverlayRender, name: string) => find(r.app, 'Deployment', name).spec.template.spec.containers[0];
+
+  const cases: [string, 'dev' | 'prod', Mutation, RegExp][] = [
+    ['a missing readiness probe', 'dev', (r) => delete container(r, 'chatbot').readinessProbe, /Deployment\/chatbot: readinessProbe/],
+    ['a liveness probe on the readiness endpoint', 'dev', (r) => (container(r, 'chatbot').livenessProbe.httpGet.path = '/health/ready'), /livenessProbe must GET \/health\/live/],
+    ['the latest tag', 'prod', (r) => (container(r, 'chatbot').image = 'ghcr.io/example-agency/wa-gov-platform:latest'), /latest tag/],
+    ['a writable root filesystem', 'dev', (r) => (container(r, 'handoff-router').securityContext.readOnlyRootFilesystem = false), /readOnlyRootFilesystem/],
+    ['running as root', 'dev', (r) => (find(r.app, 'Deployment', 'chatbot').spec.template.spec.securityContext.runAsUser = 0), /uid\/gid 1000/],
+    ['a heap larger than the memory limit allows', 'prod', (r) => (container(r, 'outbound-gateway').resources.limits.memory = '512Mi'), /max-old-space-size=576/],
+    ['no memory limit', 'dev', (r) => delete container(r, 'chatbot').resources.limits.memory, /memory limit is required/],
+    ['a grace period shorter than the drain', 'dev', (r) => (find(r.app, 'Deployment', 'chatbot').spec.template.spec.terminationGracePeriodSeconds = 20), /terminationGracePeriodSeconds 20/],
+    ['a plain Secret object', 'dev', (r) => r.app.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'oops', namespace: 'wa-dev' }, stringData: { x: 'y' } }), /Secret\/oops/],
+    ['a token as a plain env value', 'dev', (r) => container(r, 'outbound-gateway').env.push({ name: 'ROADS_ACCESS_TOKEN', value: 'abc' }), /ROADS_ACCESS_TOKEN carries a plain value/],
+    ['credentials in a ConfigMap URL', 'dev', (r) => (find(r.app, 'ConfigMap', 'wa-platform').data.KAFKA_REST = 'https://user:pw@example.org'), /embeds credentials/],
+    ['an undocumented dev Secret', 'dev', (r) => container(r, 'chatbot').envFrom.push({ secretRef: { name: 'mystery' } }), /Secret mystery is neither/],
+    ['a prod Secret no ExternalSecret provides', 'prod', (r) => (r.app = r.app.filter((o) => !(o.kind === 'ExternalSecret' && o.metadata.name === 'chatbot-db'))), /Secret chatbot-db is not synced/],
+    ['a missing PodDisruptionBudget', 'dev', (r) => (r.app = r.app.filter((o) => !(o.kind === 'PodDisruptionBudget' && o.metadata.name === 'outbound-gateway'))), /outbound-gateway: no PodDisruptionBudget/],
+    ['an HPA next to a ScaledObject', 'dev', (r) => r.app.push({ ...clone(find(r.app, 'HorizontalPodAutoscaler', 'webhook-ingress')), metadata: { name: 'chatbot', namespace: 'wa-dev' }, spec: { ...clone(find(r.app, 'HorizontalPodAutoscaler', 'webhook-ingress').spec), scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chatbot' } } }), /chatbot: more than one autoscaler/],
+    ['replicas on an autoscaled Deployment', 'dev', (r) => (find(r.app, 'Deployment', 'chatbot').spec.replicas = 3), /sets replicas/],
+    ['KEDA scaling past the partition count', 'prod', (r) => (find(r.app, 'ScaledObject', 'template-registry').spec.maxReplicaCount = 9), /exceeds the 3 partitions/],
+    ['a KEDA trigger on a topic not in the registry', 'dev', (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.topic = 'wa.inbound.messages.v1'), /not in libs\/contracts/],
+    ['a KEDA consumer group that is not the service', 'dev', (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.consumerGroup = 'chatbot-server'), /consumerGroup chatbot-server/],
+    ['internet egress for a service that never calls Meta', 'prod', (r) => (find(r.app, 'NetworkPolicy', 'chatbot').spec.egress = clone(find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress)), /chatbot: must not reach the internet/],
+    ['no default deny', 'dev', (r) => (r.app = r.app.filter((o) => o.metadata.name !== 'default-deny')), /no default-deny/],
+    ['public ingress to a worker', 'dev', (r) => find(r.app, 'NetworkPolicy', 'chatbot').spec.ingress.push(clone(find(r.app, 'NetworkPolicy', 'handoff-router').spec.ingress[0])), /chatbot: serves no public HTTP/],
+    ['a service missing from the manifests', 'dev', (r) => (r.app = r.app.filter((o) => !(o.kind === 'Deployment' && o.metadata.name === 'handoff-router'))), /Deployment\/handoff-router \(tools\/stack-services.ts\) is missing/],
+    ['a container port that is not the stack port', 'dev', (r) => (container(r, 'chatbot').ports[0].containerPort = 8080), /container port http must be 3005/],
+    ['a Job that reuses last release name', 'prod', (r) => (find(r.jobs, 'Job', 'chatbot-migrate').metadata.name = 'chatbot-migrate'), /release suffix -0-1-0/],
+    ['a Job retrying forever', 'prod', (r) => (find(r.jobs, 'Job', 'db-bootstrap').spec.backoffLimit = 6), /backoffLimit must be 1/],
+    ['a bootstrap that forgets a schema', 'prod', (r) => (find(r.jobs, 'Job', 'db-bootstrap').spec.template.spec.containers[0].env[0].value = 'ingress,gateway'), /SCHEMAS/],
+    ['a single-replica topic in prod', 'prod', (r) => (find(r.topics, 'KafkaTopic', 'wa.outbound.request.v1').spec.replicas = 1), /needs replicas >= 3/],
+    ['a topic missing from the overlay', 'prod', (r) => (r.topics = r.topics.filter((o) => o.metadata.name !== 'chatbot.dlq')), /KafkaTopic for chatbot.dlq is missing/],
+    ['the tools image in prod', 'prod', (r) => (container(r, 'chatbot').image = 'ghcr.io/example-agency/wa-gov-platform-tools:0.1.0'), /tools image must not run in prod/],
+    ['a tenant secret file that is not mounted', 'prod', (r) => (container(r, 'outbound-gateway').volumeMounts = container(r, 'outbound-gateway').volumeMounts.filter((m: { name: string }) => m.name !== 'tenant-access-tokens')), /outbound-gateway: tenant secret file:\/var\/run\/secrets\/wa\/access-tokens/],
+  ];
+
+  test.each(cases)('catches %s', (_what, env, mutate, expected) => {
+    const broken = clone(env === 'dev' ? dev : prod);
+    mutate(broken);
+    const violations = checkOverlay(broken, ctx);
+    expect(violations.some((v) => expected.test(v))).toBe(true);
+  });
+
+  test('the unmodified renders pass the same checks', () => {
+    expect(checkOverlay(clone(dev), ctx)).toEqual([]);
+    expect(checkOverlay(clone(prod), ctx)).toEqual([]);
+  });
+
+  test.each([
+    ['a container port given as text', () => {
+      const d = clone(find(dev.app, 'Deployment', 'chatbot'));
+      d.spec.template.spec.containers[0].ports[0].containerPort = 'http';
+      return d;
+    }, /containerPort must be integer/],
+    ['a misspelt KEDA field', () => {
+      const s = clone(find(dev.app, 'ScaledObject', 'chatbot'));
+      s.spec.triggers[0].metadata.lagTreshold = '10';
+      return s;
+    }, /lagTreshold is not a known field/],
+    ['a KafkaTopic without its cluster label', () => {
+      const t = clone(find(prod.topics, 'KafkaTopic', 'agency.case.v1'));
+      delete t.metadata.labels!['strimzi.io/cluster'];
+      return t;
+    }, /strimzi.io\/cluster is required/],
+    ['an ExternalSecret without data', () => {
+      const e = clone(find(prod.app, 'ExternalSecret', 'chatbot-db'));
+      delete e.spec.data;
+      return e;
+    }, /spec.data or spec.dataFrom is required/],
+    ['an unknown kind', () => ({ apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'w' } }) as K8sObject, /no validator/],
+  ])('schema validation catches %s', (_what, build, expected) => {
+    const problems = validateObject(build());
+    expect(problems.some((p) => expected.test(p))).toBe(true);
+  });
+});

@@ -1,0 +1,511 @@
+// The deployment rules (docs/operations.md, engineering anchors §5) as a function from rendered
+// manifests to a list of violations, so the tests can also prove that a bad manifest is caught.
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IService } from 'kubernetes-models/v1/Service';
+import { TenantRegistry } from '@wa/tenancy';
+import type { K8sObject, OverlayRender } from './support';
+
+export interface PlatformService {
+  name: string;
+  schema: string;
+  port: number;
+}
+
+export interface PolicyContext {
+  services: PlatformService[];
+  /** Partitions per topic name (libs/contracts). */
+  partitions: Map<string, number>;
+  /** Every topic the platform needs: the registry plus each group's retry and DLQ topics. */
+  requiredTopics: string[];
+  /** Services reachable from the ingress controller (public webhook, REST APIs). */
+  publicHttp: Set<string>;
+  /** Services allowed to reach graph.facebook.com (public HTTPS egress). */
+  graphEgress: Set<string>;
+  /** The only service on an HPA; every other platform service scales with KEDA. */
+  hpaServices: Set<string>;
+  /** Secret names docs/operations.md tells operators to create by hand (dev). */
+  documentedSecrets: Set<string>;
+  /** config/tenants.sandbox.yaml, which the dev overlay must ship unchanged. */
+  sandboxTenants: string;
+}
+
+interface ScaledObject extends K8sObject {
+  spec: {
+    scaleTargetRef: { name: string };
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    triggers: { type: string; metadata: Record<string, string> }[];
+  };
+}
+interface KafkaTopic extends K8sObject {
+  spec: { topicName?: string; partitions: number; replicas: number; config?: Record<string, string | number> };
+}
+interface ExternalSecret extends K8sObject {
+  spec: { target: { name: string } };
+}
+type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+
+const INGRESS_CONTROLLER_NAMESPACE = 'ingress-nginx';
+const MONITORING_NAMESPACE = 'monitoring';
+const SECRETISH = /SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|DATABASE_URL|CREDENTIAL/i;
+const CREDENTIALS_IN_URL = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
+
+const ofKind = <T>(objects: K8sObject[], kind: string): (K8sObject & T)[] => objects.filter((o) => o.kind === kind) as (K8sObject & T)[];
+
+export function selects(selector: Selector | undefined, labels: Record<string, string> = {}): boolean {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = e.key in labels;
+    const inValues = (e.values ?? []).includes(labels[e.key]);
+    if (e.operator === 'In' && !(has && inValues)) return false;
+    if (e.operator === 'NotIn' && has && inValues) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+/** Quantity in MiB ("512Mi", "1Gi", "800M"). */
+export function mebibytes(quantity: string | number | undefined): number | undefined {
+  if (quantity === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(String(quantity));
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576 };
+  return m[2] ? n * factor[m[2]] : n / 1048576;
+}
+
+function imageTag(image: string): { name: string; tag?: string; digest?: string } {
+  const [withoutDigest, digest] = image.split('@');
+  const slash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  if (colon > slash) return { name: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1), digest };
+  return { name: withoutDigest, digest };
+}
+
+function envValue(container: IContainer, name: string): string | undefined {
+  return container.env?.find((e) => e.name === name)?.value;
+}
+
+function containerPort(container: IContainer, port: string | number | undefined): number | undefined {
+  if (typeof port === 'number') return container.ports?.some((p) => p.containerPort === port) ? port : undefined;
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+function preStopSleepSeconds(container: IContainer): number {
+  const preStop = container.lifecycle?.preStop;
+  if (preStop?.sleep) return preStop.sleep.seconds;
+  const command = preStop?.exec?.command ?? [];
+  if (command[0] === 'sleep' && /^\d+$/.test(command[1] ?? '')) return Number(command[1]);
+  return 0;
+}
+
+function allContainers(pod: IPodSpec): IContainer[] {
+  return [...(pod.initContainers ?? []), ...pod.containers];
+}
+
+/** Rules every pod of the platform follows, Deployment or Job. */
+function checkPod(id: string, pod: IPodSpec | undefined, v: string[]): void {
+  if (!pod) {
+    v.push(`${id}: no pod spec`);
+    return;
+  }
+  if (pod.automountServiceAccountToken !== false) v.push(`${id}: automountServiceAccountToken must be false`);
+  const psc = pod.securityContext ?? {};
+  if (psc.runAsNonRoot !== true) v.push(`${id}: pod securityContext.runAsNonRoot must be true`);
+  if (psc.runAsUser !== 1000 || psc.runAsGroup !== 1000 || psc.fsGroup !== 1000) v.push(`${id}: pod must run as uid/gid 1000 with fsGroup 1000`);
+  if (psc.seccompProfile?.type !== 'RuntimeDefault') v.push(`${id}: seccompProfile must be RuntimeDefault`);
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) v.push(`${id}: host namespaces are not allowed`);
+  for (const volume of pod.volumes ?? []) if (volume.hostPath) v.push(`${id}: hostPath volume ${volume.name} is not allowed`);
+  for (const c of allContainers(pod)) {
+    const cid = `${id} container ${c.name}`;
+    const sc = c.securityContext ?? {};
+    if (sc.allowPrivilegeEscalation !== false) v.push(`${cid}: allowPrivilegeEscalation must be false`);
+    if (sc.readOnlyRootFilesystem !== true) v.push(`${cid}: readOnlyRootFilesystem must be true`);
+    if (sc.privileged) v.push(`${cid}: must not be privileged`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) v.push(`${cid}: capabilities must drop ALL`);
+    if ((sc.capabilities?.add ?? []).length) v.push(`${cid}: must not add capabilities`);
+    if (sc.runAsUser === 0) v.push(`${cid}: must not run as root`);
+    const tmp = c.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    const tmpVolume = pod.volumes?.find((vol) => vol.name === tmp?.name);
+    if (!tmp || !tmpVolume?.emptyDir) v.push(`${cid}: /tmp must be an emptyDir (the root filesystem is read-only)`);
+    const requests = c.resources?.requests ?? {};
+    const limits = c.resources?.limits ?? {};
+    if (requests.cpu === undefined || requests.memory === undefined) v.push(`${cid}: cpu and memory requests are required`);
+    if (limits.memory === undefined) v.push(`${cid}: a memory limit is required`);
+    const limitMi = mebibytes(limits.memory);
+    const heap = /--max-old-space-size=(\d+)/.exec(envValue(c, 'NODE_OPTIONS') ?? '');
+    if (!heap) v.push(`${cid}: NODE_OPTIONS must set --max-old-space-size`);
+    else if (limitMi !== undefined && Number(heap[1]) > limitMi * 0.8)
+      v.push(`${cid}: --max-old-space-size=${heap[1]} leaves too little of the ${limits.memory} limit (keep it <= 80%)`);
+    const image = imageTag(c.image ?? '');
+    if (!image.tag && !image.digest) v.push(`${cid}: image ${c.image} has no tag or digest`);
+    if (image.tag === 'latest') v.push(`${cid}: image ${c.image} uses the latest tag`);
+    if (!image.name.includes('/')) v.push(`${cid}: image ${c.image} names no registry (overlay images: missing?)`);
+    for (const e of c.env ?? []) {
+      if (e.value !== undefined && SECRETISH.test(e.name) && !/_(FILE|PATH|URL_FILE)$/.test(e.name))
+        v.push(`${cid}: env ${e.name} carries a plain value; take it from a Secret`);
+      if (e.value !== undefined && CREDENTIALS_IN_URL.test(e.value)) v.push(`${cid}: env ${e.name} embeds credentials in a URL`);
+    }
+  }
+}
+
+function labelsOf(o: { metadata?: { labels?: Record<string, string> } } | undefined): Record<string, string> {
+  return o?.metadata?.labels ?? {};
+}
+
+function secretNamesUsed(pod: IPodSpec): string[] {
+  const names = new Set<string>();
+  for (const c of allContainers(pod)) {
+    for (const from of c.envFrom ?? []) if (from.secretRef?.name) names.add(from.secretRef.name);
+    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
+  }
+  for (const vol of pod.volumes ?? []) {
+    if (vol.secret?.secretName) names.add(vol.secret.secretName);
+    for (const source of vol.projected?.sources ?? []) if (source.secret?.name) names.add(source.secret.name);
+  }
+  return [...names];
+}
+
+function configMapNamesUsed(pod: IPodSpec): string[] {
+  const names = new Set<string>();
+  for (const c of allContainers(pod)) {
+    for (const from of c.envFrom ?? []) if (from.configMapRef?.name) names.add(from.configMapRef.name);
+    for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
+  }
+  for (const vol of pod.volumes ?? []) if (vol.configMap?.name) names.add(vol.configMap.name);
+  return [...names];
+}
+
+function portsInclude(ports: INetworkPolicyPort[] | undefined, port: number, protocol = 'TCP'): boolean {
+  return (ports ?? []).some((p) => p.port === port && (p.protocol ?? 'TCP') === protocol);
+}
+
+function namespaceOfPeer(peer: { namespaceSelector?: Selector }): string | undefined {
+  return peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
+}
+
+function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
+  const policies = ofKind<INetworkPolicy>(app, 'NetworkPolicy');
+  const denyAll = policies.some((p) => {
+    const s = p.spec;
+    const everyPod = !s?.podSelector?.matchLabels && !s?.podSelector?.matchExpressions;
+    return everyPod && s?.policyTypes?.includes('Ingress') && s?.policyTypes?.includes('Egress') && !s.ingress?.length && !s.egress?.length;
+  });
+  if (!denyAll) v.push('NetworkPolicy: no default-deny policy (empty podSelector, Ingress and Egress, no rules)');
+  for (const p of policies) {
+    for (const rule of p.spec?.egress ?? []) {
+      if (!rule.to?.length) v.push(`NetworkPolicy/${p.metadata?.name}: an egress rule without "to" allows every destination`);
+      if (!rule.ports?.length) v.push(`NetworkPolicy/${p.metadata?.name}: an egress rule without ports allows every port`);
+    }
+    for (const rule of p.spec?.ingress ?? []) {
+      if (!rule.from?.length) v.push(`NetworkPolicy/${p.metadata?.name}: an ingress rule without "from" allows every source`);
+      if (!rule.ports?.length) v.push(`NetworkPolicy/${p.metadata?.name}: an ingress rule without ports allows every port`);
+    }
+  }
+  const platform = new Map(ctx.services.map((s) => [s.name, s]));
+  for (const d of deployments) {
+    const name = d.metadata?.name ?? '';
+    const service = platform.get(name);
+    if (!service) continue;
+    const podLabels = labelsOf(d.spec?.template);
+    const selecting = policies.filter((p) => selects(p.spec?.podSelector as Selector, podLabels) && p.spec?.podSelector && Object.keys(p.spec.podSelector).length > 0);
+    if (!selecting.some((p) => p.spec?.podSelector?.matchLabels?.['app.kubernetes.io/name'] === name))
+      v.push(`Deployment/${name}: no NetworkPolicy of its own`);
+    const egress = selecting.flatMap((p) => p.spec?.egress ?? []);
+    const ingress = selecting.flatMap((p) => p.spec?.ingress ?? []);
+    const need: [string, (ports: INetworkPolicyPort[] | undefined) => boolean][] = [
+      ['DNS', (ports) => portsInclude(ports, 53, 'UDP')],
+      ['Kafka', (ports) => portsInclude(ports, 9092) || portsInclude(ports, 9093)],
+      ['Postgres', (ports) => portsInclude(ports, 5432)],
+      ['OTel collector', (ports) => portsInclude(ports, 4317) || portsInclude(ports, 4318)],
+    ];
+    for (const [what, test] of need) if (!egress.some((r) => test(r.ports))) v.push(`Deployment/${name}: no egress to ${what}`);
+    const publicHttps = egress.some((r) => r.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0') && portsInclude(r.ports, 443));
+    if (publicHttps && !ctx.graphEgress.has(name)) v.push(`Deployment/${name}: must not reach the internet (graph.facebook.com egress is for ${[...ctx.graphEgress].join(', ')})`);
+    if (!publicHttps && ctx.graphEgress.has(name)) v.push(`Deployment/${name}: needs egress to graph.facebook.com (public HTTPS)`);
+    for (const rule of ingress) {
+      for (const port of rule.ports ?? [])
+        if (port.port !== service.port && port.port !== 'http') v.push(`Deployment/${name}: ingress allowed on port ${port.port}, which it does not serve`);
+      const fromController = rule.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === INGRESS_CONTROLLER_NAMESPACE);
+      if (fromController && !ctx.publicHttp.has(name)) v.push(`Deployment/${name}: serves no public HTTP but accepts traffic from the ingress controller`);
+    }
+    const hasController = ingress.some((r) => r.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === INGRESS_CONTROLLER_NAMESPACE));
+    if (ctx.publicHttp.has(name) && !hasController) v.push(`Deployment/${name}: its HTTP API is unreachable from the ingress controller`);
+    if (!ingress.some((r) => r.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === MONITORING_NAMESPACE)))
+      v.push(`Deployment/${name}: Prometheus (namespace ${MONITORING_NAMESPACE}) cannot scrape /metrics`);
+  }
+}
+
+function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
+  const hpas = ofKind<IHorizontalPodAutoscaler>(app, 'HorizontalPodAutoscaler');
+  const scaled = ofKind<ScaledObject>(app, 'ScaledObject') as ScaledObject[];
+  const platformConfig = ofKind<IConfigMap>(app, 'ConfigMap').find((c) => c.metadata?.name?.startsWith('wa-platform'));
+  const brokers = platformConfig?.data?.KAFKA_BROKERS;
+  const prefix = platformConfig?.data?.KAFKA_TOPIC_PREFIX ?? '';
+  for (const d of deployments) {
+    const name = d.metadata?.name ?? '';
+    if (!ctx.services.some((s) => s.name === name)) continue;
+    const hpa = hpas.filter((h) => h.spec?.scaleTargetRef?.name === name);
+    const keda = scaled.filter((s) => s.spec.scaleTargetRef.name === name);
+    if (hpa.length + keda.length > 1) v.push(`Deployment/${name}: more than one autoscaler (HPA and KEDA must not share a Deployment)`);
+    if (hpa.length + keda.length === 0) v.push(`Deployment/${name}: no autoscaler`);
+    if (d.spec?.replicas !== undefined && hpa.length + keda.length > 0) v.push(`Deployment/${name}: sets replicas although an autoscaler owns the count`);
+    if (ctx.hpaServices.has(name)) {
+      if (!hpa.length) v.push(`Deployment/${name}: must scale with an HPA on CPU`);
+      for (const h of hpa) {
+        if (!h.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) v.push(`HorizontalPodAutoscaler/${name}: must scale on CPU`);
+        if ((h.spec?.minReplicas ?? 1) > h.spec!.maxReplicas) v.push(`HorizontalPodAutoscaler/${name}: minReplicas > maxReplicas`);
+      }
+    } else if (!keda.length) {
+      v.push(`Deployment/${name}: must scale with a KEDA ScaledObject on consumer lag`);
+    }
+    for (const s of keda) {
+      if (s.spec.minReplicaCount < 1) v.push(`ScaledObject/${name}: minReplicaCount must be >= 1 (the service also serves HTTP and its outbox)`);
+      if (s.spec.minReplicaCount > s.spec.maxReplicaCount) v.push(`ScaledObject/${name}: minReplicaCount > maxReplicaCount`);
+      let largest = 0;
+      for (const t of s.spec.triggers) {
+        const m = t.metadata;
+        if (t.type !== 'kafka') continue;
+        if (m.consumerGroup !== `${prefix}${name}`) v.push(`ScaledObject/${name}: consumerGroup ${m.consumerGroup} is not the service's group ${prefix}${name}`);
+        if (brokers && m.bootstrapServers !== brokers) v.push(`ScaledObject/${name}: bootstrapServers ${m.bootstrapServers} differ from KAFKA_BROKERS ${brokers}`);
+        const topic = m.topic?.startsWith(prefix) ? m.topic.slice(prefix.length) : m.topic;
+        const partitions = ctx.partitions.get(topic);
+        if (partitions === undefined) v.push(`ScaledObject/${name}: topic ${m.topic} is not in libs/contracts`);
+        else largest = Math.max(largest, partitions);
+        if (m.allowIdleConsumers === 'true') v.push(`ScaledObject/${name}: allowIdleConsumers would scale past the partition count`);
+      }
+      if (largest && s.spec.maxReplicaCount > largest)
+        v.push(`ScaledObject/${name}: maxReplicaCount ${s.spec.maxReplicaCount} exceeds the ${largest} partitions KEDA can use`);
+    }
+  }
+  for (const h of hpas) if (!deployments.some((d) => d.metadata?.name === h.spec?.scaleTargetRef?.name)) v.push(`HorizontalPodAutoscaler/${h.metadata?.name}: targets no Deployment`);
+  for (const s of scaled) if (!deployments.some((d) => d.metadata?.name === s.spec.scaleTargetRef.name)) v.push(`ScaledObject/${s.metadata.name}: targets no Deployment`);
+}
+
+function checkTenants(r: OverlayRender, deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
+  const configMap = ofKind<IConfigMap>(r.app, 'ConfigMap').find((c) => c.metadata?.name?.startsWith('wa-tenants'));
+  const text = configMap?.data?.['tenants.yaml'];
+  if (!text) {
+    v.push('ConfigMap wa-tenants with tenants.yaml is missing');
+    return;
+  }
+  if (r.env === 'dev' && text !== ctx.sandboxTenants) v.push('dev tenants.yaml differs from config/tenants.sandbox.yaml');
+  let registry: TenantRegistry;
+  try {
+    registry = TenantRegistry.parse(text, {});
+  } catch (error) {
+    v.push(`tenants.yaml is invalid: ${(error as Error).message}`);
+    return;
+  }
+  const mounts = (service: string) =>
+    deployments.find((d) => d.metadata?.name === service)?.spec?.template.spec?.containers[0].volumeMounts?.map((m) => m.mountPath) ?? [];
+  const envSecrets = (service: string) =>
+    deployments.find((d) => d.metadata?.name === service)?.spec?.template.spec?.containers[0].envFrom?.filter((f) => f.secretRef && f.secretRef.name !== `${service}-db`) ?? [];
+  const needs: [string, string[]][] = [];
+  for (const t of registry.tenants) needs.push([t.accessTokenRef, ['webhook-ingress', 'outbound-gateway', 'template-registry']]);
+  for (const t of registry.tenants) {
+    const app = registry.app(t.appId)!;
+    for (const ref of [app.appSecretRef, app.verifyTokenRef, app.previousAppSecretRef]) if (ref) needs.push([ref, ['webhook-ingress']]);
+  }
+  for (const [ref, services] of needs) {
+    for (const service of services) {
+      if (ref.startsWith('file:') && !mounts(service).includes(dirname(ref.slice(5))))
+        v.push(`Deployment/${service}: tenant secret ${ref} is not mounted (no volume at ${dirname(ref.slice(5))})`);
+      if (ref.startsWith('env:') && envSecrets(service).length === 0) v.push(`Deployment/${service}: tenant secret ${ref} has no Secret to come from`);
+    }
+  }
+}
+
+function checkJobs(r: OverlayRender, ctx: PolicyContext, platformImage: string | undefined, version: string | undefined, v: string[]): void {
+  const jobs = ofKind<IJob>(r.jobs, 'Job');
+  const suffix = version ? `-${version.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}` : undefined;
+  const selectors = [
+    ...ofKind<IService>(r.app, 'Service').map((s) => ({ id: `Service/${s.metadata?.name}`, selector: { matchLabels: s.spec?.selector } as Selector })),
+    ...ofKind<IPodDisruptionBudget>(r.app, 'PodDisruptionBudget').map((p) => ({ id: `PodDisruptionBudget/${p.metadata?.name}`, selector: p.spec?.selector as Selector })),
+  ];
+  for (const job of jobs) {
+    const id = `Job/${job.metadata?.name}`;
+    const pod = job.spec?.template.spec;
+    checkPod(id, pod, v);
+    if (job.spec?.backoffLimit !== 1) v.push(`${id}: backoffLimit must be 1`);
+    if (!job.spec?.ttlSecondsAfterFinished) v.push(`${id}: ttlSecondsAfterFinished is required`);
+    if (suffix && !job.metadata?.name?.endsWith(suffix)) v.push(`${id}: name must end with the release suffix ${suffix} (Job templates are immutable)`);
+    if (pod && !['Never', 'OnFailure'].includes(pod.restartPolicy ?? '')) v.push(`${id}: restartPolicy must be Never or OnFailure`);
+    for (const c of pod?.containers ?? []) if (platformImage && c.image !== platformImage) v.push(`${id}: runs ${c.image}, not the release image ${platformImage}`);
+    const labels = labelsOf(job.spec?.template);
+    for (const s of selectors) if (s.selector && (s.selector.matchLabels || s.selector.matchExpressions) && selects(s.selector, labels)) v.push(`${id}: its pods are selected by ${s.id}`);
+    if (version && labels['app.kubernetes.io/version'] !== version) v.push(`${id}: pod label app.kubernetes.io/version must be ${version}`);
+  }
+  for (const service of ctx.services) {
+    const job = jobs.find((j) => j.spec?.template.spec?.containers.some((c) => (c.args ?? []).includes(`dist/services/${service.name}/src/migrate.js`)));
+    if (!job) {
+      v.push(`no migration Job runs dist/services/${service.name}/src/migrate.js`);
+      continue;
+    }
+    const secrets = secretNamesUsed(job.spec!.template.spec!);
+    if (!secrets.includes(`${service.name}-migrator-db`)) v.push(`Job/${job.metadata?.name}: must read MIGRATION_DATABASE_URL from Secret ${service.name}-migrator-db`);
+  }
+  const bootstrap = jobs.find((j) => labelsOf(j)['app.kubernetes.io/component'] === 'db-bootstrap');
+  if (!bootstrap) v.push('no db-bootstrap Job');
+  else {
+    const c = bootstrap.spec!.template.spec!.containers[0];
+    const schemas = (envValue(c, 'SCHEMAS') ?? '').split(',').sort();
+    const expected = ctx.services.map((s) => s.schema).sort();
+    if (schemas.join() !== expected.join()) v.push(`Job/${bootstrap.metadata?.name}: SCHEMAS ${schemas.join()} must list every service schema (${expected.join()})`);
+    const script = c.command?.[0] === 'node' && c.command[1] === '-e' ? c.args?.[0] : undefined;
+    if (!script) v.push(`Job/${bootstrap.metadata?.name}: expected node -e <script>`);
+    else {
+      try {
+        new Script(script, { filename: 'db-bootstrap.js' });
+      } catch (error) {
+        v.push(`Job/${bootstrap.metadata?.name}: script does not parse: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+function checkTopics(r: OverlayRender, ctx: PolicyContext, v: string[]): void {
+  const topics = ofKind<KafkaTopic>(r.topics, 'KafkaTopic') as KafkaTopic[];
+  const names = new Set(topics.map((t) => t.spec.topicName ?? t.metadata.name));
+  for (const required of ctx.requiredTopics) if (!names.has(required)) v.push(`KafkaTopic for ${required} is missing`);
+  for (const t of topics) {
+    const id = `KafkaTopic/${t.metadata.name}`;
+    if (!t.metadata.namespace) v.push(`${id}: needs the Kafka cluster's namespace`);
+    if (!t.spec.topicName) v.push(`${id}: spec.topicName must be explicit (name transformers must not rename topics)`);
+    const minIsr = Number(t.spec.config?.['min.insync.replicas'] ?? 1);
+    if (r.env !== 'dev' && (t.spec.replicas < 3 || minIsr < 2)) v.push(`${id}: ${r.env} needs replicas >= 3 and min.insync.replicas >= 2 (acks=all)`);
+    if (minIsr > t.spec.replicas) v.push(`${id}: min.insync.replicas ${minIsr} exceeds replicas ${t.spec.replicas}`);
+    const registryPartitions = ctx.partitions.get(t.spec.topicName ?? t.metadata.name);
+    if (registryPartitions !== undefined && registryPartitions !== t.spec.partitions) v.push(`${id}: ${t.spec.partitions} partitions, libs/contracts says ${registryPartitions}`);
+  }
+}
+
+function checkSecrets(r: OverlayRender, ctx: PolicyContext, v: string[]): void {
+  const all = [...r.app, ...r.jobs, ...r.topics];
+  for (const o of all) if (o.kind === 'Secret') v.push(`Secret/${o.metadata.name}: no Secret objects in git; use an ExternalSecret or a documented Secret name`);
+  for (const cm of ofKind<IConfigMap>(all, 'ConfigMap')) {
+    for (const [key, value] of Object.entries(cm.data ?? {})) {
+      if (SECRETISH.test(key)) v.push(`ConfigMap/${cm.metadata?.name}: key ${key} looks like a secret`);
+      if (CREDENTIALS_IN_URL.test(value)) v.push(`ConfigMap/${cm.metadata?.name}: ${key} embeds credentials in a URL`);
+    }
+  }
+  const produced = new Set((ofKind<ExternalSecret>(r.app, 'ExternalSecret') as ExternalSecret[]).map((e) => e.spec.target.name));
+  const pods: [string, IPodSpec | undefined][] = [
+    ...ofKind<IDeployment>(r.app, 'Deployment').map((d): [string, IPodSpec | undefined] => [`Deployment/${d.metadata?.name}`, d.spec?.template.spec]),
+    ...ofKind<IJob>(r.jobs, 'Job').map((j): [string, IPodSpec | undefined] => [`Job/${j.metadata?.name}`, j.spec?.template.spec]),
+  ];
+  const configMaps = new Set(ofKind<IConfigMap>([...r.app, ...r.jobs], 'ConfigMap').map((c) => c.metadata?.name));
+  for (const [id, pod] of pods) {
+    if (!pod) continue;
+    for (const name of secretNamesUsed(pod)) {
+      if (r.env === 'dev') {
+        if (!produced.has(name) && !ctx.documentedSecrets.has(name)) v.push(`${id}: Secret ${name} is neither synced by an ExternalSecret nor documented in docs/operations.md`);
+      } else if (!produced.has(name)) v.push(`${id}: Secret ${name} is not synced by an ExternalSecret in this overlay`);
+    }
+    for (const name of configMapNamesUsed(pod)) if (!configMaps.has(name)) v.push(`${id}: ConfigMap ${name} is not in the overlay`);
+  }
+  for (const name of produced) if (!ctx.documentedSecrets.has(name)) v.push(`ExternalSecret target ${name} is not documented in docs/operations.md`);
+}
+
+/** Every violation of the deployment rules in one environment's renders. */
+export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
+  const v: string[] = [];
+  const deployments = ofKind<IDeployment>(r.app, 'Deployment');
+  const services = ofKind<IService>(r.app, 'Service');
+  const pdbs = ofKind<IPodDisruptionBudget>(r.app, 'PodDisruptionBudget');
+  const serviceAccounts = r.app.filter((o) => o.kind === 'ServiceAccount');
+  const platformDeployment = deployments.find((d) => d.metadata?.name === ctx.services[0]?.name);
+  const platformImage = platformDeployment?.spec?.template.spec?.containers[0].image;
+  const version = platformImage ? imageTag(platformImage).tag : undefined;
+
+  for (const o of r.app) if (o.kind !== 'Namespace' && !o.metadata.namespace) v.push(`${o.kind}/${o.metadata.name}: no namespace`);
+
+  for (const d of deployments) {
+    const name = d.metadata?.name ?? '';
+    const id = `Deployment/${name}`;
+    const pod = d.spec?.template.spec;
+    checkPod(id, pod, v);
+    for (const [where, labels] of [
+      ['metadata', labelsOf(d)],
+      ['pod template', labelsOf(d.spec?.template)],
+    ] as const) {
+      for (const key of ['name', 'part-of', 'component', 'version'])
+        if (!labels[`app.kubernetes.io/${key}`]) v.push(`${id}: ${where} label app.kubernetes.io/${key} is missing`);
+      if (version && labels['app.kubernetes.io/version'] !== version) v.push(`${id}: ${where} label app.kubernetes.io/version must equal the image tag ${version}`);
+    }
+    if (d.spec?.selector.matchLabels?.['app.kubernetes.io/version']) v.push(`${id}: the version label must not be in the (immutable) selector`);
+    if (!selects(d.spec?.selector as Selector, labelsOf(d.spec?.template))) v.push(`${id}: selector does not match its pod template`);
+    if (!pod) continue;
+    const sa = serviceAccounts.find((s) => s.metadata.name === pod.serviceAccountName);
+    if (!pod.serviceAccountName || !sa) v.push(`${id}: needs its own ServiceAccount in the overlay`);
+    else if ((sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken !== false) v.push(`ServiceAccount/${sa.metadata.name}: automountServiceAccountToken must be false`);
+    const c = pod.containers[0];
+    for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+      const probe = c[kind];
+      if (!probe?.httpGet) v.push(`${id}: ${kind} (httpGet) is required`);
+      else if (containerPort(c, probe.httpGet.port) === undefined) v.push(`${id}: ${kind} port ${probe.httpGet.port} is not a container port`);
+    }
+    const sleep = preStopSleepSeconds(c);
+    if (sleep === 0) v.push(`${id}: a preStop sleep is required (endpoints must drop the pod before it stops serving)`);
+    const drainMs = Number(envValue(c, 'SHUTDOWN_TIMEOUT_MS') ?? (ctx.services.some((s) => s.name === name) ? 20000 : 0));
+    const grace = pod.terminationGracePeriodSeconds ?? 30;
+    if (grace * 1000 <= sleep * 1000 + drainMs) v.push(`${id}: terminationGracePeriodSeconds ${grace} must exceed preStop ${sleep}s + SHUTDOWN_TIMEOUT_MS ${drainMs}ms`);
+    const tenants = pod.volumes?.find((vol) => vol.configMap?.name?.startsWith('wa-tenants'));
+    const tenantsMount = c.volumeMounts?.find((m) => m.name === tenants?.name);
+    const tenantsFile = envValue(c, 'TENANTS_FILE');
+    if (!tenants || !tenantsMount || !tenantsFile || dirname(tenantsFile) !== tenantsMount.mountPath)
+      v.push(`${id}: TENANTS_FILE must point into the mounted wa-tenants ConfigMap`);
+  }
+
+  const byName = new Map(deployments.map((d) => [d.metadata?.name, d]));
+  for (const s of ctx.services) {
+    const d = byName.get(s.name);
+    if (!d) {
+      v.push(`Deployment/${s.name} (tools/stack-services.ts) is missing`);
+      continue;
+    }
+    const id = `Deployment/${s.name}`;
+    const pod = d.spec!.template.spec!;
+    const c = pod.containers[0];
+    if (!(c.args ?? []).includes(`dist/services/${s.name}/src/main.js`)) v.push(`${id}: must run dist/services/${s.name}/src/main.js`);
+    if (containerPort(c, 'http') !== s.port) v.push(`${id}: container port http must be ${s.port} (tools/stack-services.ts)`);
+    if (envValue(c, 'PORT') !== String(s.port)) v.push(`${id}: PORT must be ${s.port}`);
+    if (c.readinessProbe?.httpGet?.path !== '/health/ready') v.push(`${id}: readinessProbe must GET /health/ready`);
+    if (c.livenessProbe?.httpGet?.path !== '/health/live') v.push(`${id}: livenessProbe must GET /health/live (never Kafka or Postgres)`);
+    if (!c.envFrom?.some((f) => f.configMapRef)) v.push(`${id}: envFrom needs the wa-platform ConfigMap`);
+    if (!c.envFrom?.some((f) => f.secretRef?.name === `${s.name}-db`)) v.push(`${id}: envFrom needs Secret ${s.name}-db (DATABASE_URL)`);
+    const podLabels = labelsOf(d.spec?.template);
+    const svc = services.find((x) => x.metadata?.name === s.name);
+    if (!svc) v.push(`Service/${s.name} is missing`);
+    else {
+      if (!selects({ matchLabels: svc.spec?.selector }, podLabels)) v.push(`Service/${s.name}: selector does not match the pods`);
+      for (const p of svc.spec?.ports ?? []) if (containerPort(c, p.targetPort as string | number) !== s.port) v.push(`Service/${s.name}: targetPort ${p.targetPort} is not port ${s.port}`);
+    }
+    const pdb = pdbs.find((p) => selects(p.spec?.selector as Selector, podLabels));
+    if (!pdb) v.push(`${id}: no PodDisruptionBudget`);
+    else if (pdb.spec?.maxUnavailable !== 1) v.push(`PodDisruptionBudget/${pdb.metadata?.name}: maxUnavailable must be 1`);
+  }
+
+  checkNetwork(r.app, deployments, ctx, v);
+  checkScaling(r.app, deployments, ctx, v);
+  checkTenants(r, deployments, ctx, v);
+  checkJobs(r, ctx, platformImage, version, v);
+  checkTopics(r, ctx, v);
+  checkSecrets(r, ctx, v);
+  if (r.env !== 'dev') {
+    for (const d of deployments) for (const c of d.spec?.template.spec?.containers ?? []) if (/-tools[:@]/.test(c.image ?? '')) v.push(`Deployment/${d.metadata?.name}: the dev-only tools image must not run in ${r.env}`);
+  }
+  return v;
+}
