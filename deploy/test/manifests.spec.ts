@@ -36,7 +36,8 @@ beforeAll(async () => {
     services: STACK_SERVICES,
     partitions,
     requiredTopics: [...ALL_TOPICS.map((t) => t.name), ...derived.map((t) => t.name)],
-    publicHttp: new Set(['webhook-ingress', 'template-registry', 'handoff-router']),
+    // The webhook and the REST APIs (gateway media/messages, template admin, agent console).
+    publicHttp: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry', 'handoff-router']),
     graphEgress: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry']),
     hpaServices: new Set(['webhook-ingress']),
     documentedSecrets: documentedSecrets(),
