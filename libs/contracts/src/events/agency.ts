@@ -1,30 +1,94 @@
 import { Type } from 'class-transformer';
 import {
   IsIn,
+  IsISO4217CurrencyCode,
   IsISO8601,
-  IsNumberString,
   IsObject,
   IsOptional,
   IsString,
+  IsTimeZone,
   IsUrl,
+  IsUUID,
   Length,
   Matches,
   MaxLength,
+  registerDecorator,
   ValidateNested,
+  type ValidationOptions,
 } from 'class-validator';
 import { LANGUAGE_CODE, TenantScoped } from './common';
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/*
+ * The agency event contract: what agency back-office systems publish on `agency.event.v1`
+ * (CloudEvents binary mode, one `ce_type` per class below), and the outcome the platform reports
+ * back on `agency.notification.outcome.v1`. Documented for agency developers in
+ * docs/agency-events.md. Every field is validated: a record that fails goes to the scheduler's DLQ
+ * with the list of problems, and the agency can republish a corrected one.
+ */
+
 const E164 = /^\+[1-9]\d{6,14}$/;
+/** Free text that ends up in a template parameter: Meta refuses new lines and tabs there. */
+const ONE_LINE = /^[^\n\r\t]*$/;
+const FIELD_KEY = /^(header\.)?([a-z][a-z0-9_]{0,63}|[1-9]\d{0,2})$/;
+const BUTTON_KEY = /^\d$/;
+const DECIMAL = /^\d{1,15}(\.\d{1,4})?$/;
+
+/** A real calendar day as YYYY-MM-DD (2027-02-29 is refused, 2028-02-29 accepted). */
+export function isCalendarDate(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const [y, m, d] = value.split('-').map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return y >= 1900 && date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCalendarDate',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `${String(propertyName)} must be a calendar date (YYYY-MM-DD)`, ...options },
+      validator: { validate: (value: unknown) => isCalendarDate(value) },
+    });
+}
+
+/**
+ * A flat map of strings with bounded keys, values and size: the extra template values an agency
+ * sends. Checked here so a bad map is refused at the edge instead of failing a send weeks later.
+ */
+export function IsStringMap(keyPattern: RegExp, maxKeys: number, maxValueLength: number, options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isStringMap',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: {
+        message: `${String(propertyName)} must be an object of at most ${maxKeys} one-line strings (≤ ${maxValueLength} characters) with keys matching ${keyPattern}`,
+        ...options,
+      },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          const entries = Object.entries(value);
+          return (
+            entries.length <= maxKeys &&
+            entries.every(([k, v]) => keyPattern.test(k) && typeof v === 'string' && v.length <= maxValueLength && ONE_LINE.test(v))
+          );
+        },
+      },
+    });
+}
 
 /** The citizen an agency event is about. The agency's own id for them is `subjectId`. */
 export class CitizenRef {
   @IsString() @Length(1, 128) subjectId!: string;
   @Matches(E164, { message: 'citizen.whatsapp must be E.164 with a leading +' }) whatsapp!: string;
-  @IsOptional() @Matches(LANGUAGE_CODE) preferredLanguage?: string;
-  @IsOptional() @IsString() @MaxLength(200) name?: string;
-  /** IANA zone, overriding the tenant's for quiet hours. */
-  @IsOptional() @IsString() @MaxLength(64) timeZone?: string;
+  /** Meta's template language code (`es`, `en`, `pt_BR`, `ar`); the tenant's default when absent. */
+  @IsOptional() @Matches(LANGUAGE_CODE, { message: 'citizen.preferredLanguage must look like es, en or pt_BR' }) preferredLanguage?: string;
+  /** As the citizen should be greeted (`first_name` in templates). */
+  @IsOptional() @IsString() @Length(1, 200) @Matches(ONE_LINE, { message: 'citizen.name must be one line' }) name?: string;
+  /** IANA zone (`Europe/Madrid`), overriding the tenant's for quiet hours and send times. */
+  @IsOptional() @IsTimeZone({ message: 'citizen.timeZone must be an IANA time zone such as Europe/Madrid' }) timeZone?: string;
 }
 
 export const DOCUMENT_TYPES = [
@@ -36,26 +100,44 @@ export const DOCUMENT_TYPES = [
   'work_permit',
   'other',
 ] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 
 export class DocumentRef {
+  /** The agency's id of this document; stable across renewals and date changes. */
   @IsString() @Length(1, 128) documentId!: string;
-  @IsIn(DOCUMENT_TYPES as unknown as string[]) documentType!: string;
+  @IsIn(DOCUMENT_TYPES as unknown as string[]) documentType!: DocumentType;
+  /** Shown instead of the standard name of the type (e.g. "heavy goods vehicle licence"). */
+  @IsOptional() @IsString() @Length(1, 100) @Matches(ONE_LINE) label?: string;
 }
 
-export class DocumentExpiringV1 extends TenantScoped {
+/** Extra template values shared by every event that can lead to a notice. */
+abstract class NoticeValues extends TenantScoped {
   @ValidateNested() @Type(() => CitizenRef) citizen!: CitizenRef;
+  /**
+   * Named (`office_hours`) or positional (`1`) template parameters, header ones as `header.<name>`;
+   * they override the values the scheduler derives from the event.
+   */
+  @IsOptional() @IsStringMap(FIELD_KEY, 30, 1024) fields?: Record<string, string>;
+  /** Button values by 0-based button index: URL suffix, quick-reply payload or copy code. */
+  @IsOptional() @IsStringMap(BUTTON_KEY, 10, 2000) buttons?: Record<string, string>;
+}
+
+export class DocumentExpiringV1 extends NoticeValues {
   @ValidateNested() @Type(() => DocumentRef) document!: DocumentRef;
-  @Matches(DATE_ONLY, { message: 'expiresOn must be a date (YYYY-MM-DD)' }) expiresOn!: string;
-  @IsOptional() @IsUrl({ require_protocol: true, protocols: ['https'] }) renewalUrl?: string;
-  @IsOptional() @IsString() @MaxLength(200) office?: string;
-  /** Extra template fields the agency wants rendered (named parameters). */
-  @IsOptional() @IsObject() fields?: Record<string, string>;
+  /** Last day the document is valid, in the citizen's calendar. */
+  @IsCalendarDate() expiresOn!: string;
+  @IsOptional()
+  @IsUrl({ require_protocol: true, protocols: ['https'] }, { message: 'renewalUrl must be an https URL' })
+  renewalUrl?: string;
+  @IsOptional() @IsString() @Length(1, 200) @Matches(ONE_LINE) office?: string;
 }
 
 export class DocumentRenewedV1 extends TenantScoped {
   @ValidateNested() @Type(() => CitizenRef) citizen!: CitizenRef;
   @ValidateNested() @Type(() => DocumentRef) document!: DocumentRef;
-  @IsOptional() @Matches(DATE_ONLY) newExpiresOn?: string;
+  /** The renewed document's expiry: reminders are planned for it, as for an expiring event. */
+  @IsOptional() @IsCalendarDate() newExpiresOn?: string;
+  @IsOptional() @IsCalendarDate() renewedOn?: string;
 }
 
 export class DocumentCancelledV1 extends TenantScoped {
@@ -64,41 +146,57 @@ export class DocumentCancelledV1 extends TenantScoped {
   @IsOptional() @IsString() @MaxLength(500) reason?: string;
 }
 
-export class DocumentExpiryChangedV1 extends DocumentExpiringV1 {}
-
-export class PaymentDueV1 extends TenantScoped {
-  @ValidateNested() @Type(() => CitizenRef) citizen!: CitizenRef;
-  @IsString() @Length(1, 128) reference!: string;
-  @IsNumberString() amount!: string;
-  @Matches(/^[A-Z]{3}$/) currency!: string;
-  @Matches(DATE_ONLY) dueOn!: string;
-  @IsOptional() @IsUrl({ require_protocol: true, protocols: ['https'] }) paymentUrl?: string;
-  @IsOptional() @IsObject() fields?: Record<string, string>;
+/** The expiry date moved (a correction or an extension): pending reminders are replanned. */
+export class DocumentExpiryChangedV1 extends DocumentExpiringV1 {
+  @IsOptional() @IsCalendarDate() previousExpiresOn?: string;
 }
 
-export class PaymentReceivedV1 extends TenantScoped {
-  @ValidateNested() @Type(() => CitizenRef) citizen!: CitizenRef;
+export class PaymentDueV1 extends NoticeValues {
+  /** The agency's payment reference; stable across reminders and the payment itself. */
   @IsString() @Length(1, 128) reference!: string;
-  @IsNumberString() amount!: string;
-  @Matches(/^[A-Z]{3}$/) currency!: string;
-  @IsISO8601() receivedAt!: string;
+  /** Decimal string in major units (`125.50`): never a float. */
+  @Matches(DECIMAL, { message: 'amount must be a decimal string such as 125.50' }) amount!: string;
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code such as COP or AED' }) currency!: string;
+  @IsCalendarDate() dueOn!: string;
+  @IsOptional() @IsString() @Length(1, 200) @Matches(ONE_LINE) description?: string;
+  @IsOptional()
+  @IsUrl({ require_protocol: true, protocols: ['https'] }, { message: 'paymentUrl must be an https URL' })
+  paymentUrl?: string;
 }
 
-export class DocumentsReadyV1 extends TenantScoped {
-  @ValidateNested() @Type(() => CitizenRef) citizen!: CitizenRef;
+export class PaymentReceivedV1 extends NoticeValues {
+  @IsString() @Length(1, 128) reference!: string;
+  @Matches(DECIMAL, { message: 'amount must be a decimal string such as 125.50' }) amount!: string;
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code such as COP or AED' }) currency!: string;
+  @IsISO8601({ strict: true }) receivedAt!: string;
+}
+
+export class DocumentsReadyV1 extends NoticeValues {
   @IsString() @Length(1, 128) reference!: string;
   @IsIn(['collection', 'delivery']) mode!: 'collection' | 'delivery';
-  @IsOptional() @IsString() @MaxLength(300) location?: string;
-  @IsOptional() @Matches(DATE_ONLY) availableUntil?: string;
+  /** The document that is ready, when it is one the agency tracks. */
+  @IsOptional() @ValidateNested() @Type(() => DocumentRef) document?: DocumentRef;
+  /** Office for collection, or delivery address summary. */
+  @IsOptional() @IsString() @Length(1, 300) @Matches(ONE_LINE) location?: string;
+  /** Last day to collect. */
+  @IsOptional() @IsCalendarDate() availableUntil?: string;
 }
 
-export class ApplicationReceivedV1 extends TenantScoped {
-  @ValidateNested() @Type(() => CitizenRef) citizen!: CitizenRef;
+export class ApplicationReceivedV1 extends NoticeValues {
   @IsString() @Length(1, 128) reference!: string;
-  @IsString() @MaxLength(200) applicationType!: string;
-  @IsISO8601() receivedAt!: string;
+  @IsString() @Length(1, 200) @Matches(ONE_LINE) applicationType!: string;
+  @IsISO8601({ strict: true }) receivedAt!: string;
 }
 
+/** What the scheduler can send; each has its own template and timing policy per tenant. */
+export const NOTICE_TYPES = ['document_expiry', 'payment_due', 'payment_received', 'documents_ready', 'application_received'] as const;
+export type NoticeType = (typeof NOTICE_TYPES)[number];
+
+/**
+ * A notice's life. Published on the outcome topic: sent, delivered, read, failed,
+ * not_on_whatsapp, opted_out, no_approved_template, invalid_parameters, expired_before_sending.
+ * `scheduled` and `cancelled` are states the plan API shows (the agency caused the cancellation).
+ */
 export const NOTIFICATION_OUTCOMES = [
   'scheduled',
   'sent',
@@ -108,20 +206,30 @@ export const NOTIFICATION_OUTCOMES = [
   'not_on_whatsapp',
   'opted_out',
   'no_approved_template',
+  'invalid_parameters',
   'expired_before_sending',
   'cancelled',
 ] as const;
+export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
 
 export class NotificationOutcomeV1 extends TenantScoped {
-  @IsString() noticeId!: string;
-  /** The ce_id of the agency event that caused this notice. */
-  @IsString() sourceEventId!: string;
-  @IsString() subjectId!: string;
-  @IsOptional() @IsString() documentId?: string;
-  @IsString() noticeType!: string;
-  @IsIn(NOTIFICATION_OUTCOMES as unknown as string[]) outcome!: string;
-  @IsOptional() @IsString() errorCode?: string;
+  @IsUUID() noticeId!: string;
+  /** The ce_id of the agency event that planned this notice. */
+  @IsString() @MaxLength(256) sourceEventId!: string;
+  @IsString() @Length(1, 128) subjectId!: string;
+  @IsOptional() @IsString() @Length(1, 128) documentId?: string;
+  /** Payment, collection or application reference, for notices about those. */
+  @IsOptional() @IsString() @Length(1, 128) reference?: string;
+  @IsIn(NOTICE_TYPES as unknown as string[]) noticeType!: NoticeType;
+  /** Which reminder: the offset before the date (`P6W`, `P7D`) or `now` for immediate notices. */
+  @IsOptional() @IsString() @MaxLength(32) slot?: string;
+  @IsIn(NOTIFICATION_OUTCOMES as unknown as string[]) outcome!: NotificationOutcome;
+  /** failed: the Cloud API error code (`131049`) or the gateway's reason code. */
+  @IsOptional() @IsString() @MaxLength(64) errorCode?: string;
   @IsOptional() @IsString() @MaxLength(1000) detail?: string;
+  @IsOptional() @IsString() @MaxLength(512) templateName?: string;
+  @IsOptional() @Matches(LANGUAGE_CODE) language?: string;
+  @IsOptional() @IsString() @MaxLength(256) wamid?: string;
   @IsISO8601() occurredAt!: string;
 }
 
