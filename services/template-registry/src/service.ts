@@ -1,6 +1,8 @@
 import type { ServiceDescriptor } from '@wa/service-kit';
 import { TemplatesEnv } from './config/env';
 import { Init1764115200000 } from './migrations/1764115200000-init';
+import { Registry1764300000000 } from './migrations/1764300000000-registry';
+import { ManagementCall, Translation, TranslationHistory, TranslationVersion } from './registry/entities';
 import { TemplateEvent } from './template-events/template-event.entity';
 
 export const templateRegistryService: ServiceDescriptor<TemplatesEnv> = {
@@ -8,7 +10,7 @@ export const templateRegistryService: ServiceDescriptor<TemplatesEnv> = {
   schema: 'templates',
   consumerGroup: 'template-registry',
   envClass: TemplatesEnv,
-  entities: [TemplateEvent],
-  migrations: [Init1764115200000],
+  entities: [TemplateEvent, Translation, TranslationVersion, TranslationHistory, ManagementCall],
+  migrations: [Init1764115200000, Registry1764300000000],
   description: 'Authors, validates, submits and tracks WhatsApp message templates per agency and language.',
 };

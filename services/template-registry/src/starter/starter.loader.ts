@@ -1,0 +1,108 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DomainError, SERVICE_ENV } from '@wa/service-kit';
+import { TenantRegistry, type TenantConfig } from '@wa/tenancy';
+import type { TemplatesEnv } from '../config/env';
+import { Translation } from '../registry/entities';
+import { RegistryService } from '../registry/registry.service';
+import { readStarterCatalog, type StarterTemplate } from './starter-catalog';
+
+export interface StarterReport {
+  tenants: string[];
+  added: number;
+  present: number;
+  invalid: string[];
+}
+
+/**
+ * Loads the platform's own starter templates (standard government notices, utility category) for
+ * the tenants in scope, at start-up, idempotently: a translation that exists — whatever its state
+ * or content — is left alone, so agencies can edit or delete starters freely. New ones are queued
+ * for submission like any other template.
+ */
+@Injectable()
+export class StarterLoader implements OnApplicationBootstrap {
+  private readonly logger = new Logger('StarterLoader');
+  /** The start-up load, for tests and readiness checks to await. */
+  done: Promise<StarterReport> = Promise.resolve({ tenants: [], added: 0, present: 0, invalid: [] });
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: RegistryService,
+    private readonly tenants: TenantRegistry,
+    @Inject(SERVICE_ENV) private readonly env: TemplatesEnv,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.env.TEMPLATES_STARTER === 'off') return;
+    const scope = this.tenants.tenants.filter((t) => this.env.TEMPLATES_STARTER === 'all' || t.mode === 'sandbox');
+    if (scope.length === 0) return;
+    // Not awaited: start-up must not wait on it, and a failure must not stop the service.
+    this.done = this.load(scope).catch((error: Error) => {
+      this.logger.error(`starter catalog not loaded: ${error.message}`);
+      return { tenants: [], added: 0, present: 0, invalid: [error.message] };
+    });
+  }
+
+  async load(tenants: TenantConfig[], catalog: StarterTemplate[] = readStarterCatalog()): Promise<StarterReport> {
+    const report: StarterReport = { tenants: tenants.map((t) => t.id), added: 0, present: 0, invalid: [] };
+    for (const tenant of tenants) {
+      for (const template of catalog) {
+        const languages = Object.keys(template.translations).filter((l) => tenant.languages.includes(l));
+        for (const language of languages) {
+          const outcome = await this.loadOne(tenant, template, language);
+          if (outcome === 'added') report.added++;
+          else if (outcome === 'present') report.present++;
+          else report.invalid.push(`${tenant.id}/${template.name}/${language}: ${outcome.invalid}`);
+        }
+      }
+    }
+    if (report.invalid.length) this.logger.error(`starter templates refused: ${report.invalid.join('; ')}`);
+    this.logger.log(`starter catalog for ${report.tenants.join(', ')}: ${report.added} added, ${report.present} already present`);
+    return report;
+  }
+
+  private async loadOne(
+    tenant: TenantConfig,
+    template: StarterTemplate,
+    language: string,
+  ): Promise<'added' | 'present' | { invalid: string }> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        // Replicas starting together load the same starters: one at a time per template.
+        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`templates.starter:${tenant.id}:${template.name}`]);
+        const siblings = await manager.getRepository(Translation).find({ where: { tenantId: tenant.id, name: template.name } });
+        if (siblings.some((s) => s.language === language)) return 'present';
+        const components = template.translations[language].components;
+        const { issues, parameters } = this.registry.validateSet(
+          tenant,
+          {
+            name: template.name,
+            category: template.category,
+            parameterFormat: template.parameterFormat,
+            translations: [{ language, components }],
+          },
+          siblings,
+        );
+        if (issues.length) return { invalid: issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
+        await this.registry.insertTranslation(manager, {
+          tenant,
+          name: template.name,
+          language,
+          category: template.category,
+          parameterFormat: template.parameterFormat,
+          components,
+          parameters: parameters.get(language)!,
+          submit: true,
+          source: 'starter',
+          actor: 'starter',
+        });
+        return 'added' as const;
+      });
+    } catch (error) {
+      // Created through the API at the same moment.
+      if (error instanceof DomainError && error.code === 'template_exists') return 'present';
+      throw error;
+    }
+  }
+}
