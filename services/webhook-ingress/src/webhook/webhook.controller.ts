@@ -1,7 +1,7 @@
-import { Controller, Get, Header, HttpCode, HttpStatus, Logger, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Topics, type QuarantineReason } from '@wa/contracts';
 import { DomainError } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
@@ -39,11 +39,10 @@ export class WebhookController {
   ) {}
 
   @Get(':appId')
-  @Header('content-type', 'text/plain; charset=utf-8')
   @ApiOperation({ summary: "Meta's subscription handshake: echoes hub.challenge when hub.verify_token matches the app's token" })
   @ApiResponse({ status: 200, description: 'The hub.challenge value, as plain text' })
   @ApiResponse({ status: 403, description: 'Wrong mode, token or app' })
-  verify(@Param('appId') appId: string, @Query() query: Record<string, unknown>): string {
+  verify(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply): string {
     const mode = query['hub.mode'];
     const token = query['hub.verify_token'];
     const challenge = query['hub.challenge'];
@@ -57,6 +56,8 @@ export class WebhookController {
       // Meta sends digits; anything else is not echoed (it would be reflected content).
       /^[A-Za-z0-9_-]{1,128}$/.test(challenge);
     if (!ok) throw new DomainError('verification_failed', 'Webhook verification failed', HttpStatus.FORBIDDEN);
+    // Set here, not with @Header: that would also label the JSON error body as text.
+    void reply.type('text/plain; charset=utf-8');
     return challenge as string;
   }
 

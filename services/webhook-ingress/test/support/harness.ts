@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { ServiceDescriptor } from '@wa/service-kit';
+import { startTestService, waitFor, type TestDatabase, type TestKafka, type TestService } from '@wa/testing';
+import { AppModule } from '../../src/app.module';
+import type { IngressEnv } from '../../src/config/env';
+import { ingressService } from '../../src/service';
+
+export const ROOT = join(__dirname, '..', '..', '..', '..');
+export const TENANTS_FILE = join(ROOT, 'config', 'tenants.sandbox.yaml');
+
+/** The sample tenants' sandbox secrets (deploy/local/sandbox.env), put into process.env for the registry. */
+export function loadSandboxSecrets(): Record<string, string> {
+  const secrets = Object.fromEntries(
+    readFileSync(join(ROOT, 'deploy', 'local', 'sandbox.env'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#') && l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  for (const [k, v] of Object.entries(secrets)) process.env[k] ??= v;
+  return secrets;
+}
+
+/** A port nobody listens on right now (the sandbox and the ingress must know each other's address up front). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface Sandbox {
+  url: string;
+  process: ChildProcess;
+  close(): Promise<void>;
+}
+
+/**
+ * The Cloud API simulator as the stack runs it: its own process (sandbox/src/main.ts), so the
+ * service's tests use it over HTTP exactly as the ingress meets Meta, and import none of its code.
+ */
+export async function startSandbox(ingressUrl: string, port = 0): Promise<Sandbox> {
+  const child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', 'sandbox/src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), INGRESS_URL: ingressUrl, TENANTS_FILE, HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`sandbox exited (${child.exitCode}): ${output}`);
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      return match?.[1];
+    },
+    { timeoutMs: 30000, intervalMs: 100, what: 'the sandbox to listen' },
+  );
+  return {
+    url,
+    process: child,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface IngressOptions {
+  /** Where the media fetch path finds the Graph API (the sandbox). */
+  graphApiBaseUrl?: string;
+  db?: TestDatabase;
+  env?: Record<string, string>;
+  descriptor?: ServiceDescriptor<IngressEnv>;
+}
+
+/** The ingress booted as main.ts boots it, on the test's Kafka namespace. */
+export async function startIngress(tk: TestKafka, options: IngressOptions = {}): Promise<TestService> {
+  loadSandboxSecrets();
+  return startTestService(options.descriptor ?? ingressService, (env) => AppModule.forRoot(env), tk, {
+    db: options.db,
+    env: {
+      TENANTS_FILE,
+      GRAPH_API_BASE_URL: options.graphApiBaseUrl ?? 'http://127.0.0.1:1',
+      ...options.env,
+    },
+  });
+}
+
+export interface SandboxReply {
+  delivery: { id: string; state: string; attempts?: number; statuses?: number[]; wamids: string[] };
+  payload: unknown;
+}
+
+export async function sandboxPost(sandbox: Sandbox, path: string, body: unknown): Promise<{ status: number; json: SandboxReply }> {
+  const response = await fetch(`${sandbox.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as SandboxReply };
+}
+
+export interface Event<T = Record<string, unknown>> {
+  id: string;
+  key: string | null;
+  data: T;
+}
+
+/** Decodes collected records (ce_id header + JSON value). */
+export function events<T = Record<string, unknown>>(
+  records: { key: string | null; value: string | null; headers: Record<string, string> }[],
+): Event<T>[] {
+  return records.map((r) => ({ id: r.headers.ce_id, key: r.key, data: JSON.parse(r.value ?? 'null') as T }));
+}
