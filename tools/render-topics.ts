@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { ALL_TOPICS } from '@wa/contracts';
-import { ConsumerHost, type EventProducer, type Kafka, type TopicDeclaration } from '@wa/kafka';
+import { declarationOf, groupTopicDeclarations, topicConfig, type TopicDeclaration } from '@wa/kafka';
 import { STACK_SERVICES } from './stack-services';
 
 const ROOT = join(__dirname, '..');
@@ -21,56 +21,6 @@ const STRIMZI_CLUSTER = 'wa-kafka';
 interface RenderedTopic extends TopicDeclaration {
   description: string;
   key?: string;
-}
-
-/**
- * Asks the real ConsumerHost which topics it creates for a consumer group by starting it against a
- * recording stand-in for the broker, so partitions and retention of `<group>.retry` / `<group>.dlq`
- * are read from libs/kafka instead of being copied here.
- */
-export async function derivedTopics(groupId: string): Promise<TopicDeclaration[]> {
-  const created: TopicDeclaration[] = [];
-  const noop = async (): Promise<void> => undefined;
-  // Answers any client method with an empty success; `then` stays undefined so a stand-in is never
-  // mistaken for a promise. The admin records topic creation and reports every topic as led.
-  const standIn = <T extends object>(overrides: T): T =>
-    new Proxy(overrides, { get: (target, property) => (property === 'then' ? undefined : ((target as Record<PropertyKey, unknown>)[property] ?? noop)) });
-  const admin = standIn({
-    listTopics: async () => [],
-    createTopics: async ({ topics }: { topics: { topic: string; numPartitions: number; configEntries: { name: string; value: string }[] }[] }) => {
-      for (const t of topics) {
-        const config = Object.fromEntries(t.configEntries.map((e) => [e.name, e.value]));
-        created.push({
-          name: t.topic,
-          partitions: t.numPartitions,
-          cleanupPolicy: config['cleanup.policy'] as TopicDeclaration['cleanupPolicy'],
-          retentionMs: Number(config['retention.ms']),
-        });
-      }
-      return true;
-    },
-    fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
-      topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: 0, replicas: [0], isr: [0] }] })),
-    }),
-  });
-  const consumer = standIn({});
-  const kafka = { admin: () => admin, consumer: () => consumer } as unknown as Kafka;
-  const producer = { connect: noop } as unknown as EventProducer;
-  const host = new ConsumerHost(kafka, { brokers: ['render-topics:9092'], clientId: 'render-topics', topicPrefix: '' }, producer, { groupId });
-  host.register(ALL_TOPICS[0], noop);
-  // A change in libs/kafka that waits on something the stand-in never answers must fail, not hang.
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`ConsumerHost.start() for ${groupId} did not finish against the stand-in broker`)), 5000);
-  });
-  try {
-    await Promise.race([host.start(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-  await host.stop();
-  if (created.length === 0) throw new Error(`ConsumerHost created no topics for ${groupId}; has libs/kafka changed how it declares them?`);
-  return created;
 }
 
 function kafkaTopic(topic: RenderedTopic): Record<string, unknown> {
@@ -94,8 +44,7 @@ function kafkaTopic(topic: RenderedTopic): Record<string, unknown> {
       partitions: topic.partitions,
       replicas: REPLICAS,
       config: {
-        'cleanup.policy': topic.cleanupPolicy,
-        'retention.ms': topic.retentionMs,
+        ...Object.fromEntries(Object.entries(topicConfig(topic)).map(([k, v]) => [k, /^\d+$/.test(v) ? Number(v) : v])),
         'min.insync.replicas': MIN_INSYNC_REPLICAS,
       },
     },
@@ -103,18 +52,11 @@ function kafkaTopic(topic: RenderedTopic): Record<string, unknown> {
 }
 
 export async function renderTopics(): Promise<string> {
-  const topics: RenderedTopic[] = ALL_TOPICS.map((t) => ({
-    name: t.name,
-    partitions: t.partitions,
-    cleanupPolicy: t.cleanupPolicy,
-    retentionMs: t.retentionMs,
-    description: t.description,
-    key: t.keyDescription,
-  }));
+  const topics: RenderedTopic[] = ALL_TOPICS.map((t) => ({ ...declarationOf(t), description: t.description, key: t.keyDescription }));
   for (const service of STACK_SERVICES) {
-    for (const derived of await derivedTopics(service.name)) {
+    for (const derived of groupTopicDeclarations(service.name)) {
       const kind = derived.name.endsWith('.dlq') ? 'Dead letters' : 'Delayed retries';
-      topics.push({ ...derived, description: `${kind} of consumer group ${service.name} (derived by libs/kafka ConsumerHost)` });
+      topics.push({ ...derived, description: `${kind} of consumer group ${service.name} (declared by libs/kafka groupTopicDeclarations)` });
     }
   }
   const seen = new Set<string>();

@@ -4,10 +4,22 @@
 // checks, so a rule that silently stopped working would fail here.
 import { join } from 'node:path';
 import { ALL_TOPICS } from '@wa/contracts';
+import { groupTopicDeclarations } from '@wa/kafka';
 import { STACK_SERVICES } from '../../tools/stack-services';
-import { derivedTopics, renderTopics, TOPICS_FILE } from '../../tools/render-topics';
+import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
 import { checkOverlay, type PolicyContext } from './policy';
-import { clone, ENVS, kubectlMissing, readRepoFile, renderOverlay, ROOT, validateObject, type Env, type K8sObject, type OverlayRender } from './support';
+import {
+  clone,
+  ENVS,
+  kubectlMissing,
+  readRepoFile,
+  renderOverlay,
+  ROOT,
+  validateObject,
+  type Env,
+  type K8sObject,
+  type OverlayRender,
+} from './support';
 
 jest.setTimeout(30000);
 
@@ -30,7 +42,7 @@ let ctx: PolicyContext;
 
 beforeAll(async () => {
   const partitions = new Map(ALL_TOPICS.map((t) => [t.name, t.partitions]));
-  const derived = (await Promise.all(STACK_SERVICES.map((s) => derivedTopics(s.name)))).flat();
+  const derived = STACK_SERVICES.flatMap((s) => groupTopicDeclarations(s.name));
   for (const t of derived) partitions.set(t.name, t.partitions);
   ctx = {
     services: STACK_SERVICES,
@@ -53,14 +65,17 @@ describe('sources the manifests are derived from', () => {
   });
 
   test('each retry and DLQ topic pair is derived per consumer group', async () => {
-    const names = (await derivedTopics('chatbot')).map((t) => t.name);
+    const names = groupTopicDeclarations('chatbot').map((t) => t.name);
     expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
   });
 
   test.each(STACK_SERVICES.map((s) => [s.name, s]))('%s: consumer group is the service name and the schema matches', (name, service) => {
     // KEDA triggers, retry/DLQ topics and NetworkPolicies all key on these two facts.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const module = require(join(ROOT, 'services', name, 'src', 'service.ts')) as Record<string, { consumerGroup?: string; schema?: string }>;
+    const module = require(join(ROOT, 'services', name, 'src', 'service.ts')) as Record<
+      string,
+      { consumerGroup?: string; schema?: string }
+    >;
     const descriptor = Object.values(module).find((x) => x && typeof x === 'object' && 'consumerGroup' in x);
     expect(descriptor?.consumerGroup).toBe(name);
     expect(descriptor?.schema).toBe(service.schema);
@@ -116,36 +131,173 @@ describeRendered('the rules catch bad manifests', () => {
 
   const cases: [string, 'dev' | 'prod', Mutation, RegExp][] = [
     ['a missing readiness probe', 'dev', (r) => delete container(r, 'chatbot').readinessProbe, /Deployment\/chatbot: readinessProbe/],
-    ['a liveness probe on the readiness endpoint', 'dev', (r) => (container(r, 'chatbot').livenessProbe.httpGet.path = '/health/ready'), /livenessProbe must GET \/health\/live/],
+    [
+      'a liveness probe on the readiness endpoint',
+      'dev',
+      (r) => (container(r, 'chatbot').livenessProbe.httpGet.path = '/health/ready'),
+      /livenessProbe must GET \/health\/live/,
+    ],
     ['the latest tag', 'prod', (r) => (container(r, 'chatbot').image = 'ghcr.io/example-agency/wa-gov-platform:latest'), /latest tag/],
-    ['a writable root filesystem', 'dev', (r) => (container(r, 'handoff-router').securityContext.readOnlyRootFilesystem = false), /readOnlyRootFilesystem/],
-    ['running as root', 'dev', (r) => (find(r.app, 'Deployment', 'chatbot').spec.template.spec.securityContext.runAsUser = 0), /uid\/gid 1000/],
-    ['a heap larger than the memory limit allows', 'prod', (r) => (container(r, 'outbound-gateway').resources.limits.memory = '512Mi'), /max-old-space-size=576/],
+    [
+      'a writable root filesystem',
+      'dev',
+      (r) => (container(r, 'handoff-router').securityContext.readOnlyRootFilesystem = false),
+      /readOnlyRootFilesystem/,
+    ],
+    [
+      'running as root',
+      'dev',
+      (r) => (find(r.app, 'Deployment', 'chatbot').spec.template.spec.securityContext.runAsUser = 0),
+      /uid\/gid 1000/,
+    ],
+    [
+      'a heap larger than the memory limit allows',
+      'prod',
+      (r) => (container(r, 'outbound-gateway').resources.limits.memory = '512Mi'),
+      /max-old-space-size=576/,
+    ],
     ['no memory limit', 'dev', (r) => delete container(r, 'chatbot').resources.limits.memory, /memory limit is required/],
-    ['a grace period shorter than the drain', 'dev', (r) => (find(r.app, 'Deployment', 'chatbot').spec.template.spec.terminationGracePeriodSeconds = 20), /terminationGracePeriodSeconds 20/],
-    ['a plain Secret object', 'dev', (r) => r.app.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'oops', namespace: 'wa-dev' }, stringData: { x: 'y' } }), /Secret\/oops/],
-    ['a token as a plain env value', 'dev', (r) => container(r, 'outbound-gateway').env.push({ name: 'ROADS_ACCESS_TOKEN', value: 'abc' }), /ROADS_ACCESS_TOKEN carries a plain value/],
-    ['credentials in a ConfigMap URL', 'dev', (r) => (find(r.app, 'ConfigMap', 'wa-platform').data.KAFKA_REST = 'https://user:pw@example.org'), /embeds credentials/],
-    ['an undocumented dev Secret', 'dev', (r) => container(r, 'chatbot').envFrom.push({ secretRef: { name: 'mystery' } }), /Secret mystery is neither/],
-    ['a prod Secret no ExternalSecret provides', 'prod', (r) => (r.app = r.app.filter((o) => !(o.kind === 'ExternalSecret' && o.metadata.name === 'chatbot-db'))), /Secret chatbot-db is not synced/],
-    ['a missing PodDisruptionBudget', 'dev', (r) => (r.app = r.app.filter((o) => !(o.kind === 'PodDisruptionBudget' && o.metadata.name === 'outbound-gateway'))), /outbound-gateway: no PodDisruptionBudget/],
-    ['an HPA next to a ScaledObject', 'dev', (r) => r.app.push({ ...clone(find(r.app, 'HorizontalPodAutoscaler', 'webhook-ingress')), metadata: { name: 'chatbot', namespace: 'wa-dev' }, spec: { ...clone(find(r.app, 'HorizontalPodAutoscaler', 'webhook-ingress').spec), scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chatbot' } } }), /chatbot: more than one autoscaler/],
+    [
+      'a grace period shorter than the drain',
+      'dev',
+      (r) => (find(r.app, 'Deployment', 'chatbot').spec.template.spec.terminationGracePeriodSeconds = 20),
+      /terminationGracePeriodSeconds 20/,
+    ],
+    [
+      'a plain Secret object',
+      'dev',
+      (r) => r.app.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'oops', namespace: 'wa-dev' }, stringData: { x: 'y' } }),
+      /Secret\/oops/,
+    ],
+    [
+      'a token as a plain env value',
+      'dev',
+      (r) => container(r, 'outbound-gateway').env.push({ name: 'ROADS_ACCESS_TOKEN', value: 'abc' }),
+      /ROADS_ACCESS_TOKEN carries a plain value/,
+    ],
+    [
+      'credentials in a ConfigMap URL',
+      'dev',
+      (r) => (find(r.app, 'ConfigMap', 'wa-platform').data.KAFKA_REST = 'https://user:pw@example.org'),
+      /embeds credentials/,
+    ],
+    [
+      'an undocumented dev Secret',
+      'dev',
+      (r) => container(r, 'chatbot').envFrom.push({ secretRef: { name: 'mystery' } }),
+      /Secret mystery is neither/,
+    ],
+    [
+      'a prod Secret no ExternalSecret provides',
+      'prod',
+      (r) => (r.app = r.app.filter((o) => !(o.kind === 'ExternalSecret' && o.metadata.name === 'chatbot-db'))),
+      /Secret chatbot-db is not synced/,
+    ],
+    [
+      'a missing PodDisruptionBudget',
+      'dev',
+      (r) => (r.app = r.app.filter((o) => !(o.kind === 'PodDisruptionBudget' && o.metadata.name === 'outbound-gateway'))),
+      /outbound-gateway: no PodDisruptionBudget/,
+    ],
+    [
+      'an HPA next to a ScaledObject',
+      'dev',
+      (r) =>
+        r.app.push({
+          ...clone(find(r.app, 'HorizontalPodAutoscaler', 'webhook-ingress')),
+          metadata: { name: 'chatbot', namespace: 'wa-dev' },
+          spec: {
+            ...clone(find(r.app, 'HorizontalPodAutoscaler', 'webhook-ingress').spec),
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'chatbot' },
+          },
+        }),
+      /chatbot: more than one autoscaler/,
+    ],
     ['replicas on an autoscaled Deployment', 'dev', (r) => (find(r.app, 'Deployment', 'chatbot').spec.replicas = 3), /sets replicas/],
-    ['KEDA scaling past the partition count', 'prod', (r) => (find(r.app, 'ScaledObject', 'template-registry').spec.maxReplicaCount = 9), /exceeds the 3 partitions/],
-    ['a KEDA trigger on a topic not in the registry', 'dev', (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.topic = 'wa.inbound.messages.v1'), /not in libs\/contracts/],
-    ['a KEDA consumer group that is not the service', 'dev', (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.consumerGroup = 'chatbot-server'), /consumerGroup chatbot-server/],
-    ['internet egress for a service that never calls Meta', 'prod', (r) => (find(r.app, 'NetworkPolicy', 'chatbot').spec.egress = clone(find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress)), /chatbot: must not reach the internet/],
+    [
+      'KEDA scaling past the partition count',
+      'prod',
+      (r) => (find(r.app, 'ScaledObject', 'template-registry').spec.maxReplicaCount = 9),
+      /exceeds the 3 partitions/,
+    ],
+    [
+      'a KEDA trigger on a topic not in the registry',
+      'dev',
+      (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.topic = 'wa.inbound.messages.v1'),
+      /not in libs\/contracts/,
+    ],
+    [
+      'a KEDA consumer group that is not the service',
+      'dev',
+      (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.consumerGroup = 'chatbot-server'),
+      /consumerGroup chatbot-server/,
+    ],
+    [
+      'internet egress for a service that never calls Meta',
+      'prod',
+      (r) => (find(r.app, 'NetworkPolicy', 'chatbot').spec.egress = clone(find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress)),
+      /chatbot: must not reach the internet/,
+    ],
     ['no default deny', 'dev', (r) => (r.app = r.app.filter((o) => o.metadata.name !== 'default-deny')), /no default-deny/],
-    ['public ingress to a worker', 'dev', (r) => find(r.app, 'NetworkPolicy', 'chatbot').spec.ingress.push(clone(find(r.app, 'NetworkPolicy', 'handoff-router').spec.ingress[0])), /chatbot: serves no public HTTP/],
-    ['a service missing from the manifests', 'dev', (r) => (r.app = r.app.filter((o) => !(o.kind === 'Deployment' && o.metadata.name === 'handoff-router'))), /Deployment\/handoff-router \(tools\/stack-services.ts\) is missing/],
-    ['a container port that is not the stack port', 'dev', (r) => (container(r, 'chatbot').ports[0].containerPort = 8080), /container port http must be 3005/],
-    ['a Job that reuses last release name', 'prod', (r) => (find(r.jobs, 'Job', 'chatbot-migrate').metadata.name = 'chatbot-migrate'), /release suffix -0-1-0/],
+    [
+      'public ingress to a worker',
+      'dev',
+      (r) =>
+        find(r.app, 'NetworkPolicy', 'chatbot').spec.ingress.push(clone(find(r.app, 'NetworkPolicy', 'handoff-router').spec.ingress[0])),
+      /chatbot: serves no public HTTP/,
+    ],
+    [
+      'a service missing from the manifests',
+      'dev',
+      (r) => (r.app = r.app.filter((o) => !(o.kind === 'Deployment' && o.metadata.name === 'handoff-router'))),
+      /Deployment\/handoff-router \(tools\/stack-services.ts\) is missing/,
+    ],
+    [
+      'a container port that is not the stack port',
+      'dev',
+      (r) => (container(r, 'chatbot').ports[0].containerPort = 8080),
+      /container port http must be 3005/,
+    ],
+    [
+      'a Job that reuses last release name',
+      'prod',
+      (r) => (find(r.jobs, 'Job', 'chatbot-migrate').metadata.name = 'chatbot-migrate'),
+      /release suffix -0-1-0/,
+    ],
     ['a Job retrying forever', 'prod', (r) => (find(r.jobs, 'Job', 'db-bootstrap').spec.backoffLimit = 6), /backoffLimit must be 1/],
-    ['a bootstrap that forgets a schema', 'prod', (r) => (find(r.jobs, 'Job', 'db-bootstrap').spec.template.spec.containers[0].env[0].value = 'ingress,gateway'), /SCHEMAS/],
-    ['a single-replica topic in prod', 'prod', (r) => (find(r.topics, 'KafkaTopic', 'wa.outbound.request.v1').spec.replicas = 1), /needs replicas >= 3/],
-    ['a topic missing from the overlay', 'prod', (r) => (r.topics = r.topics.filter((o) => o.metadata.name !== 'chatbot.dlq')), /KafkaTopic for chatbot.dlq is missing/],
-    ['the tools image in prod', 'prod', (r) => (container(r, 'chatbot').image = 'ghcr.io/example-agency/wa-gov-platform-tools:0.1.0'), /tools image must not run in prod/],
-    ['a tenant secret file that is not mounted', 'prod', (r) => (container(r, 'outbound-gateway').volumeMounts = container(r, 'outbound-gateway').volumeMounts.filter((m: { name: string }) => m.name !== 'tenant-access-tokens')), /outbound-gateway: tenant secret file:\/var\/run\/secrets\/wa\/access-tokens/],
+    [
+      'a bootstrap that forgets a schema',
+      'prod',
+      (r) => (find(r.jobs, 'Job', 'db-bootstrap').spec.template.spec.containers[0].env[0].value = 'ingress,gateway'),
+      /SCHEMAS/,
+    ],
+    [
+      'a single-replica topic in prod',
+      'prod',
+      (r) => (find(r.topics, 'KafkaTopic', 'wa.outbound.request.v1').spec.replicas = 1),
+      /needs replicas >= 3/,
+    ],
+    [
+      'a topic missing from the overlay',
+      'prod',
+      (r) => (r.topics = r.topics.filter((o) => o.metadata.name !== 'chatbot.dlq')),
+      /KafkaTopic for chatbot.dlq is missing/,
+    ],
+    [
+      'the tools image in prod',
+      'prod',
+      (r) => (container(r, 'chatbot').image = 'ghcr.io/example-agency/wa-gov-platform-tools:0.1.0'),
+      /tools image must not run in prod/,
+    ],
+    [
+      'a tenant secret file that is not mounted',
+      'prod',
+      (r) =>
+        (container(r, 'outbound-gateway').volumeMounts = container(r, 'outbound-gateway').volumeMounts.filter(
+          (m: { name: string }) => m.name !== 'tenant-access-tokens',
+        )),
+      /outbound-gateway: tenant secret file:\/var\/run\/secrets\/wa\/access-tokens/,
+    ],
   ];
 
   test.each(cases)('catches %s', (_what, env, mutate, expected) => {
@@ -161,26 +313,42 @@ describeRendered('the rules catch bad manifests', () => {
   });
 
   test.each([
-    ['a container port given as text', () => {
-      const d = clone(find(dev.app, 'Deployment', 'chatbot'));
-      d.spec.template.spec.containers[0].ports[0].containerPort = 'http';
-      return d;
-    }, /containerPort must be integer/],
-    ['a misspelt KEDA field', () => {
-      const s = clone(find(dev.app, 'ScaledObject', 'chatbot'));
-      s.spec.triggers[0].metadata.lagTreshold = '10';
-      return s;
-    }, /lagTreshold is not a known field/],
-    ['a KafkaTopic without its cluster label', () => {
-      const t = clone(find(prod.topics, 'KafkaTopic', 'agency.case.v1'));
-      delete t.metadata.labels!['strimzi.io/cluster'];
-      return t;
-    }, /strimzi.io\/cluster is required/],
-    ['an ExternalSecret without data', () => {
-      const e = clone(find(prod.app, 'ExternalSecret', 'chatbot-db'));
-      delete e.spec.data;
-      return e;
-    }, /spec.data or spec.dataFrom is required/],
+    [
+      'a container port given as text',
+      () => {
+        const d = clone(find(dev.app, 'Deployment', 'chatbot'));
+        d.spec.template.spec.containers[0].ports[0].containerPort = 'http';
+        return d;
+      },
+      /containerPort must be integer/,
+    ],
+    [
+      'a misspelt KEDA field',
+      () => {
+        const s = clone(find(dev.app, 'ScaledObject', 'chatbot'));
+        s.spec.triggers[0].metadata.lagTreshold = '10';
+        return s;
+      },
+      /lagTreshold is not a known field/,
+    ],
+    [
+      'a KafkaTopic without its cluster label',
+      () => {
+        const t = clone(find(prod.topics, 'KafkaTopic', 'agency.case.v1'));
+        delete t.metadata.labels!['strimzi.io/cluster'];
+        return t;
+      },
+      /strimzi.io\/cluster is required/,
+    ],
+    [
+      'an ExternalSecret without data',
+      () => {
+        const e = clone(find(prod.app, 'ExternalSecret', 'chatbot-db'));
+        delete e.spec.data;
+        return e;
+      },
+      /spec.data or spec.dataFrom is required/,
+    ],
     ['an unknown kind', () => ({ apiVersion: 'example.org/v1', kind: 'Widget', metadata: { name: 'w' } }) as K8sObject, /no validator/],
   ])('schema validation catches %s', (_what, build, expected) => {
     const problems = validateObject(build());

@@ -18,6 +18,8 @@ export interface TopicSpec<T extends object = object> {
   readonly cleanupPolicy: 'delete' | 'compact';
   /** -1 keeps records forever (compacted read models). */
   readonly retentionMs: number;
+  /** Largest record the topic accepts (`max.message.bytes`); the broker default is 1 MB. */
+  readonly maxMessageBytes?: number;
   /** The CloudEvents `ce_type` values this topic carries, each with its payload class. */
   readonly types: Readonly<Record<string, PayloadClass<T>>>;
   /** Partition key: everything about one citizen (or one document) lands in one partition, in order. */
@@ -43,6 +45,9 @@ export const Topics = {
     partitions: 6,
     cleanupPolicy: 'delete',
     retentionMs: 14 * DAY,
+    // Meta posts bodies up to 3 MB, the ingress accepts 4 MB, and the body is JSON-escaped again
+    // inside the record.
+    maxMessageBytes: 8 * 1024 * 1024,
     types: { 'wa.webhook.raw.v1': webhook.WebhookRawV1 },
     key: (d) => `${d.tenantId}:${d.appId}`,
     keyDescription: 'tenantId:appId',
@@ -53,6 +58,7 @@ export const Topics = {
     partitions: 1,
     cleanupPolicy: 'delete',
     retentionMs: 30 * DAY,
+    maxMessageBytes: 8 * 1024 * 1024,
     types: { 'wa.webhook.quarantine.v1': webhook.WebhookQuarantineV1 },
     key: (d) => `${d.tenantId}:${d.reason}`,
     keyDescription: 'tenantId:reason',

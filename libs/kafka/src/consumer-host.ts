@@ -6,7 +6,7 @@ import { counter, gauge, histogram } from '@wa/observability';
 import { describeError, isRetriable } from './errors';
 import { prefixed, unprefixed, type KafkaOptions } from './kafka-options';
 import type { EventProducer } from './producer';
-import { ensureTopics } from './topic-admin';
+import { ensureTopics, type TopicDeclaration } from './topic-admin';
 import { extractTraceContext, startConsumerSpan } from './trace-context';
 
 export interface RecordContext {
@@ -111,6 +111,19 @@ interface Decoded {
   envelope: EventEnvelope;
 }
 
+/**
+ * The topics a consumer group owns besides what it consumes: delayed retries and dead letters.
+ * Created by the group at start; rendered into the Kubernetes topic definitions by tools/.
+ */
+export function groupTopicDeclarations(groupId: string): TopicDeclaration[] {
+  // Records are forwarded byte for byte, so these accept what the largest source topic does.
+  const maxMessageBytes = 8 * 1024 * 1024;
+  return [
+    { name: retryTopicName(groupId), partitions: 3, cleanupPolicy: 'delete', retentionMs: 7 * 86400000, maxMessageBytes },
+    { name: dlqTopicName(groupId), partitions: 1, cleanupPolicy: 'delete', retentionMs: 30 * 86400000, maxMessageBytes },
+  ];
+}
+
 export function retryTopicName(groupId: string): string {
   return `${groupId}.retry`;
 }
@@ -160,7 +173,8 @@ export class ConsumerHost {
       sessionTimeout: host.sessionTimeoutMs ?? 30000,
       heartbeatInterval: 3000,
       allowAutoTopicCreation: false,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      // Above the largest record any topic accepts, or the consumer could stick on one record.
+      maxBytesPerPartition: 10 * 1024 * 1024,
     });
     this.retry = { ...DEFAULT_RETRY, ...host.retry };
     this.log = host.logger ?? pino({ level: 'warn' });
@@ -209,10 +223,7 @@ export class ConsumerHost {
 
   async start(): Promise<void> {
     if (this.handlers.size === 0) return;
-    await ensureTopics(this.kafka, this.options, [
-      { name: this.retryTopic, partitions: 3, cleanupPolicy: 'delete', retentionMs: 7 * 86400000 },
-      { name: this.dlqTopic, partitions: 1, cleanupPolicy: 'delete', retentionMs: 30 * 86400000 },
-    ]);
+    await ensureTopics(this.kafka, this.options, groupTopicDeclarations(this.host.groupId));
     await this.producer.connect();
     await this.consumer.connect();
     const topics = [...this.handlers.keys(), this.retryTopic].map((t) => prefixed(this.options, t));

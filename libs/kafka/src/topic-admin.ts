@@ -7,10 +7,24 @@ export interface TopicDeclaration {
   partitions: number;
   cleanupPolicy: 'delete' | 'compact';
   retentionMs: number;
+  maxMessageBytes?: number;
 }
 
 export function declarationOf(spec: TopicSpec): TopicDeclaration {
-  return { name: spec.name, partitions: spec.partitions, cleanupPolicy: spec.cleanupPolicy, retentionMs: spec.retentionMs };
+  return {
+    name: spec.name,
+    partitions: spec.partitions,
+    cleanupPolicy: spec.cleanupPolicy,
+    retentionMs: spec.retentionMs,
+    maxMessageBytes: spec.maxMessageBytes,
+  };
+}
+
+/** The config entries a declaration becomes on the broker (also rendered into deploy/ by tools). */
+export function topicConfig(t: TopicDeclaration): Record<string, string> {
+  const config: Record<string, string> = { 'cleanup.policy': t.cleanupPolicy, 'retention.ms': String(t.retentionMs) };
+  if (t.maxMessageBytes) config['max.message.bytes'] = String(t.maxMessageBytes);
+  return config;
 }
 
 /**
@@ -31,10 +45,7 @@ export async function ensureTopics(kafka: Kafka, options: KafkaOptions, topics: 
           topic: prefixed(options, t.name),
           numPartitions: t.partitions,
           replicationFactor: options.replicationFactor ?? 1,
-          configEntries: [
-            { name: 'cleanup.policy', value: t.cleanupPolicy },
-            { name: 'retention.ms', value: String(t.retentionMs) },
-          ],
+          configEntries: Object.entries(topicConfig(t)).map(([name, value]) => ({ name, value })),
         })),
       });
     } catch (error) {
