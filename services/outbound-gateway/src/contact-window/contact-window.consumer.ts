@@ -7,16 +7,20 @@ import { Topics, type InboundMessageV1 } from '@wa/contracts';
 export class ContactWindowConsumer {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Each citizen message reopens the 24-hour customer service window for that contact. */
+  /**
+   * Each citizen message reopens the 24-hour customer service window between that citizen and the
+   * business number they wrote to. The dispatcher reads it right before every free-form send.
+   */
   @EventPattern(Topics.inboundMessage.name)
   async recordInbound(@Payload() message: InboundMessageV1): Promise<void> {
     const waId = message.contact.waId ?? message.contact.bsuid;
     if (!waId) return;
     // GREATEST: webhooks arrive out of order; an older message must not shorten the window.
     await this.dataSource.query(
-      `INSERT INTO gateway.contact_window (tenant_id, wa_id, last_inbound_at) VALUES ($1, $2, $3)
-       ON CONFLICT (tenant_id, wa_id) DO UPDATE SET last_inbound_at = GREATEST(contact_window.last_inbound_at, EXCLUDED.last_inbound_at)`,
-      [message.tenantId, waId, message.sentAt],
+      `INSERT INTO gateway.contact_window (tenant_id, wa_id, phone_number_id, last_inbound_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, wa_id, phone_number_id)
+       DO UPDATE SET last_inbound_at = GREATEST(contact_window.last_inbound_at, EXCLUDED.last_inbound_at)`,
+      [message.tenantId, waId, message.phoneNumberId, message.sentAt],
     );
   }
 }

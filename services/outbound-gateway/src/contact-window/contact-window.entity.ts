@@ -1,8 +1,11 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+/** Last inbound message per citizen and business number: the customer service window's clock. */
 @Entity({ name: 'contact_window' })
 export class ContactWindow {
   @PrimaryColumn({ name: 'tenant_id', type: 'text' }) tenantId!: string;
   @PrimaryColumn({ name: 'wa_id', type: 'text' }) waId!: string;
+  /** '' for rows recorded before windows were tracked per number (they count for any number). */
+  @PrimaryColumn({ name: 'phone_number_id', type: 'text' }) phoneNumberId!: string;
   @Column({ name: 'last_inbound_at', type: 'timestamptz' }) lastInboundAt!: Date;
 }

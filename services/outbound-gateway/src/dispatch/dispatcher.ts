@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import type { MediaKind } from '@wa/contracts';
+import { extractTraceContext, Outbox } from '@wa/kafka';
+import { counter, histogram } from '@wa/observability';
+import { InjectEnv } from '@wa/service-kit';
+import { GraphClient, type CallOutcome } from '../cloud-api/graph-client';
+import { buildMessagePayload } from '../cloud-api/payload';
+import type { GatewayEnv } from '../config/env';
+import { MediaService } from '../media/media.service';
+import { TenantDirectory, type Sender } from '../tenancy/tenant-directory';
+import { Claimer, type ClaimedSend } from './claimer';
+import { CompletionWriter, type Completion } from './completion-writer';
+import { HoldBook } from './holds';
+import { Housekeeper } from './housekeeper';
+
+const calls = counter('gateway_cloud_api_calls_total', 'Cloud API /messages calls by outcome', ['phone_number_id', 'outcome']);
+const callSeconds = histogram('gateway_cloud_api_call_seconds', 'Cloud API /messages call time', ['phone_number_id']);
+const tracer = trace.getTracer('outbound-gateway');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+/**
+ * One loop per business number: claim what is due (priority order, pacing, head of line) under the
+ * number's budget for the current slot, spread the sends over the slot, wait for the next slot.
+ * Idle loops sleep until the intake wakes them or the poll interval passes (retries, other replicas).
+ */
+class NumberLoop {
+  private wakeUp?: () => void;
+  private woken = false;
+  private throttledUntil = 0;
+  done?: Promise<void>;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    readonly sender: Sender,
+  ) {}
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Meta said 130429: use half the budget for a few seconds (other replicas learn on their own). */
+  throttle(): void {
+    this.throttledUntil = Date.now() + 5000;
+  }
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const d = this.dispatcher;
+    while (d.running) {
+      try {
+        await this.iteration();
+      } catch (error) {
+        d.log.error({ err: (error as Error).message, phoneNumberId: this.sender.phone.id }, 'dispatch iteration failed');
+        await this.idle(1000);
+      }
+    }
+  }
+
+  private async iteration(): Promise<void> {
+    const d = this.dispatcher;
+    const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
+    if (gate.blocked) return this.idle(1000);
+    if (d.inFlight >= d.env.MAX_IN_FLIGHT) return sleep(5);
+    const factor = Date.now() < this.throttledUntil ? 0.5 : 1;
+    const want = gate.probe ? 1 : Math.max(1, Math.ceil(d.claimer.slotRate(this.sender) * factor));
+    this.woken = false;
+    const claim = await d.claimer.claim(this.sender, want, gate.priorityCap, gate.probe);
+    if (claim.sends.length) d.dispatch(claim.sends, this.sender, claim.remainingMs ?? 0);
+    if (claim.candidates === 0) return this.idle(d.env.IDLE_POLL_MS);
+    if (gate.probe) return sleep(1000);
+    // Tokens were asked for: the next ones come with the next slot.
+    if (claim.remainingMs !== undefined) return sleep(claim.remainingMs + 1);
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.woken || !this.dispatcher.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+}
+
+/**
+ * The only component that calls the Cloud API /messages. Runs one loop per business number in
+ * every replica; the rate budget, pacing and claims live in Postgres, so replicas cooperate
+ * without knowing about each other.
+ */
+@Injectable()
+export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly log: Logger;
+  readonly holds = new HoldBook();
+  readonly claimer: Claimer;
+  private readonly writer: CompletionWriter;
+  private readonly housekeeper: Housekeeper;
+  private readonly loops = new Map<string, NumberLoop>();
+  running = false;
+  inFlight = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    outbox: Outbox,
+    @InjectEnv() readonly env: GatewayEnv,
+    @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
+    @Inject(GraphClient) private readonly graph: GraphClient,
+    @Inject(MediaService) private readonly media: MediaService,
+    logger: PinoLogger,
+  ) {
+    this.log = logger.logger.child({ component: 'dispatcher' });
+    this.claimer = new Claimer(dataSource, outbox, env, this.replicaId);
+    this.writer = new CompletionWriter(dataSource, outbox, env, tenants, this.log, {
+      throttle: (phoneNumberId) => this.loops.get(phoneNumberId)?.throttle(),
+    });
+    this.housekeeper = new Housekeeper(dataSource, outbox, env, this.replicaId, this.holds, tenants, media, this.log);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.env.DISPATCHER_ENABLED) return;
+    this.running = true;
+    await this.housekeeper.start();
+    for (const sender of this.tenants.senders()) {
+      const loop = new NumberLoop(this, sender);
+      this.loops.set(sender.phone.id, loop);
+      loop.start();
+    }
+    this.log.info({ replica: this.replicaId, numbers: this.loops.size }, 'dispatcher started');
+  }
+
+  /** Graceful stop: no new claims, let in-flight calls finish (bounded by their timeout), record them. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const loop of this.loops.values()) loop.wake();
+    await Promise.all([...this.loops.values()].map((l) => l.done));
+    const deadline = Date.now() + this.env.SEND_TIMEOUT_MS + 2000;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
+    await this.writer.drain(deadline + 5000);
+    await this.housekeeper.stop();
+  }
+
+  /** The intake recorded a request for this number: look now rather than at the next poll. */
+  wake(phoneNumberId: string): void {
+    this.loops.get(phoneNumberId)?.wake();
+  }
+
+  /** Test and operations hook: run one housekeeping pass now. */
+  housekeepOnce(): Promise<void> {
+    return this.housekeeper.runOnce();
+  }
+
+  /**
+   * Spreads a slot's sends evenly over the time left in it, so a replica never bursts its whole
+   * budget at the slot start (Meta measures throughput over sliding windows).
+   */
+  dispatch(sends: ClaimedSend[], sender: Sender, windowMs: number): void {
+    this.inFlight += sends.length;
+    const span = Math.max(0, windowMs - 5) * 0.9;
+    const groups = Math.max(1, Math.min(sends.length, Math.floor(span / 5)));
+    const per = Math.ceil(sends.length / groups);
+    for (let g = 0; g * per < sends.length; g++) {
+      const batch = sends.slice(g * per, (g + 1) * per);
+      const fire = () => batch.forEach((s) => void this.sendOne(s, sender));
+      const at = (g * span) / groups;
+      if (at < 1) fire();
+      else setTimeout(fire, at);
+    }
+  }
+
+  private async sendOne(send: ClaimedSend, sender: Sender): Promise<void> {
+    const parent = send.trace ? extractTraceContext(send.trace) : ROOT_CONTEXT;
+    const completion: Completion = await tracer.startActiveSpan(
+      'whatsapp send',
+      { kind: SpanKind.CLIENT, attributes: { 'wa.request_id': send.requestId, 'wa.kind': send.kind, 'wa.attempt': send.attempt } },
+      parent,
+      async (span) => {
+        try {
+          const result = await this.call(send, sender);
+          if (result.outcome.kind !== 'accepted') span.setStatus({ code: SpanStatusCode.ERROR, message: result.outcome.kind });
+          return result;
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          return { send, outcome: { kind: 'not-sent', detail: (error as Error).message } as CallOutcome };
+        } finally {
+          span.end();
+        }
+      },
+    );
+    this.inFlight--;
+    calls.inc({ phone_number_id: send.phoneNumberId, outcome: completion.fail ? 'not-called' : completion.outcome.kind });
+    this.writer.push(completion);
+  }
+
+  private async call(send: ClaimedSend, sender: Sender): Promise<Completion> {
+    let payload = send.payload;
+    if (send.assetId) {
+      const media = await this.media.resolve(sender, send.assetId, send.kind as MediaKind);
+      if ('fail' in media) return { send, outcome: { kind: 'not-sent', detail: media.fail.detail }, fail: media.fail };
+      if ('outcome' in media) return { send, outcome: media.outcome };
+      payload = buildMessagePayload(send.request, { mediaId: media.mediaId });
+    }
+    let accessToken: string;
+    try {
+      accessToken = this.tenants.accessToken(sender.tenant);
+    } catch {
+      // The reference names the variable, never the value; treated like a rejected token (hold + alert).
+      return {
+        send,
+        outcome: { kind: 'error', httpStatus: 0, code: 190, message: `access token ${sender.tenant.accessTokenRef} is not available` },
+      };
+    }
+    const timer = callSeconds.startTimer({ phone_number_id: send.phoneNumberId });
+    const outcome = await this.graph.sendMessage(
+      { graphVersion: sender.graphVersion, phoneNumberId: sender.phone.id, accessToken },
+      payload,
+    );
+    timer();
+    return { send, outcome };
+  }
+}
