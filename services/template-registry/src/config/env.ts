@@ -31,6 +31,9 @@ export class TemplatesEnv extends withAuthEnv(BaseEnv) {
   /** Transient failures before a submission is marked failed (visible in the API). */
   @Type(() => Number) @IsInt() @Min(1) TEMPLATES_MAX_SUBMIT_ATTEMPTS = 12;
 
+  /** Templates per page when importing from Meta's list API (Meta's maximum is 100). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100) TEMPLATES_IMPORT_PAGE_SIZE = 100;
+
   /** One management API call. */
   @Type(() => Number) @IsInt() @Min(500) TEMPLATES_META_TIMEOUT_MS = 15000;
 

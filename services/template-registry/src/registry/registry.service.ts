@@ -21,7 +21,7 @@ import { ManagementBudget } from '../meta/management-budget';
 import { MetaApiError, MetaTemplatesClient } from '../meta/meta-templates.client';
 import type { CreateTemplateRequest, PutTranslationRequest } from './dto';
 import { Translation, TranslationHistory, TranslationVersion, type HistoryKind, type TranslationSource } from './entities';
-import { catalogEntry, EDITABLE_AT_META, META_EVENT_STATUS, sameEntry } from './status';
+import { canonicalJson, catalogEntry, EDITABLE_AT_META, META_EVENT_STATUS, sameEntry } from './status';
 
 export interface LanguageIssue extends TemplateIssue {
   language?: string;
@@ -169,7 +169,8 @@ export class RegistryService {
       const all = [
         ...siblings
           .filter((s) => !parameters.has(s.language))
-          .map((s) => ({ language: s.language, parameterFormat: s.parameterFormat, category: s.category, parameters: s.parameters })),
+          // Meta re-categorises translations one by one, so only the parameters must agree with siblings.
+          .map((s) => ({ language: s.language, parameterFormat: s.parameterFormat, parameters: s.parameters })),
         ...input.translations.map((t) => ({
           language: t.language,
           parameterFormat: input.parameterFormat ?? 'positional',
@@ -598,6 +599,7 @@ export class RegistryService {
       fromValue: entry.from ?? null,
       toValue: entry.to ?? null,
       reason: entry.reason ?? null,
+      // TypeORM's deep-partial typing cannot express a jsonb object column; the value is plain JSON.
       detail: (entry.detail ?? null) as never,
       actor: entry.actor,
       eventId: entry.eventId ?? null,

@@ -58,6 +58,18 @@ export function catalogEntry(t: Translation): TemplateCatalogEntryV1 {
 /** Entries equal apart from their timestamp: nothing for consumers to learn. */
 export function sameEntry(a: TemplateCatalogEntryV1 | null, b: TemplateCatalogEntryV1): boolean {
   if (!a) return false;
-  const strip = ({ updatedAt: _ignored, ...rest }: TemplateCatalogEntryV1) => JSON.stringify(rest);
+  const strip = ({ updatedAt: _ignored, ...rest }: TemplateCatalogEntryV1) => canonicalJson(rest);
   return strip(a) === strip(b);
+}
+
+/**
+ * JSON with object keys sorted: Postgres jsonb does not keep key order, so content read back
+ * must be compared this way.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }

@@ -1,14 +1,15 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Principal } from '@wa/auth';
 import { LANGUAGE_CODE } from '@wa/contracts';
-import { DomainError } from '@wa/service-kit';
+import { DomainError, SERVICE_ENV } from '@wa/service-kit';
 import { extractParameters, normalizeLanguageCode, type TemplateComponent } from '@wa/templates';
+import type { TemplatesEnv } from '../config/env';
 import { ManagementBudget } from '../meta/management-budget';
 import { MetaApiError, MetaTemplatesClient, type MetaTemplate } from '../meta/meta-templates.client';
 import { Translation } from '../registry/entities';
 import { lockTranslation, RegistryService } from '../registry/registry.service';
-import { catalogEntry, statusFromMeta } from '../registry/status';
+import { canonicalJson, catalogEntry, statusFromMeta } from '../registry/status';
 
 export interface ImportResult {
   pages: number;
@@ -31,6 +32,7 @@ export class ImportService {
     private readonly registry: RegistryService,
     private readonly meta: MetaTemplatesClient,
     private readonly budget: ManagementBudget,
+    @Inject(SERVICE_ENV) private readonly env: TemplatesEnv,
   ) {}
 
   async importAll(principal: Principal, maxPages = 50): Promise<ImportResult> {
@@ -49,7 +51,7 @@ export class ImportService {
       }
       let page;
       try {
-        page = await this.meta.list(tenant, { after, limit: 100 });
+        page = await this.meta.list(tenant, { after, limit: this.env.TEMPLATES_IMPORT_PAGE_SIZE });
       } catch (error) {
         if (!(error instanceof MetaApiError)) throw error;
         throw new DomainError(
@@ -139,8 +141,7 @@ export class ImportService {
         row.qualityScore = quality;
         changes.push('quality');
       }
-      const metaContent = JSON.stringify(components);
-      if (row.submissionState !== 'queued' && JSON.stringify(row.liveComponents) !== metaContent) {
+      if (row.submissionState !== 'queued' && canonicalJson(row.liveComponents) !== canonicalJson(components)) {
         // Meta's copy wins: it is what senders are checked against.
         row.version += 1;
         row.components = components;
