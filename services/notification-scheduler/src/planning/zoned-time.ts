@@ -165,3 +165,13 @@ export function nextAllowed(instant: number, window: SendWindow, zone: string): 
   // A start inside a DST gap opens at the gap's end; never go backwards.
   return Math.max(opening, instant);
 }
+
+/** `2026-05-19T10:00:00-05:00`: an instant as the citizen's wall clock shows it, with the offset. */
+export function isoInZone(instant: number, zone: string): string {
+  const w = wallClock(instant, zone);
+  const offset = Math.round(offsetAt(instant, zone) / MINUTE);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const pad = (n: number, l = 2) => String(n).padStart(l, '0');
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
