@@ -279,7 +279,7 @@ export class RegistryService {
       }
       if (atMeta && current.status === 'APPROVED') await this.checkEditLimits(manager, current);
       if (
-        JSON.stringify(current.components) === JSON.stringify(components) &&
+        canonicalJson(current.components) === canonicalJson(components) &&
         current.category === category &&
         current.parameterFormat === parameterFormat
       ) {
