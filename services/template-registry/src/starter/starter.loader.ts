@@ -11,6 +11,8 @@ export interface StarterReport {
   tenants: string[];
   added: number;
   present: number;
+  /** Starters an agency deleted: never brought back. */
+  removed: number;
   invalid: string[];
 }
 
@@ -24,7 +26,7 @@ export interface StarterReport {
 export class StarterLoader implements OnApplicationBootstrap {
   private readonly logger = new Logger('StarterLoader');
   /** The start-up load, for tests and readiness checks to await. */
-  done: Promise<StarterReport> = Promise.resolve({ tenants: [], added: 0, present: 0, invalid: [] });
+  done: Promise<StarterReport> = Promise.resolve({ tenants: [], added: 0, present: 0, removed: 0, invalid: [] });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,12 +42,12 @@ export class StarterLoader implements OnApplicationBootstrap {
     // Not awaited: start-up must not wait on it, and a failure must not stop the service.
     this.done = this.load(scope).catch((error: Error) => {
       this.logger.error(`starter catalog not loaded: ${error.message}`);
-      return { tenants: [], added: 0, present: 0, invalid: [error.message] };
+      return { tenants: [], added: 0, present: 0, removed: 0, invalid: [error.message] };
     });
   }
 
   async load(tenants: TenantConfig[], catalog: StarterTemplate[] = readStarterCatalog()): Promise<StarterReport> {
-    const report: StarterReport = { tenants: tenants.map((t) => t.id), added: 0, present: 0, invalid: [] };
+    const report: StarterReport = { tenants: tenants.map((t) => t.id), added: 0, present: 0, removed: 0, invalid: [] };
     for (const tenant of tenants) {
       for (const template of catalog) {
         const languages = Object.keys(template.translations).filter((l) => tenant.languages.includes(l));
@@ -53,12 +55,15 @@ export class StarterLoader implements OnApplicationBootstrap {
           const outcome = await this.loadOne(tenant, template, language);
           if (outcome === 'added') report.added++;
           else if (outcome === 'present') report.present++;
+          else if (outcome === 'removed') report.removed++;
           else report.invalid.push(`${tenant.id}/${template.name}/${language}: ${outcome.invalid}`);
         }
       }
     }
     if (report.invalid.length) this.logger.error(`starter templates refused: ${report.invalid.join('; ')}`);
-    this.logger.log(`starter catalog for ${report.tenants.join(', ')}: ${report.added} added, ${report.present} already present`);
+    this.logger.log(
+      `starter catalog for ${report.tenants.join(', ')}: ${report.added} added, ${report.present} already present, ${report.removed} deleted by the agency`,
+    );
     return report;
   }
 
@@ -73,6 +78,12 @@ export class StarterLoader implements OnApplicationBootstrap {
         await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`templates.starter:${tenant.id}:${template.name}`]);
         const siblings = await manager.getRepository(Translation).find({ where: { tenantId: tenant.id, name: template.name } });
         if (siblings.some((s) => s.language === language)) return 'present';
+        // A starter the agency deleted stays deleted.
+        const [{ deleted }] = (await manager.query(
+          `SELECT count(*)::int AS deleted FROM templates.translation_history WHERE tenant_id = $1 AND name = $2 AND language = $3 AND kind = 'deleted'`,
+          [tenant.id, template.name, language],
+        )) as { deleted: number }[];
+        if (deleted > 0) return 'removed';
         const components = template.translations[language].components;
         const { issues, parameters } = this.registry.validateSet(
           tenant,
