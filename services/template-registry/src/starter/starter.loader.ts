@@ -71,7 +71,7 @@ export class StarterLoader implements OnApplicationBootstrap {
     tenant: TenantConfig,
     template: StarterTemplate,
     language: string,
-  ): Promise<'added' | 'present' | { invalid: string }> {
+  ): Promise<'added' | 'present' | 'removed' | { invalid: string }> {
     try {
       return await this.dataSource.transaction(async (manager) => {
         // Replicas starting together load the same starters: one at a time per template.
