@@ -32,6 +32,8 @@ class SandboxNotInProduction implements ValidatorConstraintInterface {
   }
 }
 
+const OIDC_REQUIRED = '$property is required when AUTH_MODE=oidc (the default when NODE_ENV=production)';
+
 /** AUTH_MODE as given, else `oidc` in production and `sandbox` elsewhere. */
 export function effectiveAuthMode(env: { AUTH_MODE?: AuthMode; NODE_ENV?: string }): AuthMode {
   return env.AUTH_MODE ?? (env.NODE_ENV === 'production' ? 'oidc' : 'sandbox');
@@ -61,19 +63,17 @@ export function withAuthEnv<TBase extends EnvClass>(Base: TBase) {
     AUTH_MODE?: AuthMode;
 
     @ValidateIf((o: AuthEnvFields) => effectiveAuthMode(o) === 'oidc' || o.AUTH_ISSUER !== undefined)
-    @IsString()
-    @MinLength(1)
+    @Matches(/\S/, { message: OIDC_REQUIRED })
     AUTH_ISSUER?: string;
 
     @ValidateIf((o: AuthEnvFields) => effectiveAuthMode(o) === 'oidc' || o.AUTH_AUDIENCE !== undefined)
-    @IsString()
-    @MinLength(1)
+    @Matches(/\S/, { message: OIDC_REQUIRED })
     AUTH_AUDIENCE?: string;
 
     /** Only https, except on loopback (a local IdP in development). */
     @ValidateIf((o: AuthEnvFields) => effectiveAuthMode(o) === 'oidc' || o.AUTH_JWKS_URL !== undefined)
     @Matches(/^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/)\S+$/, {
-      message: 'AUTH_JWKS_URL must be an https URL (http only on loopback)',
+      message: 'AUTH_JWKS_URL (the issuer’s JWKS, required when AUTH_MODE=oidc) must be an https URL (http only on loopback)',
     })
     AUTH_JWKS_URL?: string;
 
