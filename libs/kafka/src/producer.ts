@@ -25,6 +25,13 @@ interface Pending {
 export interface ProducerTuning {
   /** Records per produce request; concurrent callers are merged up to this size. */
   maxBatchRecords?: number;
+  /**
+   * Approximate bytes per produce request. The broker refuses a partition's record batch above the
+   * topic's max.message.bytes (1 MB by default) and fails the whole request, so merged callers (or an
+   * outbox batch of one citizen's messages) must not add up past it. A single larger record still
+   * goes alone, for topics configured to take it.
+   */
+  maxBatchBytes?: number;
   /** Broker ack timeout per request. */
   requestTimeoutMs?: number;
 }
@@ -43,6 +50,7 @@ export class EventProducer {
   private flushing = false;
   private connected = false;
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly timeout: number;
 
   constructor(
@@ -60,6 +68,7 @@ export class EventProducer {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.maxBatch = tuning.maxBatchRecords ?? 1000;
+    this.maxBatchBytes = tuning.maxBatchBytes ?? 900 * 1024;
     this.timeout = tuning.requestTimeoutMs ?? 30000;
   }
 
@@ -108,13 +117,28 @@ export class EventProducer {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        await this.sendBatch(batch);
+        await this.sendBatch(this.queue.splice(0, this.batchLength()));
       }
     } finally {
       this.flushing = false;
       if (this.queue.length) this.schedule();
     }
+  }
+
+  /** How many queued records fit in the next request (at least one). */
+  private batchLength(): number {
+    let bytes = 0;
+    let count = 0;
+    for (const { record } of this.queue) {
+      if (count === this.maxBatch) break;
+      // Key, value (UTF-8 bytes: Arabic text triples), headers, plus Kafka's per-record overhead.
+      let size = 64 + (record.key?.length ?? 0) + (record.value === null ? 0 : Buffer.byteLength(record.value));
+      for (const [name, value] of Object.entries(record.headers)) size += name.length + value.length + 8;
+      if (count > 0 && bytes + size > this.maxBatchBytes) break;
+      bytes += size;
+      count++;
+    }
+    return count;
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {
