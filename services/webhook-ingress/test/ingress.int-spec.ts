@@ -156,6 +156,32 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       expect(message.data.rawEventId).toBe(stored.id);
     });
 
+    it('takes a maximal batch: about 3 MB, 1000 messages, every one normalized', async () => {
+      const messages = Array.from({ length: 1000 }, (_, i) => ({
+        from: '573001234567',
+        id: `wamid.BIG${i}`,
+        timestamp: '1767225600',
+        type: 'text',
+        text: { body: `${i} ${'x'.repeat(3100)}` },
+      }));
+      const body = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: '100000000000001',
+            changes: [{ field: 'messages', value: { metadata: { phone_number_id: '310000000000001' }, messages } }],
+          },
+        ],
+      });
+      expect(body.length).toBeGreaterThan(3 * 1024 * 1024);
+      const response = await post('roads-app', body, signed(ROADS_SECRET, body));
+      expect(response.status).toBe(200);
+      await waitFor(() => inbound().filter((e) => e.data.messageId.startsWith('wamid.BIG')).length === 1000, {
+        timeoutMs: 90000,
+        what: '1000 messages of the big batch',
+      });
+    });
+
     it('accepts the previous secret during a rotation', async () => {
       const body = fixtureText('template-rejected')
         .replace('visa_expiry_reminder', 'license_rotation_check')
