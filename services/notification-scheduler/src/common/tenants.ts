@@ -9,3 +9,12 @@ export function tenantLabel(registry: TenantRegistry, tenantId: string | undefin
 export function waIdOf(phone: string): string {
   return phone.replace(/^\+/, '');
 }
+
+/**
+ * Rows of an UPDATE/DELETE ... RETURNING run through TypeORM's query(): the Postgres driver hands
+ * those back as [rows, affectedCount], unlike SELECT and INSERT.
+ */
+export function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { parseGatewayCallbackData, Topics, type MessageStatusV1, type NotificationOutcome, type OutboundResultV1 } from '@wa/contracts';
 import { Outbox } from '@wa/kafka';
 import { REQUESTED_BY } from '../dispatch/dispatch.service';
+import { returnedRows } from '../common/tenants';
 import { NOTICE_COLUMNS, reportOutcome, type NoticeRow } from './outcomes';
 
 /** 131026: not on WhatsApp, old app or terms not accepted (reference §7). */
@@ -117,12 +118,14 @@ export class OutcomeConsumer {
     const from = FROM[t.outcome];
     if (!from) return;
     await this.dataSource.transaction(async (m) => {
-      const rows: NoticeRow[] = await m.query(
-        `UPDATE scheduler.notice SET status = $3, wamid = COALESCE($4, wamid), error_code = COALESCE($5, error_code),
+      const rows = returnedRows<NoticeRow>(
+        await m.query(
+          `UPDATE scheduler.notice SET status = $3, wamid = COALESCE($4, wamid), error_code = COALESCE($5, error_code),
                 detail = COALESCE($6, detail), outcome_at = $7, updated_at = now()
          WHERE tenant_id = $1 AND ${'id' in by ? 'id = $2::uuid' : 'wamid = $2'} AND status = ANY($8::text[])
          RETURNING ${NOTICE_COLUMNS}`,
-        [tenantId, 'id' in by ? by.id : by.wamid, t.outcome, t.wamid ?? null, t.errorCode ?? null, t.detail ?? null, at, from],
+          [tenantId, 'id' in by ? by.id : by.wamid, t.outcome, t.wamid ?? null, t.errorCode ?? null, t.detail ?? null, at, from],
+        ),
       );
       if (rows.length === 0) return; // not ours, unknown, or already further along
       await reportOutcome(m, this.outbox, rows[0], t.outcome, at, { errorCode: t.errorCode, detail: t.detail, wamid: t.wamid });

@@ -6,6 +6,7 @@ import { counter } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import { Clock } from '../common/clock';
+import { returnedRows } from '../common/tenants';
 import type { SchedulerEnv } from '../config/env';
 import type { EffectivePolicy } from '../policy/policy.model';
 import { PolicyService } from '../policy/policy.service';
@@ -158,19 +159,21 @@ export class PlanningService {
     // Pending notices of known subjects that the new plan no longer has: cancelled, with the reason.
     const replanned = subjects.filter(([key]) => before.has(key)).map(([, s]) => s);
     if (replanned.length) {
-      const cancelled: { tenant_id: string }[] = await m.query(
-        `UPDATE scheduler.notice n SET status = 'cancelled', detail = k.reason, updated_at = now()
+      const cancelled = returnedRows<{ tenant_id: string }>(
+        await m.query(
+          `UPDATE scheduler.notice n SET status = 'cancelled', detail = k.reason, updated_at = now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(tenant_id, kind, ref, reason)
          WHERE n.tenant_id = k.tenant_id AND n.kind = k.kind AND n.ref = k.ref
            AND n.status = 'planned' AND NOT (n.id = ANY($5::uuid[]))
          RETURNING n.tenant_id`,
-        [
-          replanned.map((s) => s.tenantId),
-          replanned.map((s) => s.kind),
-          replanned.map((s) => s.ref),
-          replanned.map((s) => s.reason || 'replanned'),
-          notices.map((n) => n.id),
-        ],
+          [
+            replanned.map((s) => s.tenantId),
+            replanned.map((s) => s.kind),
+            replanned.map((s) => s.ref),
+            replanned.map((s) => s.reason || 'replanned'),
+            notices.map((n) => n.id),
+          ],
+        ),
       );
       for (const c of cancelled) noticesCancelled.inc({ tenant: c.tenant_id });
     }
