@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError, SERVICE_ENV } from '@wa/service-kit';
 import { TenantRegistry, type TenantConfig } from '@wa/tenancy';
@@ -23,7 +23,7 @@ export interface StarterReport {
  * for submission like any other template.
  */
 @Injectable()
-export class StarterLoader implements OnApplicationBootstrap {
+export class StarterLoader implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('StarterLoader');
   /** The start-up load, for tests and readiness checks to await. */
   done: Promise<StarterReport> = Promise.resolve({ tenants: [], added: 0, present: 0, removed: 0, invalid: [] });
@@ -44,6 +44,11 @@ export class StarterLoader implements OnApplicationBootstrap {
       this.logger.error(`starter catalog not loaded: ${error.message}`);
       return { tenants: [], added: 0, present: 0, removed: 0, invalid: [error.message] };
     });
+  }
+
+  /** A load still running finishes before the pools close (each translation is its own transaction). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.done;
   }
 
   async load(tenants: TenantConfig[], catalog: StarterTemplate[] = readStarterCatalog()): Promise<StarterReport> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { counter } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
@@ -20,7 +20,7 @@ const outcomes = counter('templates_submissions_total', 'Submissions to Meta by 
  * the author to read.
  */
 @Injectable()
-export class SubmissionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SubmissionWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('SubmissionWorker');
   private timer?: NodeJS.Timeout;
   private running = false;
@@ -49,7 +49,8 @@ export class SubmissionWorker implements OnApplicationBootstrap, OnApplicationSh
     this.timer = setTimeout(() => (this.loop = tick()), 0);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the platform closes the pools: the submission in flight finishes (or rolls back) first. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     await this.loop;
