@@ -20,9 +20,10 @@ export function languageChain(preferred: string | null, policy: Pick<EffectivePo
   };
   if (preferred) {
     add(preferred);
-    (policy.languageFallbacks[preferred] ?? []).forEach(add);
-    // `es_CO` without a configured chain still falls back to `es`.
-    if (preferred.includes('_')) add(preferred.split('_')[0]);
+    const configured = policy.languageFallbacks[preferred];
+    if (configured) configured.forEach(add);
+    // `es_CO` without a configured chain still tries `es` before the tenant default.
+    else if (preferred.includes('_')) add(preferred.split('_')[0]);
   }
   add(policy.defaultLanguage);
   (policy.languageFallbacks[policy.defaultLanguage] ?? []).forEach(add);
