@@ -11,6 +11,10 @@ const ROOT = join(__dirname, '..');
 const RUN = join(ROOT, '.local', 'run');
 const LOGS = join(ROOT, '.local', 'logs');
 
+// The Cloud API simulator: stands in for graph.facebook.com and posts signed webhooks to the ingress.
+const SANDBOX = { name: 'cloud-api-sandbox', port: 3100, main: 'sandbox/src/main.ts' };
+const INGRESS_PORT = STACK_SERVICES.find((s) => s.name === 'webhook-ingress')!.port;
+
 function readEnvFile(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
   return Object.fromEntries(
@@ -22,7 +26,7 @@ function readEnvFile(path: string): Record<string, string> {
   );
 }
 
-function pidOf(service: StackService): number | undefined {
+function pidOf(service: Pick<StackService, 'name'>): number | undefined {
   const file = join(RUN, `${service.name}.pid`);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8'));
@@ -34,11 +38,11 @@ function pidOf(service: StackService): number | undefined {
   }
 }
 
-async function ready(port: number, timeoutMs: number): Promise<boolean> {
+async function ready(port: number, timeoutMs: number, path = '/health/ready'): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
       if (response.ok) return true;
     } catch {
       // not listening yet
@@ -74,12 +78,33 @@ async function up(): Promise<void> {
         ),
         KAFKA_BROKERS: infra.KAFKA_BROKERS,
         TENANTS_FILE: join(ROOT, 'config', 'tenants.sandbox.yaml'),
+        GRAPH_BASE_URL: `http://127.0.0.1:${SANDBOX.port}`,
       },
     });
     child.unref();
     writeFileSync(join(RUN, `${service.name}.pid`), String(child.pid));
   }
-  const results = await Promise.all(STACK_SERVICES.map(async (s) => ({ s, ok: await ready(s.port, 90000) })));
+  if (!pidOf(SANDBOX)) {
+    const log = openSync(join(LOGS, `${SANDBOX.name}.log`), 'a');
+    const child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', SANDBOX.main], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: {
+        ...sandboxEnv,
+        ...process.env,
+        PORT: String(SANDBOX.port),
+        INGRESS_URL: `http://127.0.0.1:${INGRESS_PORT}`,
+        TENANTS_FILE: join(ROOT, 'config', 'tenants.sandbox.yaml'),
+      },
+    });
+    child.unref();
+    writeFileSync(join(RUN, `${SANDBOX.name}.pid`), String(child.pid));
+  }
+  const results = await Promise.all([
+    ...STACK_SERVICES.map(async (s) => ({ s, ok: await ready(s.port, 90000) })),
+    (async () => ({ s: SANDBOX, ok: await ready(SANDBOX.port, 90000, '/health') }))(),
+  ]);
   console.log(`\nstack up in ${((Date.now() - started) / 1000).toFixed(1)} s (services; infrastructure timed separately)\n`);
   for (const { s, ok } of results) {
     console.log(
@@ -92,7 +117,7 @@ async function up(): Promise<void> {
 
 async function down(): Promise<void> {
   await Promise.all(
-    STACK_SERVICES.map(async (service) => {
+    [...STACK_SERVICES, SANDBOX].map(async (service) => {
       const pid = pidOf(service);
       if (!pid) return;
       process.kill(pid, 'SIGTERM');
@@ -105,7 +130,7 @@ async function down(): Promise<void> {
 }
 
 function status(): void {
-  for (const service of STACK_SERVICES) {
+  for (const service of [...STACK_SERVICES, SANDBOX]) {
     const pid = pidOf(service);
     console.log(`${service.name.padEnd(24)} ${pid ? `running (pid ${pid}) http://127.0.0.1:${service.port}` : 'stopped'}`);
   }

@@ -25,9 +25,9 @@ export class IngressEnv extends BaseEnv {
   @Min(1)
   WEBHOOK_MAX_PENDING_PUBLISHES = 20000;
 
-  /** Graph API origin for media downloads: https://graph.facebook.com, or the sandbox in local runs. */
-  @Matches(/^https?:\/\/[^\s/]+$/, { message: 'GRAPH_API_BASE_URL must be an http(s) origin without a path' })
-  GRAPH_API_BASE_URL = 'https://graph.facebook.com';
+  /** Graph API base for media downloads: https://graph.facebook.com, or the sandbox (same name as the other services). */
+  @Matches(/^https?:\/\/[^\s/]+(:\d+)?(\/[^\s]*)?$/, { message: 'GRAPH_BASE_URL must be an http(s) base URL' })
+  GRAPH_BASE_URL = 'https://graph.facebook.com';
 
   /** Largest media file the fetch path stores (WhatsApp documents go up to 100 MB). */
   @Type(() => Number)

@@ -26,7 +26,7 @@ export class GraphMediaClient {
   ) {}
 
   async resolve(version: string, mediaId: string, token: string, phoneNumberId?: string): Promise<ResolvedMedia> {
-    const url = new URL(`/${version}/${encodeURIComponent(mediaId)}`, this.baseUrl);
+    const url = new URL(`${this.baseUrl.replace(/\/+$/, '')}/${version}/${encodeURIComponent(mediaId)}`);
     if (phoneNumberId) url.searchParams.set('phone_number_id', phoneNumberId);
     const response = await this.call(url.toString(), token);
     const text = await response.text();

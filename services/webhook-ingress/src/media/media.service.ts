@@ -44,7 +44,7 @@ export class MediaService {
     private readonly registry: TenantRegistry,
     @InjectEnv() env: IngressEnv,
   ) {
-    this.graph = new GraphMediaClient(env.GRAPH_API_BASE_URL, env.MEDIA_MAX_BYTES);
+    this.graph = new GraphMediaClient(env.GRAPH_BASE_URL, env.MEDIA_MAX_BYTES);
   }
 
   /** Downloads the media with the tenant's token and stores it once; later calls return the stored copy. */

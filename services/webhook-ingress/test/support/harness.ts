@@ -87,7 +87,7 @@ export async function startIngress(tk: TestKafka, options: IngressOptions = {}):
     db: options.db,
     env: {
       TENANTS_FILE,
-      GRAPH_API_BASE_URL: options.graphApiBaseUrl ?? 'http://127.0.0.1:1',
+      GRAPH_BASE_URL: options.graphApiBaseUrl ?? 'http://127.0.0.1:1',
       ...options.env,
     },
   });
