@@ -109,16 +109,15 @@ export async function registerMediaUploads(app: FastifyInstance, context: Sandbo
           .status(400)
           .send(metaError(131053, { message: '(#131053) Media upload error', details: `File is larger than ${limit} bytes.` }));
       if (!contentMatches(declared, data)) {
-        return reply
-          .status(400)
-          .send(
-            metaError(131053, {
-              message: '(#131053) Media upload error',
-              details: `The file content does not match the MIME type ${declared}.`,
-            }),
-          );
+        return reply.status(400).send(
+          metaError(131053, {
+            message: '(#131053) Media upload error',
+            details: `The file content does not match the MIME type ${declared}.`,
+          }),
+        );
       }
-      const id = `${randomInt(10 ** 14, 10 ** 15 - 1)}${randomInt(0, 10)}`;
+      // randomInt spans at most 2^48, so the 16-digit id is built from two draws.
+      const id = `${randomInt(1_000_000, 9_999_999)}${randomInt(100_000_000, 999_999_999)}`;
       uploaded.set(id, {
         id,
         tenantId: auth.tenant.id,

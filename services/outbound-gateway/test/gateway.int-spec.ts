@@ -1,11 +1,28 @@
 /** @jest-environment <rootDir>/libs/auth/testing/jose-environment.cjs */
-import { ROADS, citizen, namedTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
+import { randomUUID } from 'node:crypto';
+import { Topics, type MessageStatusV1 } from '@wa/contracts';
+import { waitFor } from '@wa/testing';
+import { IMMIGRATION, ROADS, citizen, namedTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
+
+const PAIR_INTERVAL_MS = 1500;
 
 describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', () => {
   let h: GatewayHarness;
 
   beforeAll(async () => {
-    h = await startGatewayHarness('gw-rules');
+    h = await startGatewayHarness('gw-rules', { PAIR_INTERVAL_MS: String(PAIR_INTERVAL_MS) });
+    await h.approve(namedTemplate(ROADS.tenantId, 'licence_expiry'));
+    await h.approve({
+      ...namedTemplate(ROADS.tenantId, 'officer_replied'),
+      components: [{ type: 'BODY', text: 'Un funcionario respondió a su solicitud.' }],
+      parameters: [],
+    });
+    await h.approve({ ...namedTemplate(ROADS.tenantId, 'road_works_promo', 'es', 'MARKETING'), status: 'PAUSED' });
+    await h.approve({
+      ...namedTemplate(IMMIGRATION.tenantId, 'visa_notice', 'en'),
+      components: [{ type: 'BODY', text: 'Your visa notice is ready.' }],
+      parameters: [],
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -36,8 +53,55 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     expect(h.sentTo(c.waId)).toHaveLength(0);
   });
 
+  it('counts the window per business number and closes it 24 h after the last message', async () => {
+    const c = citizen();
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId, new Date(Date.now() - 25 * 3600 * 1000));
+    await h.openWindow(IMMIGRATION.tenantId, IMMIGRATION.phoneNumberId, c.waId);
+    const request = await h.send({ kind: 'text', to: { waId: c.waId }, content: { body: 'hola' } });
+    expect(await h.resultOf(request.requestId)).toMatchObject({ outcome: 'failed', reason: 'window-closed' });
+    expect(h.sentTo(c.waId)).toHaveLength(0);
+  });
+
+  it('sends the fallback template instead when the window is closed', async () => {
+    const c = citizen();
+    const request = await h.send({
+      kind: 'text',
+      to: { phone: c.phone },
+      content: { body: 'El funcionario dice: …' },
+      fallbackTemplate: { name: 'officer_replied', language: 'es' },
+    });
+    const result = await h.resultOf(request.requestId);
+    expect(result).toMatchObject({ outcome: 'accepted', usedFallback: true, sentTemplate: 'officer_replied:es' });
+    const [sent] = h.sentTo(c.waId);
+    expect(sent.payload).toMatchObject({ type: 'template', template: { name: 'officer_replied', language: { code: 'es' } } });
+    expect(sent.payload.text).toBeUndefined();
+  });
+
+  it('does not send a business-initiated template to a citizen who opted out, but does answer them', async () => {
+    const c = citizen();
+    await h.optOut(ROADS.tenantId, c.waId, 'utility');
+    const notice = await h.send({
+      kind: 'template',
+      priority: 'notification',
+      to: { waId: c.waId },
+      template: { name: 'licence_expiry', language: 'es', parameters: { first_name: 'Ana', due_date: '3 de marzo' } },
+    });
+    expect(await h.resultOf(notice.requestId)).toMatchObject({ outcome: 'failed', reason: 'opted-out' });
+    expect(h.sentTo(c.waId)).toHaveLength(0);
+
+    // The citizen writes: a reply (even a template) inside the window is allowed.
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
+    const reply = await h.send({
+      kind: 'template',
+      priority: 'reply',
+      to: { waId: c.waId },
+      template: { name: 'licence_expiry', language: 'es', parameters: { first_name: 'Ana', due_date: '3 de marzo' } },
+    });
+    expect(await h.resultOf(reply.requestId)).toMatchObject({ outcome: 'accepted' });
+    expect(h.sentTo(c.waId)).toHaveLength(1);
+  });
+
   it('fails wrong template parameters with the reason, without calling Meta', async () => {
-    await h.approve(namedTemplate(ROADS.tenantId, 'licence_expiry'));
     const c = citizen();
     const request = await h.send({
       kind: 'template',
@@ -51,4 +115,245 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     expect(result.detail).toMatch(/due_day/);
     expect(h.sentTo(c.waId)).toHaveLength(0);
   });
+
+  it('fails templates that are not approved or not in the catalog', async () => {
+    const paused = await h.send({
+      kind: 'template',
+      priority: 'bulk',
+      template: { name: 'road_works_promo', language: 'es', parameters: { first_name: 'A', due_date: 'B' } },
+    });
+    expect(await h.resultOf(paused.requestId)).toMatchObject({
+      outcome: 'failed',
+      reason: 'template-not-approved',
+      detail: expect.stringMatching(/PAUSED/),
+    });
+    const unknown = await h.send({ kind: 'template', priority: 'bulk', template: { name: 'no_such_template', language: 'es' } });
+    expect(await h.resultOf(unknown.requestId)).toMatchObject({
+      outcome: 'failed',
+      reason: 'template-not-approved',
+      detail: expect.stringMatching(/not in the catalog/),
+    });
+  });
+
+  it('fails a request that breaks a WhatsApp limit with a precise reason', async () => {
+    const c = citizen();
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
+    const request = await h.send({
+      kind: 'interactive',
+      to: { waId: c.waId },
+      content: {
+        type: 'button',
+        body: { text: '¿Qué desea hacer?' },
+        action: { buttons: ['Renovar', 'Citas', 'Pagos', 'Agente'].map((t, i) => ({ type: 'reply', reply: { id: `b${i}`, title: t } })) },
+      },
+    });
+    const result = await h.resultOf(request.requestId);
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'invalid-request', attempts: 0 });
+    expect(result.detail).toMatch(/content\.action\.buttons.*no more than 3/);
+    expect(h.sentTo(c.waId)).toHaveLength(0);
+  });
+
+  it('sends every free-form kind in the Cloud API shape', async () => {
+    const c = citizen();
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
+    const kinds = [
+      {
+        kind: 'interactive',
+        content: {
+          type: 'list',
+          body: { text: 'Elija' },
+          action: { button: 'Servicios', sections: [{ title: 'Licencias', rows: [{ id: 'renew', title: 'Renovar' }] }] },
+        },
+      },
+      {
+        kind: 'interactive',
+        content: {
+          type: 'cta_url',
+          body: { text: 'Pague en línea' },
+          action: { name: 'cta_url', parameters: { display_text: 'Pagar', url: 'https://pagos.example.gov.co/x' } },
+        },
+      },
+      { kind: 'image', content: { link: 'https://cdn.example.gov.co/mapa.png', caption: 'Sede' } },
+      { kind: 'location', content: { latitude: 4.6, longitude: -74.08, name: 'Sede Central' } },
+      { kind: 'reaction', content: { message_id: 'wamid.USER1', emoji: '✅' } },
+    ] as const;
+    const requests = [];
+    for (const k of kinds) requests.push(await h.send({ ...k, to: { waId: c.waId }, replyToMessageId: 'wamid.USER1' } as never));
+    for (const r of requests) expect(await h.resultOf(r.requestId, 60000)).toMatchObject({ outcome: 'accepted' });
+    const sent = h.sentTo(c.waId);
+    expect(sent.map((s) => s.type)).toEqual(['interactive', 'interactive', 'image', 'location', 'reaction']);
+    expect(sent[0].payload).toMatchObject({ interactive: { type: 'list' }, context: { message_id: 'wamid.USER1' } });
+    expect(sent[2].payload).toMatchObject({ image: { link: 'https://cdn.example.gov.co/mapa.png', caption: 'Sede' } });
+    expect(sent[4].payload.context).toBeUndefined();
+  }, 120000);
+
+  it('marks a message read with the typing indicator (accepted, no wamid, not paced)', async () => {
+    const c = citizen();
+    const request = await h.send({
+      kind: 'mark_read',
+      to: { waId: c.waId },
+      content: { message_id: 'wamid.USER2', typing_indicator: { type: 'text' } },
+    });
+    const result = await h.resultOf(request.requestId);
+    expect(result.outcome).toBe('accepted');
+    expect(result.wamid).toBeUndefined();
+  });
+
+  it('sends a redelivered request only once', async () => {
+    const c = citizen();
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
+    const request = await h.send({ kind: 'text', to: { waId: c.waId }, content: { body: 'una sola vez' } });
+    // The same request again, as a producer retry would (new ce_id) and as a replay would (same payload).
+    await h.producer.publish(Topics.outboundRequest, request, { id: randomUUID() });
+    await h.producer.publish(Topics.outboundRequest, request, { id: randomUUID() });
+    await h.resultOf(request.requestId);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(h.sentTo(c.waId)).toHaveLength(1);
+    expect(h.resultsOf(request.requestId)).toHaveLength(1);
+  });
+
+  it('paces several messages to one citizen, in order, at least the pair interval apart', async () => {
+    const c = citizen();
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
+    const bodies = ['uno', 'dos', 'tres', 'cuatro'];
+    const requests = [];
+    for (const body of bodies) requests.push(await h.send({ kind: 'text', to: { waId: c.waId }, content: { body } }));
+    for (const r of requests) expect(await h.resultOf(r.requestId, 60000)).toMatchObject({ outcome: 'accepted' });
+    const sent = h.sentTo(c.waId);
+    expect(sent.map((s) => (s.payload.text as { body: string }).body)).toEqual(bodies);
+    for (let i = 1; i < sent.length; i++) expect(sent[i].acceptedAt - sent[i - 1].acceptedAt).toBeGreaterThanOrEqual(PAIR_INTERVAL_MS);
+    // Pacing is per citizen: someone else is not held up meanwhile.
+    expect(h.simulator.stats.rejected['131056'] ?? 0).toBe(0);
+  }, 60000);
+
+  it('sends replies before bulk notifications waiting on the same number', async () => {
+    const number = IMMIGRATION.slowPhoneNumberId; // 80 msg/s tier
+    const bulk = [];
+    for (let i = 0; i < 400; i++) {
+      bulk.push(
+        h.send({
+          tenantId: IMMIGRATION.tenantId,
+          phoneNumberId: number,
+          kind: 'template',
+          priority: 'bulk',
+          to: { phone: citizen().phone },
+          template: { name: 'visa_notice', language: 'en' },
+        }),
+      );
+    }
+    const bulkRequests = await Promise.all(bulk);
+    await waitFor(() => h.simulator.sent.filter((m) => m.phoneNumberId === number).length >= 20, {
+      timeoutMs: 60000,
+      what: 'bulk sending to start',
+    });
+    const c = citizen();
+    await h.openWindow(IMMIGRATION.tenantId, number, c.waId);
+    const reply = await h.send({
+      tenantId: IMMIGRATION.tenantId,
+      phoneNumberId: number,
+      kind: 'text',
+      to: { waId: c.waId },
+      content: { body: 'Your answer' },
+    });
+    await h.resultOf(reply.requestId, 60000);
+    const bulkIds = new Set(bulkRequests.map((r) => r.requestId));
+    const bulkDoneBeforeReply = h.simulator.sent.filter(
+      (m) => bulkIds.has(String(m.bizOpaqueCallbackData)) && m.acceptedAt <= h.sentTo(c.waId)[0].acceptedAt,
+    ).length;
+    expect(bulkDoneBeforeReply).toBeLessThan(300);
+    for (const r of bulkRequests) await h.resultOf(r.requestId, 60000);
+    // The 80 msg/s tier held: never more than 80 accepted in any one second.
+    const stats = (await (await fetch(`${h.sandboxUrl}/sandbox/messages/stats`)).json()) as {
+      perNumber: Record<string, { maxAcceptedInOneSecond: number }>;
+    };
+    expect(stats.perNumber[number].maxAcceptedInOneSecond).toBeLessThanOrEqual(80);
+  }, 120000);
+
+  it('joins status webhooks to the request and serves its history to its own tenant only', async () => {
+    const c = citizen();
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
+    const request = await h.send({ kind: 'text', to: { waId: c.waId }, content: { body: 'seguimiento' } });
+    const { wamid } = await h.resultOf(request.requestId);
+    const base: Omit<MessageStatusV1, 'status' | 'occurredAt'> = {
+      tenantId: ROADS.tenantId,
+      phoneNumberId: ROADS.phoneNumberId,
+      messageId: wamid!,
+      recipientId: c.waId,
+      bizOpaqueCallbackData: request.requestId,
+    };
+    const t = Date.now();
+    // Out of order and duplicated, as Meta does.
+    await h.status({ ...base, status: 'read', occurredAt: new Date(t + 2000).toISOString() });
+    await h.status({ ...base, status: 'sent', occurredAt: new Date(t).toISOString() });
+    await h.status({ ...base, status: 'delivered', occurredAt: new Date(t + 1000).toISOString() });
+    await h.status({ ...base, status: 'delivered', occurredAt: new Date(t + 1000).toISOString() });
+
+    const token = await h.token(ROADS.tenantId, ['agent']);
+    const view = await waitFor(
+      async () => {
+        const body = (await (await h.api(`/messages/${request.requestId}`, token)).json()) as {
+          deliveryStatus: string;
+          history: { type: string; status?: string }[];
+        };
+        return body.history.filter((e) => e.type === 'status').length === 3 ? body : undefined;
+      },
+      { timeoutMs: 30000, what: 'three statuses in the history' },
+    );
+    expect(view).toMatchObject({ requestId: request.requestId, outcome: 'accepted', wamid, deliveryStatus: 'read', attempts: 1 });
+    expect(view.history.filter((e) => e.type === 'status').map((e) => e.status)).toEqual(['sent', 'delivered', 'read']);
+    expect(JSON.stringify(view)).not.toContain(c.waId);
+
+    expect((await h.api(`/messages/${request.requestId}`)).status).toBe(401);
+    const other = await h.api(`/messages/${request.requestId}`, await h.token(IMMIGRATION.tenantId, ['admin']));
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ code: 'not_found' });
+    expect((await h.api(`/messages/not-a-uuid`, token)).status).toBe(400);
+  });
+
+  it('uploads an agency file once per number and sends it by media id', async () => {
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(2048, 0x20), Buffer.from('\n%%EOF\n')]);
+    const editor = await h.token(ROADS.tenantId, ['flow-editor']);
+    const refused = await h.api('/media', await h.token(ROADS.tenantId, ['agent']), {
+      method: 'POST',
+      headers: { 'content-type': 'application/pdf' },
+      body: pdf,
+    });
+    expect(refused.status).toBe(403);
+    const upload = await h.api('/media', editor, {
+      method: 'POST',
+      headers: { 'content-type': 'application/pdf', 'x-filename': 'requisitos.pdf' },
+      body: pdf,
+    });
+    expect(upload.status).toBe(201);
+    const asset = (await upload.json()) as { assetId: string; sendableAs: string[] };
+    expect(asset.sendableAs).toEqual(['document']);
+
+    const c = citizen();
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
+    const first = await h.send({
+      kind: 'document',
+      to: { waId: c.waId },
+      content: { assetId: asset.assetId, filename: 'requisitos.pdf', caption: 'Requisitos' },
+    });
+    const second = await h.send({
+      kind: 'document',
+      to: { waId: c.waId },
+      content: { assetId: asset.assetId, filename: 'requisitos.pdf' },
+    });
+    expect(await h.resultOf(first.requestId)).toMatchObject({ outcome: 'accepted' });
+    expect(await h.resultOf(second.requestId, 60000)).toMatchObject({ outcome: 'accepted' });
+    const described = (await (await h.api(`/media/${asset.assetId}`, editor)).json()) as {
+      uploads: { phoneNumberId: string; mediaId: string; expiresAt: string }[];
+    };
+    expect(described.uploads).toHaveLength(1);
+    const { mediaId, expiresAt } = described.uploads[0];
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(29 * 86400000);
+    expect(h.sentTo(c.waId).map((s) => (s.payload.document as { id: string }).id)).toEqual([mediaId, mediaId]);
+
+    // An image asset cannot go out as a document: the file type decides.
+    const wrongKind = await h.send({ kind: 'image', to: { waId: c.waId }, content: { assetId: asset.assetId } });
+    expect(await h.resultOf(wrongKind.requestId, 60000)).toMatchObject({ outcome: 'failed', reason: 'media-unavailable' });
+    // Another tenant cannot use it.
+    expect((await h.api(`/media/${asset.assetId}`, await h.token(IMMIGRATION.tenantId, ['admin']))).status).toBe(404);
+  }, 90000);
 });

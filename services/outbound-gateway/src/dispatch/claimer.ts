@@ -198,7 +198,8 @@ export class Claimer {
   private async decideAll(manager: EntityManager, sender: Sender, rows: CandidateRow[]) {
     const tenantId = sender.tenant.id;
     const recipients = [...new Set(rows.map((r) => r.recipient))];
-    const needsWindow = rows.some((r) => r.kind !== 'template' && r.kind !== 'mark_read');
+    // Templates need it too: a reply template inside the window is not business-initiated (consent).
+    const needsWindow = rows.some((r) => r.kind !== 'mark_read');
     const templates = rows.flatMap((r) => [r.request.template, r.request.fallbackTemplate].filter((t) => t !== undefined));
 
     const windows = new Map<string, Date>();

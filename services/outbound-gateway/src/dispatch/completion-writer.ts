@@ -56,11 +56,19 @@ export class CompletionWriter {
     this.buffer.push(completion);
     if (this.stopped) return;
     if (this.buffer.length >= 300) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), 10);
+    else this.schedule(10);
   }
 
   get pending(): number {
     return this.buffer.length;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
   }
 
   /** Writes everything buffered; on a database error keeps it and tries again shortly. */
@@ -71,19 +79,20 @@ export class CompletionWriter {
     const batch = this.buffer;
     if (batch.length === 0) return;
     this.buffer = [];
+    let retryIn = 0;
     this.flushing = this.write(batch)
       .then(() => {
         this.failures = 0;
       })
       .catch((error) => {
         this.failures++;
+        retryIn = Math.min(5000, 100 * 2 ** this.failures);
         this.log.error({ err: (error as Error).message, pending: batch.length }, 'recording send outcomes failed; retrying');
         this.buffer = [...batch, ...this.buffer];
-        if (!this.stopped) this.timer ??= setTimeout(() => void this.flush(), Math.min(5000, 100 * 2 ** this.failures));
       })
       .finally(() => {
         this.flushing = undefined;
-        if (this.buffer.length && !this.timer && !this.stopped) this.timer = setTimeout(() => void this.flush(), 0);
+        if (this.buffer.length) this.schedule(retryIn);
       });
     return this.flushing;
   }
