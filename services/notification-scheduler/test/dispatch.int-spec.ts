@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { Topics, type CitizenConsentV1, type MessageStatusV1, type OutboundResultV1 } from '@wa/contracts';
-import { EventProducer, Outbox } from '@wa/kafka';
+import { EventProducer } from '@wa/kafka';
 import { createTestKafka, waitFor, type Collector, type TestKafka } from '@wa/testing';
 import { AGENCY_EVENT_TYPES } from '../src/planning/plan';
 import {
@@ -247,17 +247,23 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
   it('a sweep that fails half-way sends nothing; the next sends every notice once', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push((await dueNotice()).id);
-    const outbox = scheduler.service.app.get(Outbox);
-    const original = outbox.add.bind(outbox);
-    let calls = 0;
-    const spy = jest.spyOn(outbox, 'add').mockImplementation(async (...args) => {
-      if (++calls === 5) throw new Error('simulated crash in the middle of a sweep');
-      return original(...args);
-    });
-    await expect(scheduler.sweep()).rejects.toThrow('simulated crash');
-    spy.mockRestore();
+    // Fail the sweep's last statement (after the send requests were written to the outbox), as a
+    // crash or a lost connection before COMMIT would: the whole transaction must roll back.
+    await pg.query(`
+      CREATE FUNCTION scheduler.fail_sweep() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'simulated crash in the middle of a sweep'; END $$`);
+    await pg.query(`
+      CREATE TRIGGER fail_sweep BEFORE UPDATE ON scheduler.notice FOR EACH ROW
+      WHEN (NEW.status = 'dispatched' AND NEW.id = '${ids[5]}') EXECUTE FUNCTION scheduler.fail_sweep()`);
+    try {
+      await expect(scheduler.sweep()).rejects.toThrow('simulated crash');
+    } finally {
+      await pg.query('DROP TRIGGER fail_sweep ON scheduler.notice');
+      await pg.query('DROP FUNCTION scheduler.fail_sweep()');
+    }
     const statuses = (await pg.query('SELECT status FROM scheduler.notice WHERE id = ANY($1)', [ids])).rows.map((r) => r.status);
     expect(statuses).toEqual(Array(8).fill('planned'));
+    expect((await pg.query('SELECT count(*)::int AS n FROM scheduler.outbox WHERE "eventId" = ANY($1)', [ids])).rows[0].n).toBe(0);
     await settle();
     expect(ids.flatMap(requestsOf)).toEqual([]);
     await scheduler.sweep();

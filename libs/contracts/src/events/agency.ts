@@ -6,8 +6,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsTimeZone,
-  IsUrl,
   IsUUID,
   Length,
   Matches,
@@ -52,6 +50,64 @@ export function IsCalendarDate(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
+const zoneChecks = new Map<string, boolean>();
+/**
+ * An IANA zone name Intl accepts. Memoized: building an Intl.DateTimeFormat costs ~100 µs, which
+ * at thousands of events per second is most of the validation time (class-validator's IsTimeZone
+ * builds one per call).
+ */
+export function isIanaTimeZone(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 64) return false;
+  let known = zoneChecks.get(value);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (zoneChecks.size > 5000) zoneChecks.clear();
+    zoneChecks.set(value, known);
+  }
+  return known;
+}
+
+export function IsIanaTimeZone(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isIanaTimeZone',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `${String(propertyName)} must be an IANA time zone such as Europe/Madrid`, ...options },
+      validator: { validate: (value: unknown) => isIanaTimeZone(value) },
+    });
+}
+
+/**
+ * An absolute https URL with a host name, parsed by the WHATWG URL parser (as browsers do);
+ * ~10x cheaper than class-validator's IsUrl, which matters at thousands of events per second.
+ */
+export function isHttpsUrl(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 2000 || /\s/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname.includes('.') && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+export function IsHttpsUrl(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isHttpsUrl',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: `${String(propertyName)} must be an https URL`, ...options },
+      validator: { validate: (value: unknown) => isHttpsUrl(value) },
+    });
+}
+
 /**
  * A flat map of strings with bounded keys, values and size: the extra template values an agency
  * sends. Checked here so a bad map is refused at the edge instead of failing a send weeks later.
@@ -88,7 +144,7 @@ export class CitizenRef {
   /** As the citizen should be greeted (`first_name` in templates). */
   @IsOptional() @IsString() @Length(1, 200) @Matches(ONE_LINE, { message: 'citizen.name must be one line' }) name?: string;
   /** IANA zone (`Europe/Madrid`), overriding the tenant's for quiet hours and send times. */
-  @IsOptional() @IsTimeZone({ message: 'citizen.timeZone must be an IANA time zone such as Europe/Madrid' }) timeZone?: string;
+  @IsOptional() @IsIanaTimeZone({ message: 'citizen.timeZone must be an IANA time zone such as Europe/Madrid' }) timeZone?: string;
 }
 
 export const DOCUMENT_TYPES = [
@@ -126,9 +182,7 @@ export class DocumentExpiringV1 extends NoticeValues {
   @ValidateNested() @Type(() => DocumentRef) document!: DocumentRef;
   /** Last day the document is valid, in the citizen's calendar. */
   @IsCalendarDate() expiresOn!: string;
-  @IsOptional()
-  @IsUrl({ require_protocol: true, protocols: ['https'] }, { message: 'renewalUrl must be an https URL' })
-  renewalUrl?: string;
+  @IsOptional() @IsHttpsUrl() renewalUrl?: string;
   @IsOptional() @IsString() @Length(1, 200) @Matches(ONE_LINE) office?: string;
 }
 
@@ -160,7 +214,7 @@ export class PaymentDueV1 extends NoticeValues {
   @IsCalendarDate() dueOn!: string;
   @IsOptional() @IsString() @Length(1, 200) @Matches(ONE_LINE) description?: string;
   @IsOptional()
-  @IsUrl({ require_protocol: true, protocols: ['https'] }, { message: 'paymentUrl must be an https URL' })
+  @IsHttpsUrl()
   paymentUrl?: string;
 }
 

@@ -5,9 +5,10 @@ import { Outbox } from '@wa/kafka';
 import { counter, histogram, maskPhone } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
 import { Clock } from '../common/clock';
+import { addToOutbox, OUTBOX_SOURCE, type OutboxItem } from '../common/outbox-batch';
 import { waIdOf } from '../common/tenants';
 import type { SchedulerEnv } from '../config/env';
-import { reportOutcome, type NoticeRow } from '../outcome/outcomes';
+import { outcomeItem, reportOutcomes, type NoticeRow } from '../outcome/outcomes';
 import { addDays, isAllowed, localDate, nextAllowed, zonedInstant } from '../planning/zoned-time';
 import type { EffectivePolicy } from '../policy/policy.model';
 import { PolicyService } from '../policy/policy.service';
@@ -286,10 +287,12 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
       template: string | null;
       language: string | null;
     }[] = [];
+    const requests: OutboxItem<OutboundRequestV1>[] = [];
+    const outcomes: ReturnType<typeof outcomeItem>[] = [];
     for (const d of decisions) {
       if (d.kind === 'send') {
         // ce_id = notice id: the gateway's inbox (and the outbox's unique eventId) see one request per notice.
-        await this.outbox.add(m, Topics.outboundRequest, d.request, { id: d.row.id });
+        requests.push({ spec: Topics.outboundRequest, data: d.request, id: d.row.id });
         updates.push({
           id: d.row.id,
           status: 'dispatched',
@@ -318,17 +321,15 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
           template: d.templateName ?? null,
           language: d.language ?? null,
         });
-        await reportOutcome(m, this.outbox, d.row, d.outcome, now, {
-          detail: d.detail,
-          templateName: d.templateName,
-          language: d.language,
-        });
+        outcomes.push(outcomeItem(d.row, d.outcome, now, { detail: d.detail, templateName: d.templateName, language: d.language }));
         this.log.log(
           { tenant: d.row.tenant_id, notice: d.row.id, to: maskPhone(d.row.whatsapp), outcome: d.outcome, detail: d.detail },
           'notice not sent',
         );
       }
     }
+    await addToOutbox(m, OUTBOX_SOURCE, requests as OutboxItem<object & { tenantId: string }>[]);
+    await reportOutcomes(m, outcomes);
     await m.query(
       `UPDATE scheduler.notice n SET status = u.status, due_at = COALESCE(u.due_at, n.due_at), detail = u.detail,
               template_name = COALESCE(u.template_name, n.template_name), language = COALESCE(u.language, n.language),

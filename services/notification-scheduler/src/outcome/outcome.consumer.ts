@@ -5,7 +5,7 @@ import { parseGatewayCallbackData, Topics, type MessageStatusV1, type Notificati
 import { Outbox } from '@wa/kafka';
 import { REQUESTED_BY } from '../dispatch/dispatch.service';
 import { returnedRows } from '../common/tenants';
-import { NOTICE_COLUMNS, reportOutcome, type NoticeRow } from './outcomes';
+import { NOTICE_COLUMNS, outcomeItem, reportOutcomes, type NoticeRow } from './outcomes';
 
 /** 131026: not on WhatsApp, old app or terms not accepted (reference §7). */
 const NOT_ON_WHATSAPP = 131026;
@@ -128,7 +128,7 @@ export class OutcomeConsumer {
         ),
       );
       if (rows.length === 0) return; // not ours, unknown, or already further along
-      await reportOutcome(m, this.outbox, rows[0], t.outcome, at, { errorCode: t.errorCode, detail: t.detail, wamid: t.wamid });
+      await reportOutcomes(m, [outcomeItem(rows[0], t.outcome, at, { errorCode: t.errorCode, detail: t.detail, wamid: t.wamid })]);
       if (t.outcome !== 'sent' && t.outcome !== 'delivered' && t.outcome !== 'read') {
         this.log.log({ tenant: tenantId, notice: rows[0].id, outcome: t.outcome, code: t.errorCode }, 'notice failed');
       }

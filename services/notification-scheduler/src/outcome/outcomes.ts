@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { Topics, type NoticeType, type NotificationOutcome, type NotificationOutcomeV1 } from '@wa/contracts';
-import type { Outbox } from '@wa/kafka';
 import { counter } from '@wa/observability';
+import { addToOutbox, OUTBOX_SOURCE, type OutboxItem } from '../common/outbox-batch';
 import { uuidV5 } from '../planning/plan';
 
 /** Columns of scheduler.notice an outcome event needs. */
@@ -26,18 +26,15 @@ export const NOTICE_COLUMNS =
 const published = counter('scheduler_notice_outcomes_total', 'Outcomes reported to agencies', ['tenant', 'outcome']);
 
 /**
- * Reports a notice's outcome to the agency through the outbox, in the caller's transaction (the
- * same one that moved the notice's status, so the report and the state never disagree). The event
- * id is derived from (notice, outcome): a replayed transition cannot report twice.
+ * The outcome event of a notice. Its id is derived from (notice, outcome): a replayed transition
+ * cannot report twice (the outbox's eventId is unique).
  */
-export async function reportOutcome(
-  m: EntityManager,
-  outbox: Outbox,
+export function outcomeItem(
   notice: NoticeRow,
   outcome: NotificationOutcome,
   occurredAt: Date,
   extra: { errorCode?: string; detail?: string; wamid?: string; templateName?: string; language?: string } = {},
-): Promise<void> {
+): OutboxItem<NotificationOutcomeV1> {
   const event: NotificationOutcomeV1 = {
     tenantId: notice.tenant_id,
     noticeId: notice.id,
@@ -58,6 +55,14 @@ export async function reportOutcome(
   if (wamid) event.wamid = wamid;
   if (extra.errorCode) event.errorCode = extra.errorCode;
   if (extra.detail) event.detail = extra.detail.slice(0, 1000);
-  await outbox.add(m, Topics.notificationOutcome, event, { id: uuidV5(`outcome|${notice.id}|${outcome}`) });
-  published.inc({ tenant: notice.tenant_id, outcome });
+  return { spec: Topics.notificationOutcome, data: event, id: uuidV5(`outcome|${notice.id}|${outcome}`) };
+}
+
+/**
+ * Reports outcomes to agencies through the outbox, in the caller's transaction: the same one that
+ * moved the notices' status, so the report and the state never disagree.
+ */
+export async function reportOutcomes(m: EntityManager, items: OutboxItem<NotificationOutcomeV1>[]): Promise<void> {
+  await addToOutbox(m, OUTBOX_SOURCE, items as OutboxItem<object & { tenantId: string }>[]);
+  for (const item of items) published.inc({ tenant: item.data.tenantId, outcome: item.data.outcome });
 }

@@ -45,13 +45,25 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-/** The wall clock in `zone` at `instant`. */
-export function wallClock(instant: number, zone: string): WallClock {
+function intlWallClock(instant: number, zone: string): WallClock {
   const out: WallClock = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of formatter(zone).formatToParts(instant)) {
     if (part.type in out) out[part.type as keyof WallClock] = Number(part.value);
   }
   return out;
+}
+
+/** The wall clock in `zone` at `instant` (from the cached offset: formatToParts costs ~5 µs). */
+export function wallClock(instant: number, zone: string): WallClock {
+  const d = new Date(instant + offsetAt(instant, zone));
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
 }
 
 // Offsets change at whole minutes, so an offset is the same for every instant of one minute.
@@ -62,7 +74,7 @@ export function offsetAt(instant: number, zone: string): number {
   const key = `${zone}|${minute}`;
   let offset = offsetCache.get(key);
   if (offset === undefined) {
-    const w = wallClock(minute * MINUTE, zone);
+    const w = intlWallClock(minute * MINUTE, zone);
     offset = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - minute * MINUTE;
     if (offsetCache.size > 200_000) offsetCache.clear();
     offsetCache.set(key, offset);
