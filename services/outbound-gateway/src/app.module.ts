@@ -11,7 +11,7 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { MediaService } from './media/media.service';
 import { ConsentConsumer } from './read-models/consent.consumer';
 import { TemplateCatalogConsumer } from './read-models/template-catalog.consumer';
-import { OutboundRequestConsumer } from './requests/outbound-request.consumer';
+import { OutboundIntake } from './requests/outbound-intake';
 import { outboundGatewayService } from './service';
 import { MessageStatusConsumer } from './statuses/message-status.consumer';
 import { TenantDirectory } from './tenancy/tenant-directory';
@@ -25,15 +25,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(outboundGatewayService, env), AuthModule.forRoot(env)],
-      controllers: [
-        OutboundRequestConsumer,
-        ContactWindowConsumer,
-        ConsentConsumer,
-        TemplateCatalogConsumer,
-        MessageStatusConsumer,
-        MessagesController,
-        MediaController,
-      ],
+      controllers: [ContactWindowConsumer, ConsentConsumer, TemplateCatalogConsumer, MessagesController, MediaController],
       providers: [
         { provide: TenantDirectory, useValue: tenants },
         { provide: GraphClient, useValue: graph },
@@ -44,6 +36,9 @@ export class AppModule {
         },
         MediaBodyParser,
         Dispatcher,
+        // Batch consumers (registered with the consumer host directly: one statement per fetched batch).
+        OutboundIntake,
+        MessageStatusConsumer,
       ],
     };
   }

@@ -37,8 +37,8 @@ export interface ClaimResult {
   sends: ClaimedSend[];
   /** Sendable rows that got no token (the slot was used up, possibly by another replica). */
   starved: number;
-  /** Time left in the budget slot the tokens belong to (DB clock), when tokens were asked for. */
-  remainingMs?: number;
+  /** When the tokens' slot starts and ends, ms from now (DB clock), when tokens were asked for. */
+  slot?: { startsInMs: number; endsInMs: number };
 }
 
 interface CandidateRow {
@@ -88,22 +88,27 @@ const CLAIM_SQL = `
 /**
  * The per-number budget shared by every replica. Time is cut into slots (DB clock, so replicas
  * agree); slot s may carry floor((s+1)·r) − floor(s·r) messages (r = budget per slot), which
- * averages exactly to the rate. A claim made late in a slot gets at most its share of the time
- * left, so a slot's messages are never squeezed into its last milliseconds.
+ * averages exactly to the rate. $5 = 0 reserves in the current slot (after an idle spell: send
+ * now), where a late claim gets at most its share of the time left, so a slot's messages are never
+ * squeezed into its last milliseconds; $5 = 1 reserves in the next slot (a busy number claims one
+ * slot ahead, so the claim's own latency costs no budget). Returns the grant and, in ms from now,
+ * when the slot starts (≤ 0: it has started) and ends.
  */
 const RESERVE_SQL = `
   WITH c AS (
-    SELECT s, ms, (floor((s + 1) * $2::float8) - floor(s * $2::float8))::int AS cap, ((s + 1) * $3::bigint - ms)::int AS remaining
-    FROM (SELECT ms / $3::bigint AS s, ms FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms) t) u
+    SELECT s, ms, (floor((s + 1) * $2::float8) - floor(s * $2::float8))::int AS cap,
+           (s * $3::bigint - ms)::int AS starts_in, ((s + 1) * $3::bigint - ms)::int AS ends_in
+    FROM (SELECT ms / $3::bigint + $5::int AS s, ms FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms) t) u
   ), g AS (
-    SELECT s, cap, remaining, GREATEST(0, LEAST($4::int, cap, ceil(cap * remaining::float8 / $3::float8)::int)) AS allowed FROM c
+    SELECT s, cap, starts_in, ends_in,
+           GREATEST(0, LEAST($4::int, cap, ceil(cap * LEAST(ends_in, $3::int)::float8 / $3::float8)::int)) AS allowed FROM c
   )
   INSERT INTO gateway.rate_slot AS r (phone_number_id, slot, used, last_grant)
   SELECT $1, s, allowed, allowed FROM g
   ON CONFLICT (phone_number_id, slot) DO UPDATE
     SET used = r.used + GREATEST(0, LEAST(EXCLUDED.last_grant, (SELECT cap FROM g) - r.used)),
         last_grant = GREATEST(0, LEAST(EXCLUDED.last_grant, (SELECT cap FROM g) - r.used))
-  RETURNING last_grant AS granted, (SELECT remaining FROM g) AS remaining`;
+  RETURNING last_grant AS granted, (SELECT starts_in FROM g) AS starts_in, (SELECT ends_in FROM g) AS ends_in`;
 
 export class Claimer {
   constructor(
@@ -118,7 +123,8 @@ export class Claimer {
     return (sender.phone.throughputPerSecond * this.env.RATE_HEADROOM * this.env.RATE_SLOT_MS) / 1000;
   }
 
-  async claim(sender: Sender, want: number, priorityCap: number, probe: boolean): Promise<ClaimResult> {
+  /** `ahead`: reserve in the next slot rather than the current one (see RESERVE_SQL). */
+  async claim(sender: Sender, want: number, priorityCap: number, probe: boolean, ahead = false): Promise<ClaimResult> {
     const tolerance = ((this.env.PAIR_BURST - 1) * this.env.PAIR_INTERVAL_MS) / 1000;
     return this.dataSource.transaction(async (manager) => {
       const rows: CandidateRow[] = await manager.query(CLAIM_SQL, [sender.phone.id, priorityCap, tolerance, want]);
@@ -152,7 +158,8 @@ export class Claimer {
         this.slotRate(sender),
         this.env.RATE_SLOT_MS,
         sendable.length,
-      ])) as { granted: number; remaining: number }[];
+        ahead ? 1 : 0,
+      ])) as { granted: number; starts_in: number; ends_in: number }[];
       const go = sendable.slice(0, grant.granted);
       if (go.length) {
         await manager.query(
@@ -165,7 +172,12 @@ export class Claimer {
         );
       }
       const sends = go.map(({ row, decision }) => this.toSend(row, decision, probe));
-      return { candidates: rows.length, sends, starved: sendable.length - go.length, remainingMs: grant.remaining };
+      return {
+        candidates: rows.length,
+        sends,
+        starved: sendable.length - go.length,
+        slot: { startsInMs: grant.starts_in, endsInMs: grant.ends_in },
+      };
     });
   }
 

@@ -21,6 +21,16 @@ import { Housekeeper } from './housekeeper';
 
 const calls = counter('gateway_cloud_api_calls_total', 'Cloud API /messages calls by outcome', ['phone_number_id', 'outcome']);
 const callSeconds = histogram('gateway_cloud_api_call_seconds', 'Cloud API /messages call time', ['phone_number_id']);
+const claimSeconds = histogram(
+  'gateway_claim_seconds',
+  'One claim transaction (select due, decide, reserve budget)',
+  ['phone_number_id'],
+  [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+);
+const claimed = counter('gateway_claimed_total', 'Messages claimed for sending, and claims that found the slot budget used up', [
+  'phone_number_id',
+  'kind',
+]);
 const tracer = trace.getTracer('outbound-gateway');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -32,8 +42,15 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0,
 class NumberLoop {
   private wakeUp?: () => void;
   private woken = false;
+  /** The previous claim found work: claim the next slot ahead of time. */
+  private busy = false;
   private throttledUntil = 0;
   done?: Promise<void>;
+  /** Claimed sends waiting for the pacer, in claim order (priority order within a claim). */
+  private readonly queue: ClaimedSend[] = [];
+  private allowance = 0;
+  private lastTick = 0;
+  private pacer?: NodeJS.Timeout;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -48,6 +65,43 @@ class NumberLoop {
   /** Meta said 130429: use half the budget for a few seconds (other replicas learn on their own). */
   throttle(): void {
     this.throttledUntil = Date.now() + 5000;
+  }
+
+  private rate(): number {
+    const d = this.dispatcher;
+    return this.sender.phone.throughputPerSecond * d.env.RATE_HEADROOM * (Date.now() < this.throttledUntil ? 0.5 : 1);
+  }
+
+  /**
+   * The last guard before Meta: a leaky bucket at the number's rate with a 20 ms burst. The shared
+   * slot budget decides how many messages a replica may send per slot; this decides when, so a
+   * claim that returns late (a slow database) can never fire its slot's messages as one burst on
+   * top of the next slot's. In any sliding second a replica sends at most rate + burst.
+   */
+  enqueue(sends: ClaimedSend[]): void {
+    this.queue.push(...sends);
+    if (!this.pacer) {
+      this.lastTick = Date.now();
+      this.allowance = Math.max(this.allowance, 1);
+      this.tick();
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const rate = this.rate();
+    const burst = Math.max(1, rate * 0.02);
+    this.allowance = Math.min(burst, this.allowance + ((now - this.lastTick) * rate) / 1000);
+    this.lastTick = now;
+    while (this.allowance >= 1 && this.queue.length) {
+      this.allowance -= 1;
+      this.dispatcher.fire(this.queue.shift()!, this.sender);
+    }
+    this.pacer = this.queue.length ? setTimeout(() => this.tick(), 4) : undefined;
+  }
+
+  get queued(): number {
+    return this.queue.length;
   }
 
   start(): void {
@@ -71,15 +125,34 @@ class NumberLoop {
     const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
     if (gate.blocked) return this.idle(1000);
     if (d.inFlight >= d.env.MAX_IN_FLIGHT) return sleep(5);
+    // More than a slot's worth still waiting for the pacer (Meta slower than the budget): no new claim yet.
+    if (this.queued > d.claimer.slotRate(this.sender) * 2) return sleep(d.env.RATE_SLOT_MS / 2);
     const factor = Date.now() < this.throttledUntil ? 0.5 : 1;
     const want = gate.probe ? 1 : Math.max(1, Math.ceil(d.claimer.slotRate(this.sender) * factor));
     this.woken = false;
-    const claim = await d.claimer.claim(this.sender, want, gate.priorityCap, gate.probe);
-    if (claim.sends.length) d.dispatch(claim.sends, this.sender, claim.remainingMs ?? 0);
-    if (claim.candidates === 0) return this.idle(d.env.IDLE_POLL_MS);
+    // After an idle spell the first claim uses the current slot (a reply goes out now); while
+    // busy, each claim reserves the next slot during the current one, so its latency costs nothing.
+    const ahead = this.busy && !gate.probe;
+    const timer = claimSeconds.startTimer({ phone_number_id: this.sender.phone.id });
+    const claim = await d.claimer.claim(this.sender, want, gate.priorityCap, gate.probe, ahead);
+    timer();
+    claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'sent' }, claim.sends.length);
+    if (claim.starved) claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'starved' }, claim.starved);
+    if (claim.sends.length) {
+      d.inFlight += claim.sends.length;
+      // Sends reserved in the next slot wait for it to begin; the pacer spreads them from there.
+      const startsIn = claim.slot?.startsInMs ?? 0;
+      if (startsIn > 1) setTimeout(() => this.enqueue(claim.sends), startsIn);
+      else this.enqueue(claim.sends);
+    }
+    if (claim.candidates === 0) {
+      this.busy = false;
+      return this.idle(d.env.IDLE_POLL_MS);
+    }
+    this.busy = true;
     if (gate.probe) return sleep(1000);
-    // Tokens were asked for: the next ones come with the next slot.
-    if (claim.remainingMs !== undefined) return sleep(claim.remainingMs + 1);
+    // Next claim once the slot just reserved has begun (right away if it already has).
+    if (claim.slot) return sleep(claim.slot.startsInMs + 1);
   }
 
   private idle(ms: number): Promise<void> {
@@ -166,22 +239,9 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     return this.housekeeper.runOnce();
   }
 
-  /**
-   * Spreads a slot's sends evenly over the time left in it, so a replica never bursts its whole
-   * budget at the slot start (Meta measures throughput over sliding windows).
-   */
-  dispatch(sends: ClaimedSend[], sender: Sender, windowMs: number): void {
-    this.inFlight += sends.length;
-    const span = Math.max(0, windowMs - 5) * 0.9;
-    const groups = Math.max(1, Math.min(sends.length, Math.floor(span / 5)));
-    const per = Math.ceil(sends.length / groups);
-    for (let g = 0; g * per < sends.length; g++) {
-      const batch = sends.slice(g * per, (g + 1) * per);
-      const fire = () => batch.forEach((s) => void this.sendOne(s, sender));
-      const at = (g * span) / groups;
-      if (at < 1) fire();
-      else setTimeout(fire, at);
-    }
+  /** Called by a number's pacer: one Cloud API call now. */
+  fire(send: ClaimedSend, sender: Sender): void {
+    void this.sendOne(send, sender);
   }
 
   private async sendOne(send: ClaimedSend, sender: Sender): Promise<void> {

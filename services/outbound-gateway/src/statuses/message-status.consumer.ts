@@ -1,75 +1,96 @@
-import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { parseGatewayCallbackData, Topics, type MessageStatusV1 } from '@wa/contracts';
-import { Outbox } from '@wa/kafka';
+import { ConsumerHost, Outbox, type BatchItem } from '@wa/kafka';
 import { counter } from '@wa/observability';
-import { addResult, type ResultSource } from '../dispatch/results';
 import { rows as sql } from '../db';
+import { addResult, type ResultSource } from '../dispatch/results';
 
-const statuses = counter('gateway_statuses_total', 'Status webhooks joined to send requests', ['status', 'joined']);
+const statuses = counter('gateway_statuses_total', 'Status webhooks recorded (new = not a duplicate)', ['status', 'new']);
 
 /** sent < delivered < read/played; failed is terminal (Meta does not order statuses, §2.4). */
 export const STATUS_RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, played: 3, failed: 9 };
 
 /**
- * Joins status webhooks to send requests, by wamid and by biz_opaque_callback_data (which carries
- * the requestId, so a status settles a send whose outcome we never learnt: crash, timeout).
- * One row per (wamid, status) absorbs Meta's duplicate deliveries.
+ * Joins status webhooks to send requests, a batch at a time: by wamid, and by
+ * biz_opaque_callback_data, which carries the requestId, so a status settles a send whose outcome
+ * we never learnt (crash, timeout). One row per (wamid, status) absorbs Meta's duplicates.
  */
-@Controller()
+@Injectable()
 export class MessageStatusConsumer {
   constructor(
+    host: ConsumerHost,
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
-  ) {}
+  ) {
+    host.registerBatch(Topics.messageStatus, (items) => this.record(items.map((i: BatchItem) => i.envelope.data as MessageStatusV1)), {
+      maxBatchSize: 500,
+    });
+  }
 
-  @EventPattern(Topics.messageStatus.name)
-  async record(@Payload() status: MessageStatusV1): Promise<void> {
-    const named = parseGatewayCallbackData(status.bizOpaqueCallbackData);
+  async record(batch: MessageStatusV1[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const inserted: unknown[] = await manager.query(
+      const fresh = await sql<{ wamid: string; status: string; request_id: string | null; tenant_id: string; occurred_at: Date }>(
+        manager,
         `INSERT INTO gateway.message_status (wamid, status, occurred_at, tenant_id, request_id, errors, pricing)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (wamid, status) DO NOTHING RETURNING 1`,
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::uuid[], $6::jsonb[], $7::jsonb[])
+         ON CONFLICT (wamid, status) DO NOTHING
+         RETURNING wamid, status, request_id, tenant_id, occurred_at`,
         [
-          status.messageId,
-          status.status,
-          status.occurredAt,
-          status.tenantId,
-          named?.requestId ?? null,
-          status.errors ? JSON.stringify(status.errors) : null,
-          status.pricing ? JSON.stringify(status.pricing) : null,
+          batch.map((s) => s.messageId),
+          batch.map((s) => s.status),
+          batch.map((s) => s.occurredAt),
+          batch.map((s) => s.tenantId),
+          batch.map((s) => parseGatewayCallbackData(s.bizOpaqueCallbackData)?.requestId ?? null),
+          batch.map((s) => (s.errors ? JSON.stringify(s.errors) : null)),
+          batch.map((s) => (s.pricing ? JSON.stringify(s.pricing) : null)),
         ],
       );
-      if (inserted.length === 0) return;
+      for (const s of batch)
+        statuses.inc({ status: s.status, new: fresh.some((f) => f.wamid === s.messageId && f.status === s.status) ? 'yes' : 'no' });
+      if (fresh.length === 0) return;
 
-      if (named) {
-        // A send we could not confirm (uncertain, or resent after it): Meta did accept it.
+      // A send we could not confirm (uncertain, or resent after being uncertain): Meta did accept it.
+      const named = new Map<string, { wamid: string; tenant: string }>();
+      for (const f of fresh) if (f.request_id && !named.has(f.request_id)) named.set(f.request_id, { wamid: f.wamid, tenant: f.tenant_id });
+      if (named.size) {
         const settled = await sql<ResultSource & { wamid: string }>(
           manager,
           `UPDATE gateway.outbound_message m
-           SET state = 'accepted', wamid = $3, decided_at = now(), uncertain_since = NULL, claimed_by = NULL, lease_until = NULL,
-               events = m.events || jsonb_build_array(jsonb_build_object('at', now(), 'type', 'settled-by-status', 'wamid', $3::text)), updated_at = now()
-           WHERE m.request_id = $1 AND m.tenant_id = $2
+           SET state = 'accepted', wamid = v.wamid, decided_at = now(), uncertain_since = NULL, claimed_by = NULL, lease_until = NULL,
+               events = m.events || jsonb_build_array(jsonb_build_object('at', now(), 'type', 'settled-by-status', 'wamid', v.wamid)), updated_at = now()
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(request_id, wamid, tenant_id)
+           WHERE m.request_id = v.request_id AND m.tenant_id = v.tenant_id
              AND (m.state = 'uncertain' OR (m.state IN ('queued', 'sending') AND m.uncertain_since IS NOT NULL))
-             AND NOT EXISTS (SELECT 1 FROM gateway.outbound_message o WHERE o.wamid = $3)
+             AND NOT EXISTS (SELECT 1 FROM gateway.outbound_message o WHERE o.wamid = v.wamid)
            RETURNING m.request_id, m.tenant_id, m.phone_number_id, m.request, m.attempts, m.trace, m.wamid`,
-          [named.requestId, status.tenantId, status.messageId],
+          [[...named.keys()], [...named.values()].map((n) => n.wamid), [...named.values()].map((n) => n.tenant)],
         );
         for (const row of settled) await addResult(this.outbox, manager, row, { outcome: 'accepted', wamid: row.wamid });
       }
 
-      const joined = await sql(
-        manager,
-        `UPDATE gateway.outbound_message
-         SET delivery_status = $2, delivery_status_at = $3, updated_at = now()
-         WHERE wamid = $1 AND tenant_id = $4
-           AND (delivery_status IS NULL
-                OR (delivery_status <> 'failed' AND (CASE delivery_status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 ELSE 3 END) < $5))
-         RETURNING 1`,
-        [status.messageId, status.status, status.occurredAt, status.tenantId, STATUS_RANK[status.status] ?? 0],
+      // The request's delivery status only moves forward (read > delivered > sent; failed is final).
+      const best = new Map<string, { status: string; at: Date; tenant: string }>();
+      for (const f of fresh) {
+        const current = best.get(f.wamid);
+        if (!current || (STATUS_RANK[f.status] ?? 0) > (STATUS_RANK[current.status] ?? 0))
+          best.set(f.wamid, { status: f.status, at: f.occurred_at, tenant: f.tenant_id });
+      }
+      await manager.query(
+        `UPDATE gateway.outbound_message m
+         SET delivery_status = v.status, delivery_status_at = v.occurred_at, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int[]) AS v(wamid, status, occurred_at, tenant_id, rank)
+         WHERE m.wamid = v.wamid AND m.tenant_id = v.tenant_id
+           AND (m.delivery_status IS NULL
+                OR (m.delivery_status <> 'failed' AND (CASE m.delivery_status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 ELSE 3 END) < v.rank))`,
+        [
+          [...best.keys()],
+          [...best.values()].map((b) => b.status),
+          [...best.values()].map((b) => b.at),
+          [...best.values()].map((b) => b.tenant),
+          [...best.values()].map((b) => STATUS_RANK[b.status] ?? 0),
+        ],
       );
-      statuses.inc({ status: status.status, joined: joined.length ? 'yes' : 'no' });
     });
   }
 }

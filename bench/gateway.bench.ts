@@ -1,0 +1,429 @@
+// Outbound gateway under load: N template requests through Kafka to the sandbox, one business
+// number at a 1,000 msg/s tier, many distinct citizens. Run 1 measures throughput, the largest
+// count in any sliding second, publish→accepted latency and duplicates; run 2 kills the gateway
+// (SIGKILL) mid-run, restarts it, and counts duplicates and requests that never got a result.
+// The gateway runs as a child process (node main.ts, as in production); the sandbox, a stand-in
+// for the ingress (status webhooks → wa.message.status.v1) and the measuring live in this process.
+//
+// Usage: npm run bench:gateway [-- --n 50000 --limit 1000 --kill-at 0.4 --publish-rate 0 --only throughput|kill]
+//   --n             requests per run (use --n 5000 for a quick run)
+//   --limit         the number's throughput tier for this run, msg/s (the sandbox enforces the same)
+//   --publish-rate  requests/s offered (0 = all at once; then latency is mostly queueing)
+//   --kill-at       fraction of N accepted by Meta when the gateway is killed
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { parse, stringify } from 'yaml';
+import { Topics, type MessageStatusV1, type OutboundRequestV1, type OutboundResultV1, type TemplateCatalogEntryV1 } from '@wa/contracts';
+import { EventProducer } from '@wa/kafka';
+import { migrate } from '@wa/persistence';
+import { TenantRegistry } from '@wa/tenancy';
+import { createTestDatabase, createTestKafka, waitFor, type TestDatabase, type TestKafka } from '@wa/testing';
+import { outboundSimulatorOf } from '../sandbox/src/messages/messages.routes';
+import { buildSandbox } from '../sandbox/src/server';
+import { WebhookSender } from '../sandbox/src/webhook-sender';
+import { outboundGatewayService } from '../services/outbound-gateway/src/service';
+
+const ROOT = join(__dirname, '..');
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const only = (() => {
+  const i = process.argv.indexOf('--only');
+  return i > 0 ? process.argv[i + 1] : undefined;
+})();
+const N = arg('n', 50000);
+const LIMIT = arg('limit', 1000);
+const PUBLISH_RATE = arg('publish-rate', 0);
+const KILL_AT = arg('kill-at', 0.4);
+const TENANT = 'immigration-dept';
+const PHONE = '310000000000002';
+const TEMPLATE = 'bench_notice';
+
+function sandboxSecrets(): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(join(ROOT, 'deploy', 'local', 'sandbox.env'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#') && l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+/** The sample tenants file with this run's tier on the benchmark number. */
+function tenantsFile(dir: string): string {
+  const file = parse(readFileSync(join(ROOT, 'config', 'tenants.sandbox.yaml'), 'utf8')) as {
+    tenants: { id: string; phoneNumbers: { id: string; throughputPerSecond: number }[] }[];
+  };
+  for (const t of file.tenants) for (const p of t.phoneNumbers) if (p.id === PHONE) p.throughputPerSecond = LIMIT;
+  const path = join(dir, 'tenants.bench.yaml');
+  writeFileSync(path, stringify(file));
+  return path;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+
+function maxInWindow(times: number[], ms: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while (sorted[end] - sorted[start] >= ms) start++;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+interface RunReport {
+  run: string;
+  requests: number;
+  accepted: number;
+  sendsPerSecond: number;
+  ratioOfLimit: number;
+  maxAcceptedInOneSecond: number;
+  maxRequestsInOneSecond: number;
+  rejected130429: number;
+  p50Ms: number;
+  p99Ms: number;
+  duplicates: number;
+  results: number;
+  neverResulted: number;
+  failedResults: number;
+  wallSeconds: number;
+  notes: string[];
+}
+
+class GatewayProcess {
+  child?: ChildProcess;
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logPath: string,
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const log = createWriteStream(this.logPath, { flags: 'a' });
+    this.child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', 'services/outbound-gateway/src/main.ts'], {
+      cwd: ROOT,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.pipe(log);
+    this.child.stderr?.pipe(log);
+    await waitFor(
+      async () => {
+        if (this.child?.exitCode !== null) throw new Error(`gateway exited with ${this.child?.exitCode}; see ${this.logPath}`);
+        const r = await fetch(`http://127.0.0.1:${this.port}/health/ready`).catch(() => undefined);
+        return r?.status === 200;
+      },
+      { timeoutMs: 90000, intervalMs: 250, what: 'the gateway to be ready' },
+    );
+  }
+
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child!.once('exit', r));
+    this.child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 20000))]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** Stand-in for the webhook ingress (another service): status webhooks from the sandbox → wa.message.status.v1. */
+async function startStatusRelay(producer: EventProducer): Promise<{ url: string; server: Server; forwarded: () => number }> {
+  let forwarded = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+        entry: { changes: { value: { metadata: { phone_number_id: string }; statuses?: Record<string, unknown>[] } }[] }[];
+      };
+      const statuses: MessageStatusV1[] = [];
+      for (const entry of body.entry)
+        for (const change of entry.changes)
+          for (const s of change.value.statuses ?? [])
+            statuses.push({
+              tenantId: TENANT,
+              phoneNumberId: change.value.metadata.phone_number_id,
+              messageId: String(s.id),
+              status: s.status as MessageStatusV1['status'],
+              occurredAt: new Date(Number(s.timestamp) * 1000).toISOString(),
+              recipientId: String(s.recipient_id),
+              ...(s.biz_opaque_callback_data ? { bizOpaqueCallbackData: String(s.biz_opaque_callback_data) } : {}),
+            });
+      Promise.all(statuses.map((s) => producer.publish(Topics.messageStatus, s))).then(
+        () => {
+          forwarded += statuses.length;
+          res.writeHead(200).end();
+        },
+        () => res.writeHead(503).end(),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, forwarded: () => forwarded };
+}
+
+async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
+  const started = Date.now();
+  const notes: string[] = [];
+  const secrets = sandboxSecrets();
+  Object.assign(process.env, { ...secrets, ...process.env });
+  const dir = join(ROOT, '.local', 'bench');
+  mkdirSync(dir, { recursive: true });
+  const tenants = tenantsFile(dir);
+
+  const tk: TestKafka = await createTestKafka(`bench-gw-${kind}`);
+  const db: TestDatabase = await createTestDatabase(['gateway']);
+  await migrate({ schema: 'gateway', url: db.migratorUrl('gateway'), entities: [], migrations: outboundGatewayService.migrations });
+  const producer = new EventProducer(tk.kafka, tk.options, '/bench/gateway');
+  await producer.connect();
+
+  const relay = await startStatusRelay(producer);
+  const sandbox = await buildSandbox({
+    tenants: TenantRegistry.load(tenants),
+    webhooks: new WebhookSender(relay.url),
+    webhookPath: (appId) => `/webhooks/whatsapp/${appId}`,
+  });
+  await sandbox.listen({ port: 0, host: '127.0.0.1' });
+  const sandboxUrl = `http://127.0.0.1:${(sandbox.server.address() as AddressInfo).port}`;
+  const simulator = outboundSimulatorOf(sandbox);
+  // Statuses only where they matter (settling sends the killed gateway never recorded): they are
+  // a second stream of the same size through Kafka and Postgres.
+  simulator.configure({
+    statuses: { enabled: kind === 'kill', stopAt: 'sent', sentDelayMs: 100, batchWindowMs: 50, retries: 20 },
+    rateLimits: { [PHONE]: LIMIT },
+    recordLimit: N * 3,
+  });
+
+  const port = await freePort();
+  const gateway = new GatewayProcess(
+    {
+      PATH: process.env.PATH,
+      ...secrets,
+      NODE_ENV: 'development',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.appUrl('gateway'),
+      KAFKA_BROKERS: tk.options.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: tk.prefix,
+      TENANTS_FILE: tenants,
+      GRAPH_BASE_URL: sandboxUrl,
+      AUTH_MODE: 'sandbox',
+      AUTH_SANDBOX_SECRET: 'bench-only-signing-secret-0123456789abcdef',
+      UNCERTAIN_GRACE_MS: '30000',
+      OTEL_SDK_DISABLED: 'true',
+    },
+    join(dir, `gateway-${kind}.log`),
+    port,
+  );
+  await gateway.start();
+
+  const entry: TemplateCatalogEntryV1 = {
+    tenantId: TENANT,
+    name: TEMPLATE,
+    language: 'en',
+    category: 'UTILITY',
+    status: 'APPROVED',
+    parameterFormat: 'named',
+    parameters: [{ component: 'body', name: 'reference', type: 'text', required: true }],
+    components: [{ type: 'BODY', text: 'Your application {{reference}} has been received.' }],
+    version: 1,
+    updatedAt: new Date().toISOString(),
+  };
+  await producer.publish(Topics.templateCatalog, entry);
+  const pg = new Client({ connectionString: db.adminUrl });
+  await pg.connect();
+  await waitFor(async () => (await pg.query(`SELECT 1 FROM gateway.template_catalog WHERE name = $1`, [TEMPLATE])).rowCount === 1, {
+    timeoutMs: 60000,
+    what: 'the template in the gateway catalog',
+  });
+
+  const results = await tk.collect(Topics.outboundResult.name);
+  const publishedAt = new Map<string, number>();
+  const requests: OutboundRequestV1[] = [];
+  for (let i = 0; i < N; i++) {
+    requests.push({
+      tenantId: TENANT,
+      requestId: randomUUID(),
+      phoneNumberId: PHONE,
+      to: { phone: `+9715${String(i).padStart(8, '0')}` },
+      kind: 'template',
+      priority: 'bulk',
+      template: { name: TEMPLATE, language: 'en', parameters: { reference: `APP-${i}` } },
+      requestedBy: 'bench',
+    });
+  }
+
+  // Publish (paced when asked), while watching for the kill point.
+  let killed = false;
+  const publishStart = Date.now();
+  const publishing = (async () => {
+    const chunk = 500;
+    for (let i = 0; i < requests.length; i += chunk) {
+      const batch = requests.slice(i, i + chunk);
+      const now = Date.now();
+      for (const r of batch) publishedAt.set(r.requestId, now);
+      await Promise.all(batch.map((r) => producer.publish(Topics.outboundRequest, r)));
+      if (PUBLISH_RATE > 0) {
+        const due = publishStart + ((i + chunk) / PUBLISH_RATE) * 1000;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+    }
+  })();
+  if (kind === 'kill') {
+    await waitFor(() => simulator.sent.length >= N * KILL_AT, { timeoutMs: 600000, intervalMs: 20, what: 'the kill point' });
+    gateway.kill();
+    killed = true;
+    const atKill = simulator.sent.length;
+    notes.push(`SIGKILL at ${atKill} accepted by Meta (${Math.round((Date.now() - started) / 1000)} s into the run)`);
+    await new Promise((r) => setTimeout(r, 2000));
+    await gateway.start();
+    notes.push(`restarted; ready after ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  await publishing;
+  const publishSeconds = (Date.now() - publishStart) / 1000;
+  notes.push(
+    `published ${N} requests in ${publishSeconds.toFixed(1)} s${PUBLISH_RATE ? ` (paced at ${PUBLISH_RATE}/s)` : ' (all at once)'}`,
+  );
+
+  const resulted = () => new Set(results.records.map((r) => (JSON.parse(r.value ?? '{}') as OutboundResultV1).requestId));
+  await waitFor(() => resulted().size >= N, {
+    timeoutMs: Math.max(300000, (N / LIMIT) * 4000),
+    intervalMs: 500,
+    what: 'a result for every request',
+  }).catch((error) => notes.push(`stopped waiting: ${(error as Error).message}`));
+  // Late duplicates (uncertain resends) would show up within the grace period.
+  if (kind === 'kill') await new Promise((r) => setTimeout(r, 5000));
+
+  const mine = simulator.sent.filter((m) => m.phoneNumberId === PHONE);
+  const byRequest = new Map<string, number[]>();
+  for (const m of mine) {
+    const id = String(m.bizOpaqueCallbackData);
+    byRequest.set(id, [...(byRequest.get(id) ?? []), m.acceptedAt]);
+  }
+  const acceptedTimes = mine.map((m) => m.acceptedAt).sort((a, b) => a - b);
+  const latencies = [...byRequest]
+    .map(([id, times]) => Math.min(...times) - (publishedAt.get(id) ?? NaN))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const span = (acceptedTimes[acceptedTimes.length - 1] - acceptedTimes[0]) / 1000;
+  const allResults = results.records.map((r) => JSON.parse(r.value ?? '{}') as OutboundResultV1);
+  const resultIds = new Set(allResults.map((r) => r.requestId));
+  const [{ uncertain }] = (
+    await pg.query(`SELECT count(*)::int AS uncertain FROM gateway.outbound_message WHERE events @> '[{"type":"reaped"}]'`)
+  ).rows as { uncertain: number }[];
+  const ingest = (
+    await pg.query(
+      `SELECT extract(epoch FROM max(created_at) - min(created_at)) AS ingest_s, extract(epoch FROM max(first_sent_at) - min(first_sent_at)) AS claim_s
+       FROM gateway.outbound_message`,
+    )
+  ).rows[0] as { ingest_s: number; claim_s: number };
+  notes.push(
+    `intake recorded ${N} requests in ${Number(ingest.ingest_s).toFixed(1)} s (${Math.round(N / ingest.ingest_s)}/s); first claims spread over ${Number(ingest.claim_s).toFixed(1)} s`,
+  );
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  const metric = (re: RegExp) =>
+    metrics
+      .split('\n')
+      .filter((l) => re.test(l))
+      .join(' | ');
+  if (metrics)
+    notes.push(
+      `claims: ${metric(/^gateway_claim_seconds_(sum|count)\{[^}]*310000000000002/)}; ${metric(/^gateway_claimed_total\{[^}]*310000000000002/)}`,
+    );
+  if (kind === 'kill') {
+    notes.push(`${uncertain} sends were in flight at the kill (reaped as uncertain); status webhooks forwarded: ${relay.forwarded()}`);
+  }
+  const report: RunReport = {
+    run: kind === 'kill' ? 'kill -9 + restart' : 'throughput',
+    requests: N,
+    accepted: byRequest.size,
+    sendsPerSecond: byRequest.size / span,
+    ratioOfLimit: byRequest.size / span / LIMIT,
+    maxAcceptedInOneSecond: maxInWindow(acceptedTimes, 1000),
+    maxRequestsInOneSecond: maxInWindow(simulator.arrivals.get(PHONE) ?? [], 1000),
+    rejected130429: simulator.stats.rejected['130429'] ?? 0,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    duplicates: mine.length - byRequest.size,
+    results: allResults.length,
+    neverResulted: requests.filter((r) => !resultIds.has(r.requestId)).length,
+    failedResults: allResults.filter((r) => r.outcome === 'failed').length,
+    wallSeconds: (Date.now() - started) / 1000,
+    notes,
+  };
+  if (killed) report.notes.push(`throughput over the run includes the ${'~'}outage while the gateway was down and restarting`);
+
+  await results.stop();
+  await gateway.stop();
+  await pg.end();
+  await sandbox.close();
+  await new Promise((r) => relay.server.close(r));
+  await producer.disconnect();
+  await db.drop().catch(() => undefined);
+  await tk.cleanup();
+  return report;
+}
+
+function print(report: RunReport): void {
+  const row = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(40)} ${value}\n`);
+  process.stdout.write(`\n== ${report.run}: ${report.requests} requests, limit ${LIMIT} msg/s ==\n`);
+  row('accepted by the sandbox (unique requests)', String(report.accepted));
+  row(
+    'achieved sends/s (first→last accept)',
+    `${report.sendsPerSecond.toFixed(1)}  (${(report.ratioOfLimit * 100).toFixed(1)} % of the limit)`,
+  );
+  row('max accepted in any 1 s window', `${report.maxAcceptedInOneSecond}  (limit ${LIMIT})`);
+  row('max requests received in any 1 s window', String(report.maxRequestsInOneSecond));
+  row('130429 answers (over the limit)', String(report.rejected130429));
+  row('p50 / p99 publish → accepted', `${report.p50Ms} ms / ${report.p99Ms} ms`);
+  row('duplicates (accepted twice)', String(report.duplicates));
+  row('result events / never resulted / failed', `${report.results} / ${report.neverResulted} / ${report.failedResults}`);
+  row('wall time', `${report.wallSeconds.toFixed(0)} s`);
+  for (const note of report.notes) process.stdout.write(`  - ${note}\n`);
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`gateway benchmark: N=${N}, limit=${LIMIT} msg/s, publish=${PUBLISH_RATE || 'all at once'}\n`);
+  const reports: RunReport[] = [];
+  if (only !== 'kill') {
+    reports.push(await runScenario('throughput'));
+    print(reports[reports.length - 1]);
+  }
+  if (only !== 'throughput') {
+    reports.push(await runScenario('kill'));
+    print(reports[reports.length - 1]);
+  }
+  writeFileSync(join(ROOT, '.local', 'bench', 'gateway-report.json'), JSON.stringify({ N, LIMIT, PUBLISH_RATE, reports }, null, 2));
+  const bad = reports.filter((r) => r.duplicates > 0 || r.neverResulted > 0 || r.maxRequestsInOneSecond > LIMIT);
+  process.exit(bad.length ? 1 : 0);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
