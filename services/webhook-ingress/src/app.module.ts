@@ -6,8 +6,8 @@ import { MediaController } from './media/media.controller';
 import { MediaService } from './media/media.service';
 import { DedupePruner } from './normalizer/dedupe-pruner';
 import { NormalizedEventStore } from './normalizer/normalized-event.store';
-import { NormalizerConsumer } from './normalizer/normalizer.consumer';
-import { RawArchiveConsumer } from './raw-archive/raw-archive.consumer';
+import { RawWebhookProcessor } from './normalizer/raw-webhook.processor';
+import { RawArchive } from './raw-archive/raw-archive';
 import { ingressService } from './service';
 import { loadIngressTenants } from './tenants/ingress-tenants';
 import { AppCredentials } from './webhook/app-credentials';
@@ -21,15 +21,16 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(ingressService, env)],
-      // Both consumers handle the raw topic (Nest runs every @EventPattern handler of a pattern):
-      // the archive keeps the audit copy, the normalizer emits the typed events.
-      controllers: [WebhookController, MediaController, RawArchiveConsumer, NormalizerConsumer],
+      controllers: [WebhookController, MediaController],
       providers: [
         { provide: TenantRegistry, useFactory: () => loadIngressTenants(env) },
         AppCredentials,
         DurablePublisher,
         WebhookHttpSetup,
+        RawArchive,
         NormalizedEventStore,
+        // The raw topic's batch consumer (archive + normalizer); registers itself unless INGRESS_CONSUMERS=false.
+        RawWebhookProcessor,
         DedupePruner,
         MediaService,
       ],

@@ -46,7 +46,7 @@ describe('a service booted as main.ts boots it', () => {
     expect(await response.json()).toMatchObject({ code: 'not_found', message: expect.any(String) });
   });
 
-  it('delivers Kafka records to its @EventPattern handler through the custom transport', async () => {
+  it('consumes Kafka records: the raw topic consumer archives each ce_id once', async () => {
     const raw: WebhookRawV1 = {
       tenantId: 'roads-agency',
       appId: 'roads-app',

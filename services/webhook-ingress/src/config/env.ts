@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import { BaseEnv, InvalidEnvironmentError } from '@wa/config';
 
 /** Tenant file used when none is given outside production: the two sandbox agencies. */
@@ -25,6 +25,16 @@ export class IngressEnv extends BaseEnv {
   @Min(1)
   WEBHOOK_MAX_PENDING_PUBLISHES = 20000;
 
+  /**
+   * Answer to a correctly signed body that is not JSON or not a WhatsApp payload, once it is kept
+   * on the quarantine topic. 400 (the issue's contract) tells Meta and monitoring it was refused,
+   * but Meta then redelivers it for up to 7 days (each copy quarantined under the same ce_id);
+   * 200 (the system design's choice) stops the redeliveries.
+   */
+  @Type(() => Number)
+  @IsIn([200, 400], { message: 'WEBHOOK_BAD_CONTENT_STATUS must be 200 or 400' })
+  WEBHOOK_BAD_CONTENT_STATUS: 200 | 400 = 400;
+
   /** Graph API base for media downloads: https://graph.facebook.com, or the sandbox (same name as the other services). */
   @Matches(/^https?:\/\/[^\s/]+(:\d+)?(\/[^\s]*)?$/, { message: 'GRAPH_BASE_URL must be an http(s) base URL' })
   GRAPH_BASE_URL = 'https://graph.facebook.com';
@@ -34,6 +44,15 @@ export class IngressEnv extends BaseEnv {
   @IsInt()
   @Min(1024)
   MEDIA_MAX_BYTES = 100 * 1024 * 1024;
+
+  /**
+   * Whether this replica also runs the raw topic's consumers (archive + normalizer). `false` makes a
+   * pure webhook receiver, so receivers can scale with Meta's request rate and normalizers with
+   * consumer lag, each in its own Deployment.
+   */
+  @Transform(({ value }) => (typeof value === 'string' ? value === 'true' || value === '1' : value))
+  @IsBoolean({ message: 'INGRESS_CONSUMERS must be true or false' })
+  INGRESS_CONSUMERS = true;
 
   /** Dedupe keys are kept this long; Meta retries for up to 7 days, so keep comfortably more. */
   @Type(() => Number)

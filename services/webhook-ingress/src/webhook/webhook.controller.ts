@@ -3,8 +3,9 @@ import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Topics, type QuarantineReason } from '@wa/contracts';
-import { DomainError } from '@wa/service-kit';
+import { DomainError, InjectEnv } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
+import type { IngressEnv } from '../config/env';
 import { deterministicUuid } from '../normalizer/deterministic-id';
 import { asArray, asObject, asString, type Json } from '../normalizer/json-shapes';
 import { UNROUTED_TENANT } from '../normalizer/normalize';
@@ -36,6 +37,7 @@ export class WebhookController {
     private readonly credentials: AppCredentials,
     private readonly registry: TenantRegistry,
     private readonly publisher: DurablePublisher,
+    @InjectEnv() private readonly env: IngressEnv,
   ) {}
 
   @Get(':appId')
@@ -97,20 +99,35 @@ export class WebhookController {
     const body = rawBody.toString('utf8');
 
     let payload: Json | undefined;
+    let parseError: string | undefined;
     try {
       payload = asObject(JSON.parse(body));
     } catch (error) {
-      await this.quarantine(req, appId, app.tenantIds, id, receivedAt, body, 'unparseable', (error as Error).message);
-      this.reject(req, 'not_json', HttpStatus.BAD_REQUEST, 'not_json', 'Body is not JSON (kept for inspection)');
+      parseError = (error as Error).message;
     }
     if (!payload || payload.object !== 'whatsapp_business_account' || !Array.isArray(payload.entry)) {
-      await this.quarantine(req, appId, app.tenantIds, id, receivedAt, body, 'not-whatsapp', 'not a whatsapp_business_account payload');
+      const reason = parseError ? 'unparseable' : 'not-whatsapp';
+      await this.quarantine(
+        req,
+        appId,
+        app.tenantIds,
+        id,
+        receivedAt,
+        body,
+        reason,
+        parseError ?? 'not a whatsapp_business_account payload',
+      );
+      const outcome = parseError ? 'not_json' : 'not_whatsapp';
+      if (this.env.WEBHOOK_BAD_CONTENT_STATUS === 200) {
+        req.webhookOutcome = outcome;
+        return;
+      }
       this.reject(
         req,
-        'not_whatsapp',
+        outcome,
         HttpStatus.BAD_REQUEST,
-        'not_whatsapp',
-        'Not a WhatsApp Business Account payload (kept for inspection)',
+        outcome,
+        parseError ? 'Body is not JSON (kept for inspection)' : 'Not a WhatsApp Business Account payload (kept for inspection)',
       );
     }
 

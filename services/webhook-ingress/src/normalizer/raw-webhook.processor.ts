@@ -1,0 +1,70 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Topics, type WebhookRawV1 } from '@wa/contracts';
+import { ConsumerHost, type BatchItem } from '@wa/kafka';
+import { counter } from '@wa/observability';
+import { InjectEnv } from '@wa/service-kit';
+import { TenantRegistry } from '@wa/tenancy';
+import type { IngressEnv } from '../config/env';
+import { RawArchive } from '../raw-archive/raw-archive';
+import { normalizeWebhook, type NormalizedItem } from './normalize';
+import { NormalizedEventStore } from './normalized-event.store';
+
+const normalizedEvents = counter('webhook_normalized_events_total', 'Typed events from webhooks, by outcome', [
+  'tenant',
+  'topic',
+  'outcome',
+]);
+const quarantined = counter('webhook_quarantined_total', 'Webhook parts kept in quarantine, by reason', ['tenant', 'reason']);
+
+/**
+ * The raw topic's consumer: archives each raw body (the audit copy) and turns it into typed,
+ * deduplicated events, for a chunk of records at a time in one transaction. Per-record
+ * transactions (two commits and their fsyncs per webhook) could not keep up with the HTTP side;
+ * a chunk shares one. Running here, from the topic rather than in the HTTP handler, keeps the
+ * webhook fast and lets the raw topic be replayed through an improved parser (the dedupe table
+ * keeps replays from emitting events twice).
+ *
+ * A failing chunk is replayed record by record by the consumer host, with its retries and DLQ.
+ */
+@Injectable()
+export class RawWebhookProcessor {
+  private readonly logger = new Logger(RawWebhookProcessor.name);
+
+  constructor(
+    host: ConsumerHost,
+    private readonly dataSource: DataSource,
+    private readonly registry: TenantRegistry,
+    private readonly archive: RawArchive,
+    private readonly store: NormalizedEventStore,
+    @InjectEnv() env: IngressEnv,
+  ) {
+    // In the constructor: the app starts consuming before Nest runs onModuleInit hooks.
+    if (env.INGRESS_CONSUMERS) host.registerBatch(Topics.webhookRaw, (items) => this.process(items), { maxBatchSize: 200 });
+  }
+
+  async process(records: BatchItem[]): Promise<void> {
+    const raws = records.map(({ envelope }) => ({ eventId: envelope.id, raw: envelope.data as WebhookRawV1 }));
+    const items = raws.flatMap(({ eventId, raw }) =>
+      normalizeWebhook(raw.body, { appId: raw.appId, receivedAt: raw.receivedAt, rawEventId: eventId }, this.registry),
+    );
+    const { emitted, duplicates } = await this.dataSource.transaction(async (manager) => {
+      await this.archive.archive(manager, raws);
+      return this.store.commit(manager, items);
+    });
+    this.count(emitted, 'emitted');
+    this.count(duplicates, 'duplicate');
+    for (const item of emitted) {
+      if (item.topic !== 'webhookQuarantine') continue;
+      quarantined.inc({ tenant: item.tenantId, reason: item.data.reason });
+      this.logger.warn(
+        { rawEventId: item.data.rawEventId, tenantId: item.tenantId, reason: item.data.reason, path: item.data.path },
+        'webhook part quarantined',
+      );
+    }
+  }
+
+  private count(items: NormalizedItem[], outcome: string): void {
+    for (const item of items) normalizedEvents.inc({ tenant: item.tenantId, topic: item.topic, outcome });
+  }
+}
