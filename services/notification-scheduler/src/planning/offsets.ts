@@ -23,9 +23,22 @@ export function parseOffset(text: string): Offset {
 
 const daysInMonth = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
+const beforeCache = new Map<string, string>();
+
 /** The calendar day `offset` before `date`. */
 export function dateBefore(date: string, offset: string | Offset): string {
-  const o = typeof offset === 'string' ? parseOffset(offset) : offset;
+  if (typeof offset !== 'string') return computeDateBefore(date, offset);
+  const key = `${date}|${offset}`;
+  let result = beforeCache.get(key);
+  if (result === undefined) {
+    result = computeDateBefore(date, parseOffset(offset));
+    if (beforeCache.size > 100_000) beforeCache.clear();
+    beforeCache.set(key, result);
+  }
+  return result;
+}
+
+function computeDateBefore(date: string, o: Offset): string {
   const { year, month, day } = parseDate(date);
   // Years and months first, clamped, then weeks and days as plain day counts.
   const totalMonths = year * 12 + (month - 1) - (o.years * 12 + o.months);

@@ -120,7 +120,20 @@ export function parseTime(time: string): number {
  * (autumn fall-back) resolves to the first; a time that never happens (spring-forward gap)
  * resolves to the first instant after the gap, i.e. the next minute that exists.
  */
+const instantCache = new Map<string, number>();
 export function zonedInstant(date: string, time: string, zone: string): number {
+  // Planning asks for the same few hundred (day, time, zone) triples millions of times.
+  const key = `${zone}|${date}|${time}`;
+  let t = instantCache.get(key);
+  if (t === undefined) {
+    t = computeZonedInstant(date, time, zone);
+    if (instantCache.size > 100_000) instantCache.clear();
+    instantCache.set(key, t);
+  }
+  return t;
+}
+
+function computeZonedInstant(date: string, time: string, zone: string): number {
   const { year, month, day } = parseDate(date);
   const minutes = parseTime(time);
   const wall = Date.UTC(year, month - 1, day, Math.floor(minutes / 60), minutes % 60);
