@@ -209,7 +209,9 @@ async function main(): Promise<void> {
     ['services/webhook-ingress/src/main.ts'],
     {
       ...secrets,
-      NODE_ENV: 'production',
+      // As the local stack runs it (production would need an OIDC issuer for the media API's tokens).
+      NODE_ENV: 'development',
+      AUTH_SANDBOX_SECRET: 'bench-only-signing-key-0123456789abcdef',
       PORT: String(ingressPort),
       DATABASE_URL: db.appUrl('ingress'),
       KAFKA_BROKERS: infraEnv().brokers.join(','),

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuthModule } from '@wa/auth';
 import { PlatformModule } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import type { IngressEnv } from './config/env';
@@ -20,7 +21,7 @@ export class AppModule {
   static forRoot(env: IngressEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(ingressService, env)],
+      imports: [PlatformModule.forRoot(ingressService, env), AuthModule.forRoot(env)],
       controllers: [WebhookController, MediaController],
       providers: [
         { provide: TenantRegistry, useFactory: () => loadIngressTenants(env) },

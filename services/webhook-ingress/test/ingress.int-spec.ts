@@ -1,3 +1,4 @@
+/** @jest-environment <rootDir>/libs/auth/testing/jose-environment.cjs */
 import { Client } from 'pg';
 import {
   Topics,
@@ -10,7 +11,7 @@ import {
 import { createTestKafka, waitFor, sleep, type Collector, type TestKafka, type TestService } from '@wa/testing';
 import { signatureOf as signBody } from '../src/webhook/signature';
 import { fixtureBytes, fixtureText } from './support/fixtures';
-import { events, freePort, sandboxPost, startIngress, startSandbox, type Sandbox } from './support/harness';
+import { bearer, events, freePort, sandboxPost, startIngress, startSandbox, type Sandbox } from './support/harness';
 
 const ROADS_SECRET = 'sandbox-roads-app-secret';
 const ROADS_PREVIOUS_SECRET = 'rotated-out-roads-secret';
@@ -357,6 +358,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
 
   describe('media fetch path', () => {
     it('resolves and downloads an inbound media id with the tenant token, stores it once, serves it back', async () => {
+      const roads = await bearer('roads-agency');
       const bytes = Buffer.from('%PDF-1.4 sandbox licence scan \u00e9');
       const { json } = await sandboxPost(sandbox, '/sandbox/inbound/messages', {
         tenant: 'roads-agency',
@@ -368,41 +370,53 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       const message = await waitFor(() => inbound().find((e) => e.data.messageId === wamid), { timeoutMs: 60000 });
       const mediaId = message.data.media!.mediaId;
 
-      const fetched = await fetch(
-        `${ingress.url}/tenants/roads-agency/media/${mediaId}?filename=${encodeURIComponent('licencia vía.pdf')}`,
-        { method: 'POST' },
-      );
+      const fetched = await fetch(`${ingress.url}/media/${mediaId}?filename=${encodeURIComponent('licencia vía.pdf')}`, {
+        method: 'POST',
+        headers: roads,
+      });
       expect(fetched.status).toBe(200);
       const reference = (await fetched.json()) as { reference: string; contentPath: string; fileSize: number; mimeType: string };
-      expect(reference).toMatchObject({ reference: `media:roads-agency/${mediaId}`, fileSize: bytes.length, mimeType: 'application/pdf' });
+      expect(reference).toMatchObject({
+        reference: `media:roads-agency/${mediaId}`,
+        contentPath: `/media/${mediaId}/content`,
+        fileSize: bytes.length,
+        mimeType: 'application/pdf',
+      });
 
-      const content = await fetch(`${ingress.url}${reference.contentPath}`);
+      const content = await fetch(`${ingress.url}${reference.contentPath}`, { headers: roads });
       expect(content.status).toBe(200);
       expect(content.headers.get('content-type')).toBe('application/pdf');
+      expect(content.headers.get('content-disposition')).toBe(`attachment; filename*=UTF-8''${encodeURIComponent('licencia vía.pdf')}`);
       expect(Buffer.from(await content.arrayBuffer()).equals(bytes)).toBe(true);
 
       // Meta forgets the id after 7 days; our copy stays and a second fetch does not call Meta.
       expect((await fetch(`${sandbox.url}/sandbox/media/${mediaId}`, { method: 'DELETE' })).status).toBe(204);
-      const again = await fetch(`${ingress.url}/tenants/roads-agency/media/${mediaId}`, { method: 'POST' });
+      const again = await fetch(`${ingress.url}/media/${mediaId}`, { method: 'POST', headers: roads });
       expect(again.status).toBe(200);
       expect(await again.json()).toEqual(reference);
+
+      // Another tenant's token does not see it; no token is refused.
+      const immigration = await bearer('immigration-dept');
+      expect((await fetch(`${ingress.url}${reference.contentPath}`, { headers: immigration })).status).toBe(404);
+      expect((await fetch(`${ingress.url}${reference.contentPath}`)).status).toBe(401);
     });
 
-    it('404 for media Meta does not have, or another tenant’s media', async () => {
-      const expired = await fetch(`${ingress.url}/tenants/roads-agency/media/123456789012345`, { method: 'POST' });
+    it('404 for media Meta does not have, or that belongs to another tenant', async () => {
+      const roads = await bearer('roads-agency');
+      const expired = await fetch(`${ingress.url}/media/123456789012345`, { method: 'POST', headers: roads });
       expect(expired.status).toBe(404);
       expect(await expired.json()).toMatchObject({ code: 'media_not_found' });
-      const upload = await (
+      const upload = (await (
         await fetch(`${sandbox.url}/sandbox/media`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ tenant: 'immigration-dept', mimeType: 'image/png' }),
         })
-      ).json();
-      const foreign = await fetch(`${ingress.url}/tenants/roads-agency/media/${(upload as { id: string }).id}`, { method: 'POST' });
+      ).json()) as { id: string };
+      const foreign = await fetch(`${ingress.url}/media/${upload.id}`, { method: 'POST', headers: roads });
       expect(foreign.status).toBe(404);
-      const unknownTenant = await fetch(`${ingress.url}/tenants/nobody/media/1`, { method: 'POST' });
-      expect(unknownTenant.status).toBe(404);
+      const own = await fetch(`${ingress.url}/media/${upload.id}`, { method: 'POST', headers: await bearer('immigration-dept') });
+      expect(own.status).toBe(200);
     });
   });
 

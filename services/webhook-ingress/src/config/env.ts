@@ -1,11 +1,13 @@
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { withAuthEnv } from '@wa/auth';
 import { BaseEnv, InvalidEnvironmentError } from '@wa/config';
 
 /** Tenant file used when none is given outside production: the two sandbox agencies. */
 export const SANDBOX_TENANTS_FILE = 'config/tenants.sandbox.yaml';
 
-export class IngressEnv extends BaseEnv {
+/** The media API authenticates with `@wa/auth` (AUTH_* variables); the webhook with Meta's signature. */
+export class IngressEnv extends withAuthEnv(BaseEnv) {
   /**
    * How long a webhook waits for Kafka to acknowledge its raw record before answering 503 so Meta
    * retries. Meta's own timeout is unpublished (guides say 3-5 s); 2.5 s keeps well inside it.

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, type Principal } from '@wa/auth';
 import { IsOptional, Matches } from 'class-validator';
 import { MediaService, type MediaReference } from './media.service';
 
@@ -19,7 +20,7 @@ export class MediaReferenceDto implements MediaReference {
   @ApiProperty() tenantId!: string;
   @ApiProperty() mediaId!: string;
   @ApiProperty({ example: 'media:roads-agency/880000000000001' }) reference!: string;
-  @ApiProperty({ example: '/tenants/roads-agency/media/880000000000001/content' }) contentPath!: string;
+  @ApiProperty({ example: '/media/880000000000001/content' }) contentPath!: string;
   @ApiProperty() mimeType!: string;
   @ApiProperty({ description: 'Hex SHA-256 of the stored bytes' }) sha256!: string;
   @ApiProperty() fileSize!: number;
@@ -29,10 +30,13 @@ export class MediaReferenceDto implements MediaReference {
 
 /**
  * The media fetch path for the chatbot and the handoff console: turn an inbound media id (valid
- * 7 days, URL valid minutes) into our own durable copy, then serve it from here.
+ * 7 days, URL valid minutes) into our own durable copy, then serve it from here. Any principal of
+ * the tenant may use it (agents, supervisors, the chatbot's service token); the tenant is the
+ * token's, so another tenant's media is simply not found.
  */
 @ApiTags('media')
-@Controller('tenants/:tenantId/media')
+@Authenticated()
+@Controller('media')
 export class MediaController {
   constructor(private readonly media: MediaService) {}
 
@@ -40,23 +44,23 @@ export class MediaController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: "Downloads an inbound media id with the tenant's token and stores it (idempotent)" })
   @ApiResponse({ status: 200, type: MediaReferenceDto })
-  @ApiResponse({ status: 404, description: 'Unknown tenant, or Meta no longer has the media' })
+  @ApiResponse({ status: 404, description: 'Meta no longer has the media, or it is not this tenant’s' })
   @ApiResponse({ status: 502, description: 'The Graph API failed or refused the token' })
-  fetch(@Param('tenantId') tenantId: string, @Param('mediaId') mediaId: string, @Query() query: FetchMediaQuery): Promise<MediaReference> {
-    return this.media.fetch(tenantId, mediaId, query);
+  fetch(@CurrentPrincipal() who: Principal, @Param('mediaId') mediaId: string, @Query() query: FetchMediaQuery): Promise<MediaReference> {
+    return this.media.fetch(who.tenant, mediaId, query);
   }
 
   @Get(':mediaId')
   @ApiOperation({ summary: 'The stored copy: metadata' })
   @ApiResponse({ status: 200, type: MediaReferenceDto })
-  get(@Param('tenantId') tenantId: string, @Param('mediaId') mediaId: string): Promise<MediaReference> {
-    return this.media.get(tenantId, mediaId);
+  get(@CurrentPrincipal() who: Principal, @Param('mediaId') mediaId: string): Promise<MediaReference> {
+    return this.media.get(who.tenant, mediaId);
   }
 
   @Get(':mediaId/content')
   @ApiOperation({ summary: 'The stored copy: bytes' })
-  async content(@Param('tenantId') tenantId: string, @Param('mediaId') mediaId: string): Promise<StreamableFile> {
-    const { reference, content } = await this.media.content(tenantId, mediaId);
+  async content(@CurrentPrincipal() who: Principal, @Param('mediaId') mediaId: string): Promise<StreamableFile> {
+    const { reference, content } = await this.media.content(who.tenant, mediaId);
     return new StreamableFile(content, {
       type: reference.mimeType,
       length: content.length,

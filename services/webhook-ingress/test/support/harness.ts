@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { mintSandboxToken, type Role } from '@wa/auth';
 import type { ServiceDescriptor } from '@wa/service-kit';
 import { startTestService, waitFor, type TestDatabase, type TestKafka, type TestService } from '@wa/testing';
 import { AppModule } from '../../src/app.module';
@@ -9,6 +10,13 @@ import type { IngressEnv } from '../../src/config/env';
 import { ingressService } from '../../src/service';
 
 export const ROOT = join(__dirname, '..', '..', '..', '..');
+/** Sandbox-mode signing key for the media API's bearer tokens in tests. */
+export const AUTH_SECRET = 'ingress-test-signing-key-0123456789abcdef';
+
+/** A bearer token of a tenant, as the chatbot or an agent would hold. */
+export async function bearer(tenant: string, roles: Role[] = ['agent']): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await mintSandboxToken({ key: Buffer.from(AUTH_SECRET), sub: `test:${tenant}`, tenant, roles })}` };
+}
 export const TENANTS_FILE = join(ROOT, 'config', 'tenants.sandbox.yaml');
 
 /** The sample tenants' sandbox secrets (deploy/local/sandbox.env), put into process.env for the registry. */
@@ -87,6 +95,8 @@ export async function startIngress(tk: TestKafka, options: IngressOptions = {}):
     db: options.db,
     env: {
       TENANTS_FILE,
+      AUTH_MODE: 'sandbox',
+      AUTH_SANDBOX_SECRET: AUTH_SECRET,
       GRAPH_BASE_URL: options.graphApiBaseUrl ?? 'http://127.0.0.1:1',
       ...options.env,
     },
