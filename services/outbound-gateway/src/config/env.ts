@@ -69,8 +69,11 @@ export class GatewayEnv extends withAuthEnv(BaseEnv) {
   /** A replica whose heartbeat is older than this is dead: its in-flight sends become uncertain. */
   @Type(() => Number) @IsInt() @Min(1000) REPLICA_DEAD_AFTER_MS = 5000;
 
-  /** Poll for due work when nothing woke the dispatcher (retries, other replicas' requests). */
-  @Type(() => Number) @IsInt() @Min(10) IDLE_POLL_MS = 250;
+  /**
+   * Longest pause between polls of an idle number (retries coming due, other replicas' requests);
+   * polling starts fast after activity and backs off to this. New requests wake the loop at once.
+   */
+  @Type(() => Number) @IsInt() @Min(10) IDLE_POLL_MS = 1000;
 
   /** Run the dispatcher in this process (false: consume and serve the API only). */
   @Transform(toBool) @IsBoolean() DISPATCHER_ENABLED = true;

@@ -214,34 +214,40 @@ export class Claimer {
     const needsWindow = rows.some((r) => r.kind !== 'mark_read');
     const templates = rows.flatMap((r) => [r.request.template, r.request.fallbackTemplate].filter((t) => t !== undefined));
 
+    // Window, consent and catalog facts for the whole batch in one round trip.
+    const [facts] = (await manager.query(
+      `SELECT
+         CASE WHEN $4 THEN (SELECT json_agg(json_build_object('wa_id', wa_id, 'last', last)) FROM (
+           SELECT wa_id, max(last_inbound_at) AS last FROM gateway.contact_window
+           WHERE tenant_id = $1 AND wa_id = ANY($2::text[]) AND phone_number_id IN ($3, '') GROUP BY wa_id) w) END AS windows,
+         CASE WHEN $5 THEN (SELECT json_agg(json_build_object('wa_id', wa_id, 'category', category, 'state', state, 'occurred_at', occurred_at))
+           FROM gateway.consent WHERE tenant_id = $1 AND wa_id = ANY($2::text[])) END AS consent,
+         CASE WHEN $5 THEN (SELECT json_agg(entry) FROM gateway.template_catalog
+           WHERE tenant_id = $1 AND (name, language) IN (SELECT * FROM unnest($6::text[], $7::text[]))) END AS catalog`,
+      [
+        tenantId,
+        recipients,
+        sender.phone.id,
+        needsWindow,
+        templates.length > 0,
+        templates.map((t) => t.name),
+        templates.map((t) => t.language),
+      ],
+    )) as {
+      windows: { wa_id: string; last: string }[] | null;
+      consent: { wa_id: string; category: string; state: string; occurred_at: string }[] | null;
+      catalog: TemplateCatalogEntryV1[] | null;
+    }[];
     const windows = new Map<string, Date>();
-    if (needsWindow) {
-      const found: { wa_id: string; last: Date }[] = await manager.query(
-        `SELECT wa_id, max(last_inbound_at) AS last FROM gateway.contact_window
-         WHERE tenant_id = $1 AND wa_id = ANY($2::text[]) AND phone_number_id IN ($3, '') GROUP BY wa_id`,
-        [tenantId, recipients, sender.phone.id],
-      );
-      for (const w of found) windows.set(w.wa_id, new Date(w.last));
-    }
+    for (const w of facts.windows ?? []) windows.set(w.wa_id, new Date(w.last));
     const consent = new Map<string, ConsentRecord[]>();
-    const catalog = new Map<string, TemplateCatalogEntryV1>();
-    if (templates.length) {
-      const records: { wa_id: string; category: string; state: string; occurred_at: Date }[] = await manager.query(
-        `SELECT wa_id, category, state, occurred_at FROM gateway.consent WHERE tenant_id = $1 AND wa_id = ANY($2::text[])`,
-        [tenantId, recipients],
-      );
-      for (const c of records) {
-        const list = consent.get(c.wa_id) ?? [];
-        list.push({ category: c.category, state: c.state, occurredAt: new Date(c.occurred_at) });
-        consent.set(c.wa_id, list);
-      }
-      const entries: { entry: TemplateCatalogEntryV1 }[] = await manager.query(
-        `SELECT entry FROM gateway.template_catalog
-         WHERE tenant_id = $1 AND (name, language) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
-        [tenantId, templates.map((t) => t.name), templates.map((t) => t.language)],
-      );
-      for (const { entry } of entries) catalog.set(`${entry.name}:${entry.language}`, entry);
+    for (const c of facts.consent ?? []) {
+      const list = consent.get(c.wa_id) ?? [];
+      list.push({ category: c.category, state: c.state, occurredAt: new Date(c.occurred_at) });
+      consent.set(c.wa_id, list);
     }
+    const catalog = new Map<string, TemplateCatalogEntryV1>();
+    for (const entry of facts.catalog ?? []) catalog.set(`${entry.name}:${entry.language}`, entry);
 
     const now = new Date();
     return rows.map((row) => ({

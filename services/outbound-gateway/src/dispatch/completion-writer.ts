@@ -8,8 +8,8 @@ import type { CallOutcome } from '../cloud-api/graph-client';
 import type { GatewayEnv } from '../config/env';
 import type { TenantDirectory } from '../tenancy/tenant-directory';
 import type { ClaimedSend } from './claimer';
-import { HoldBook } from './holds';
-import { addResult, historyEvent, type ResultSource } from './results';
+import { HoldBook, type HoldRow } from './holds';
+import { addResult, addResults, historyEvent, type ResultSource } from './results';
 import { rows as sql } from '../db';
 
 export interface Completion {
@@ -49,7 +49,7 @@ export class CompletionWriter {
     private readonly env: GatewayEnv,
     private readonly tenants: TenantDirectory,
     private readonly log: Logger,
-    private readonly hooks: { throttle(phoneNumberId: string): void },
+    private readonly hooks: { throttle(phoneNumberId: string): void; held(hold: HoldRow): void },
   ) {}
 
   push(completion: Completion): void {
@@ -150,16 +150,20 @@ export class CompletionWriter {
         [paced, this.env.PAIR_INTERVAL_MS],
       );
     }
-    for (const row of rows as (Row & { wamid: string | null; message_status: string | null })[]) {
-      results.inc({ outcome: 'accepted', reason: '' });
-      await addResult(this.outbox, manager, row, {
-        outcome: 'accepted',
-        ...(row.wamid ? { wamid: row.wamid } : {}),
-        ...(row.message_status ? { messageStatus: row.message_status } : {}),
-        ...(row.sent_template ? { sentTemplate: row.sent_template } : {}),
-        ...(row.used_fallback ? { usedFallback: true } : {}),
-      });
-    }
+    results.inc({ outcome: 'accepted', reason: '' }, rows.length);
+    await addResults(
+      manager,
+      (rows as (Row & { wamid: string | null; message_status: string | null })[]).map((row) => ({
+        row,
+        fields: {
+          outcome: 'accepted' as const,
+          ...(row.wamid ? { wamid: row.wamid } : {}),
+          ...(row.message_status ? { messageStatus: row.message_status } : {}),
+          ...(row.sent_template ? { sentTemplate: row.sent_template } : {}),
+          ...(row.used_fallback ? { usedFallback: true } : {}),
+        },
+      })),
+    );
     const probes = accepted.filter((c) => c.send.probe && recorded.has(c.send.requestId));
     for (const probe of probes) {
       const lifted = await HoldBook.liftExpired(manager, probe.send.tenantId, probe.send.phoneNumberId);
@@ -255,16 +259,27 @@ export class CompletionWriter {
         return this.fail(manager, send, 'window-closed-by-meta', describe(outcome), error);
       case 'hold': {
         const tenant = this.tenants.registry.tenant(send.tenantId);
-        const holdMs = action.holdMs ?? this.env.AUTH_HOLD_MS;
-        await HoldBook.place(manager, {
+        const holdMs = action.reason === 'auth' ? this.env.AUTH_HOLD_MS : (action.holdMs ?? this.env.AUTH_HOLD_MS);
+        const hold = {
           scope: action.scope,
           scopeId: action.scope === 'tenant' ? send.tenantId : send.phoneNumberId,
           reason: action.reason,
           code: outcome.code,
-          holdMs: action.reason === 'auth' ? this.env.AUTH_HOLD_MS : holdMs,
+          holdMs,
           bulkOnly: action.bulkOnly ?? false,
           fingerprint: action.reason === 'auth' && tenant ? this.tenants.tokenFingerprint(tenant) : undefined,
           detail: describe(outcome),
+        };
+        await HoldBook.place(manager, hold);
+        this.hooks.held({
+          scope: hold.scope,
+          scope_id: hold.scopeId,
+          reason: hold.reason,
+          code: hold.code ?? null,
+          until: new Date(Date.now() + holdMs),
+          bulk_only: hold.bulkOnly,
+          token_fingerprint: hold.fingerprint ?? null,
+          detail: hold.detail,
         });
         const log = {
           tenantId: send.tenantId,
@@ -284,6 +299,18 @@ export class CompletionWriter {
       case 'fail':
         return this.fail(manager, send, action.reason, describe(outcome), error);
     }
+  }
+
+  /** Claimed sends that will not be made after all (a hold came up): back to the queue, attempt not counted. */
+  async release(sends: ClaimedSend[]): Promise<void> {
+    if (!sends.length) return;
+    await this.dataSource.query(
+      `UPDATE gateway.outbound_message m
+       SET state = 'queued', attempts = m.attempts - 1, claimed_by = NULL, lease_until = NULL, updated_at = now()
+       FROM unnest($1::uuid[], $2::int[]) AS v(request_id, attempt)
+       WHERE m.request_id = v.request_id AND m.attempts = v.attempt AND m.state = 'sending'`,
+      [sends.map((s) => s.requestId), sends.map((s) => s.attempt)],
+    );
   }
 
   private transientDelay(send: ClaimedSend): number {

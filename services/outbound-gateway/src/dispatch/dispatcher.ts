@@ -44,6 +44,8 @@ class NumberLoop {
   private woken = false;
   /** The previous claim found work: claim the next slot ahead of time. */
   private busy = false;
+  /** Empty claims in a row: an idle number is polled less and less often, up to IDLE_POLL_MS. */
+  private emptyClaims = 0;
   private throttledUntil = 0;
   done?: Promise<void>;
   /** Claimed sends waiting for the pacer, in claim order (priority order within a claim). */
@@ -88,6 +90,20 @@ class NumberLoop {
   }
 
   private tick(): void {
+    const d = this.dispatcher;
+    const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
+    if (gate.blocked || (gate.priorityCap === 0 && this.queue.some((s) => s.request.priority !== 'reply'))) {
+      // A hold came up after these were claimed: do not call Meta; they go back to the queue.
+      const keep = gate.blocked ? [] : this.queue.filter((s) => s.request.priority === 'reply');
+      const released = this.queue.filter((s) => !keep.includes(s));
+      this.queue.splice(0, this.queue.length, ...keep);
+      d.inFlight -= released.length;
+      d.release(released);
+      if (!this.queue.length) {
+        this.pacer = undefined;
+        return;
+      }
+    }
     const now = Date.now();
     const rate = this.rate();
     const burst = Math.max(1, rate * 0.02);
@@ -147,16 +163,24 @@ class NumberLoop {
     }
     if (claim.candidates === 0) {
       this.busy = false;
-      return this.idle(d.env.IDLE_POLL_MS);
+      this.emptyClaims++;
+      // New requests wake the loop at once; polling only finds retries coming due and other replicas' intake.
+      return this.idle(Math.min(d.env.IDLE_POLL_MS, 25 * 2 ** Math.min(this.emptyClaims, 10)));
     }
+    this.emptyClaims = 0;
     this.busy = true;
     if (gate.probe) return sleep(1000);
     // Next claim once the slot just reserved has begun (right away if it already has).
     if (claim.slot) return sleep(claim.slot.startsInMs + 1);
   }
 
+  /** Sleeps until woken or `ms` passed. A wake-up that came meanwhile is consumed (never a busy loop). */
   private idle(ms: number): Promise<void> {
-    if (this.woken || !this.dispatcher.running) return Promise.resolve();
+    if (!this.dispatcher.running) return Promise.resolve();
+    if (this.woken) {
+      this.woken = false;
+      return new Promise((resolve) => setImmediate(resolve));
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -201,6 +225,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     this.claimer = new Claimer(dataSource, outbox, env, this.replicaId);
     this.writer = new CompletionWriter(dataSource, outbox, env, tenants, this.log, {
       throttle: (phoneNumberId) => this.loops.get(phoneNumberId)?.throttle(),
+      held: (hold) => this.holds.placeLocal(hold),
     });
     this.housekeeper = new Housekeeper(dataSource, outbox, env, this.replicaId, this.holds, tenants, media, this.log);
   }
@@ -237,6 +262,13 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   /** Test and operations hook: run one housekeeping pass now. */
   housekeepOnce(): Promise<void> {
     return this.housekeeper.runOnce();
+  }
+
+  release(sends: ClaimedSend[]): void {
+    this.writer.release(sends).catch((error) =>
+      // Left in 'sending': the lease runs out and they are settled as uncertain (never sent, so resent).
+      this.log.error({ err: (error as Error).message, count: sends.length }, 'releasing held sends failed'),
+    );
   }
 
   /** Called by a number's pacer: one Cloud API call now. */
