@@ -5,7 +5,7 @@
 //   2. dispatch: M of the planned notices are made due at once; the due sweep claims them, writes
 //      send requests to the outbox and the relay publishes them; notices/s = M / (last request on
 //      the send topic - sweep start); duplicates = records on the topic - distinct request ids.
-// Usage: npm run bench:scheduler [-- --events 1000000 --notices 100000 --replicas 1 --keep]
+// Usage: npm run bench:scheduler [-- --events 1000000 --notices 100000 --keep]
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Client } from 'pg';
@@ -27,7 +27,6 @@ const arg = (name: string, fallback: number) => {
 };
 const EVENTS = arg('events', 1_000_000);
 const NOTICES = Math.min(arg('notices', 100_000), EVENTS * 2);
-const REPLICAS = arg('replicas', 1);
 const KEEP = process.argv.includes('--keep');
 const START = '2026-01-05';
 
@@ -111,7 +110,7 @@ async function appliedEvents(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`scheduler bench: ${fmt(EVENTS)} expiry events, ${fmt(NOTICES)} due notices, ${REPLICAS} replica(s); load average ${load()}`);
+  console.log(`scheduler bench: ${fmt(EVENTS)} expiry events, ${fmt(NOTICES)} due notices; load average ${load()}`);
   const tk = await createTestKafka('bench-sched');
   const db = await createTestDatabase(['scheduler']);
   const pg = new Client({ connectionString: db.adminUrl });
@@ -145,18 +144,14 @@ async function main(): Promise<void> {
     await lib.disconnect();
 
     // --- phase 1: planning ---
-    const clocks: ManualClock[] = [];
+    const clock = new ManualClock(`${START}T14:00:00Z`);
     const bootStart = now();
-    for (let r = 0; r < REPLICAS; r++) {
-      const clock = new ManualClock(`${START}T14:00:00Z`);
-      clocks.push(clock);
-      services.push(
-        await startTestService(notificationSchedulerService, (env) => AppModule.forRoot(env, { clock }), tk, {
-          db,
-          env: { SCHEDULER_SWEEP_ENABLED: 'false', AUTH_SANDBOX_SECRET: 'bench-only-sandbox-secret-0123456789abcdef' },
-        }),
-      );
-    }
+    services.push(
+      await startTestService(notificationSchedulerService, (env) => AppModule.forRoot(env, { clock }), tk, {
+        db,
+        env: { SCHEDULER_SWEEP_ENABLED: 'false', AUTH_SANDBOX_SECRET: 'bench-only-sandbox-secret-0123456789abcdef' },
+      }),
+    );
     console.log(`scheduler booted in ${((now() - bootStart) / 1000).toFixed(1)} s; planning...`);
     let first = 0;
     let last = 0;
@@ -195,7 +190,7 @@ async function main(): Promise<void> {
       [new Date(at.getTime() - 60_000), NOTICES],
     );
     await pg.query('ANALYZE scheduler.notice');
-    for (const c of clocks) c.set(at);
+    clock.set(at);
     const seen = new Set<string>();
     let records = 0;
     let lastArrival = 0;

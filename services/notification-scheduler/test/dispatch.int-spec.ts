@@ -156,6 +156,23 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     expect(requestsOf(id)).toEqual([]);
   });
 
+  it('a later opt-in to everything lifts an earlier utility opt-out; an older one does not', async () => {
+    const phone = uniquePhone();
+    const consent = (category: string, state: 'opted_in' | 'opted_out', occurredAt: string): CitizenConsentV1 =>
+      ({ tenantId: 'roads-agency', contact: { phone }, category, state, channel: 'web', occurredAt }) as CitizenConsentV1;
+    const state = async (category: string) =>
+      (await pg.query('SELECT state FROM scheduler.consent WHERE wa_id = $1 AND category = $2', [phone.slice(1), category])).rows[0]?.state;
+    await producer.publish(Topics.citizenConsent, consent('utility', 'opted_out', '2026-06-01T00:00:00Z'));
+    await producer.publish(Topics.citizenConsent, consent('all', 'opted_in', '2026-05-01T00:00:00Z')); // older than the opt-out
+    await waitFor(async () => (await state('all')) === 'opted_in', { what: 'the older opt-in applied', timeoutMs: 30000 });
+    expect(await state('utility')).toBe('opted_out');
+    await producer.publish(Topics.citizenConsent, consent('all', 'opted_in', '2026-06-02T00:00:00Z'));
+    await waitFor(async () => (await state('utility')) === 'opted_in', { what: 'the utility opt-out lifted', timeoutMs: 30000 });
+    const { id } = await dueNotice({ whatsapp: phone });
+    await scheduler.sweep();
+    await waitFor(() => requestsOf(id).length === 1, { what: 'the request', timeoutMs: 30000 });
+  });
+
   it('values a template needs but the event lacks: "invalid_parameters" with the registry’s words', async () => {
     const { id } = await dueNotice({ name: undefined });
     await scheduler.sweep();

@@ -22,11 +22,15 @@ export class ConsentConsumer {
       this.log.warn({ tenant: consent.tenantId }, 'consent without a phone number or wa_id; not applicable to notices');
       return;
     }
+    // A choice for `all` is also the latest word on each category (an opt-in to everything
+    // lifts an earlier utility opt-out); a category choice leaves the others alone.
+    const categories = consent.category === 'all' ? ['all', 'utility', 'marketing'] : [consent.category];
     await this.dataSource.query(
-      `INSERT INTO scheduler.consent (tenant_id, wa_id, category, state, channel, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO scheduler.consent (tenant_id, wa_id, category, state, channel, occurred_at)
+       SELECT $1, $2, category, $4, $5, $6 FROM unnest($3::text[]) AS category
        ON CONFLICT (tenant_id, wa_id, category) DO UPDATE SET state = EXCLUDED.state, channel = EXCLUDED.channel, occurred_at = EXCLUDED.occurred_at
        WHERE consent.occurred_at <= EXCLUDED.occurred_at`,
-      [consent.tenantId, waId, consent.category, consent.state, consent.channel, consent.occurredAt],
+      [consent.tenantId, waId, categories, consent.state, consent.channel, consent.occurredAt],
     );
   }
 }
