@@ -190,6 +190,22 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const wallSeconds = new WeakMap<AutocannonResult, number>();
 const rateOf = (r: AutocannonResult) => (r['2xx'] + r.non2xx) / (wallSeconds.get(r) ?? r.duration);
 
+/** p50/p99 bucket bounds of webhook_durable_wait_seconds{outcome="stored"} from the ingress's /metrics. */
+async function ackWait(ingressUrl: string): Promise<string> {
+  const text = await (await fetch(`${ingressUrl}/metrics`)).text();
+  const buckets = [...text.matchAll(/^webhook_durable_wait_seconds_bucket\{le="([^"]+)",[^}]*outcome="stored"[^}]*\} (\d+)/gm)].map(
+    (m) => ({
+      le: m[1],
+      count: Number(m[2]),
+    }),
+  );
+  const total = buckets.find((b) => b.le === '+Inf')?.count ?? 0;
+  if (total === 0) return 'n/a';
+  const at = (q: number) => buckets.find((b) => b.count >= q * total)?.le ?? '+Inf';
+  const ms = (le: string) => (le === '+Inf' ? '> 2500 ms' : `<= ${Number(le) * 1000} ms`);
+  return `p50 ${ms(at(0.5))}, p99 ${ms(at(0.99))} (${total} records)`;
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--baseline-server')) return baselineServer();
 
@@ -319,6 +335,8 @@ async function main(): Promise<void> {
         `normalizer (same process): ${fmt(backlog)} raw records still to archive/normalize after the rounds, caught up in ${fmt(seconds, 1)} s`,
       );
     }
+
+    console.log(`time waiting for Kafka's acks=all inside the ingress (its histogram): ${await ackWait(ingressUrl)}`);
 
     // Every 2xx must be a record on Kafka (acks=all before the answer): compare after the fact.
     const onKafka = await rawOnKafka();

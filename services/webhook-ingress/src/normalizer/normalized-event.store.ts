@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Topics, type TopicSpec } from '@wa/contracts';
-import { Outbox } from '@wa/kafka';
 import { deterministicUuid } from './deterministic-id';
+import { addManyToOutbox } from './outbox-rows';
 import type { NormalizedItem } from './normalize';
 import { WebhookDedupe } from './webhook-dedupe.entity';
 
@@ -13,6 +13,8 @@ export interface StoreResult {
 
 const keyOf = (tenantId: string, kind: string, key: string) => `${tenantId}\u0000${kind}\u0000${key}`;
 
+const OUTBOX_SOURCE = '/services/webhook-ingress';
+
 /**
  * Claims each item's dedupe key and writes the outbox row of the claimed ones, inside the caller's
  * transaction: either both commit or neither, so an event is published once per key however many
@@ -21,8 +23,6 @@ const keyOf = (tenantId: string, kind: string, key: string) => `${tenantId}\u000
  */
 @Injectable()
 export class NormalizedEventStore {
-  constructor(private readonly outbox: Outbox) {}
-
   /** Items keep their order (payload order, then record order); the first of equal keys wins. */
   async commit(manager: EntityManager, items: NormalizedItem[]): Promise<StoreResult> {
     const unique = new Map<string, NormalizedItem>();
@@ -53,15 +53,20 @@ export class NormalizedEventStore {
     const fresh = new Set(claimed.map((row) => keyOf(row.tenant_id, row.kind, row.dedupe_key)));
     const emitted: NormalizedItem[] = [];
     for (const [key, item] of unique) {
-      if (!fresh.has(key)) {
-        duplicates.push(item);
-        continue;
-      }
-      const spec = Topics[item.topic] as TopicSpec<typeof item.data>;
-      const subject = 'messageId' in item.data ? item.data.messageId : undefined;
-      await this.outbox.add(manager, spec, item.data, { id: eventIdOf(item), subject });
-      emitted.push(item);
+      if (fresh.has(key)) emitted.push(item);
+      else duplicates.push(item);
     }
+    // Payload order, then record order: one citizen's events reach the outbox (and Kafka) in order.
+    await addManyToOutbox(
+      manager,
+      OUTBOX_SOURCE,
+      emitted.map((item) => ({
+        spec: Topics[item.topic] as unknown as TopicSpec<typeof item.data>,
+        data: item.data,
+        id: eventIdOf(item),
+        subject: 'messageId' in item.data ? item.data.messageId : undefined,
+      })),
+    );
     return { emitted, duplicates };
   }
 }
