@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { Topics, type CitizenConsentV1, type MessageStatusV1, type OutboundResultV1 } from '@wa/contracts';
 import { EventProducer } from '@wa/kafka';
@@ -131,6 +132,40 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     expect(outcome.detail).toBe('visa_expiry_reminder: en: missing, ar: PENDING');
     expect(requestsOf(notice.id)).toEqual([]);
     expect((await noticesOf(pg, doc))[0].status).toBe('no_approved_template');
+  });
+
+  it('a deleted translation (catalog tombstone) is no longer used', async () => {
+    await producer.publish(Topics.templateCatalog, catalogEntry('licence_expiry_reminder', 'fr'));
+    await waitCatalog(pg, 'licence_expiry_reminder', 'fr', 'APPROVED');
+    const raw = tk.kafka.producer();
+    await raw.connect();
+    await raw.send({
+      topic: `${tk.prefix}${Topics.templateCatalog.name}`,
+      messages: [
+        {
+          key: 'roads-agency:licence_expiry_reminder:fr',
+          value: null,
+          headers: {
+            ce_specversion: '1.0',
+            ce_id: randomUUID(),
+            ce_type: 'templates.catalog.v1',
+            ce_source: '/tests',
+            ce_tenant: 'roads-agency',
+          },
+        },
+      ],
+    });
+    await raw.disconnect();
+    await waitFor(
+      async () =>
+        (await pg.query(`SELECT 1 FROM scheduler.template_catalog WHERE name = 'licence_expiry_reminder' AND language = 'fr'`)).rowCount ===
+        0,
+      { what: 'the translation deleted', timeoutMs: 30000 },
+    );
+    const { id } = await dueNotice({ preferredLanguage: 'fr' }); // roads: fr → [fr, en], then es
+    await scheduler.sweep();
+    const [request] = await waitFor(() => (requestsOf(id).length ? requestsOf(id) : undefined), { what: 'request', timeoutMs: 30000 });
+    expect(request.template!.language).toBe('es'); // en is REJECTED in this catalog
   });
 
   it('an opted-out citizen gets nothing and the agency gets "opted_out"', async () => {
