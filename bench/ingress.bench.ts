@@ -162,26 +162,50 @@ async function stop(child: ChildProcess): Promise<void> {
  * when the clock stops, which the server may well have answered (and stored) after all, and the
  * 2xx count would then undercount what reached Kafka.
  */
-async function load(url: string, amount: number): Promise<AutocannonResult> {
+async function load(url: string, amount: number, overallRate?: number): Promise<AutocannonResult> {
+  // Signed ahead of the run: the load generator shares the two cores with the servers, so it
+  // should spend its time sending, not hashing. Every request is a distinct webhook.
+  const requests = Array.from({ length: amount }, () => {
+    const body = nextBody();
+    const signature = `sha256=${createHmac('sha256', ROADS_SECRET).update(body).digest('hex')}`;
+    return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature } };
+  });
+  let next = 0;
   const started = process.hrtime.bigint();
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
     amount,
+    ...(overallRate ? { overallRate } : {}),
     requests: [
       {
         method: 'POST',
         path: '/webhooks/whatsapp/roads-app',
-        setupRequest: (request: Record<string, unknown>) => {
-          const body = nextBody();
-          const signature = `sha256=${createHmac('sha256', ROADS_SECRET).update(body).digest('hex')}`;
-          return { ...request, body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature } };
-        },
+        setupRequest: (request: Record<string, unknown>) => ({ ...request, ...requests[next++ % requests.length] }),
       },
     ],
   });
   wallSeconds.set(result, Number(process.hrtime.bigint() - started) / 1e9);
   return result;
+}
+
+/** CPU seconds a process has used so far (user + system), from /proc (Linux); undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
+function brokerPid(): number | undefined {
+  try {
+    return Number(readFileSync(join(ROOT, '.local', 'kafka', 'kafka.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -300,13 +324,25 @@ async function main(): Promise<void> {
     const drains: { records: number; seconds: number }[] = [];
     await drained(); // the warm-up's backlog must not leak into the first ceiling round
     const rows: { target: string; round: number; r: AutocannonResult }[] = [];
+    // CPU time per request of each server process (and of the broker during the ingress rounds):
+    // unlike req/s, it hardly depends on what else the machine is running.
+    const cpu = { bare: 0, ingress: 0, broker: 0, bareRequests: 0, ingressRequests: 0 };
     for (let round = 1; round <= ROUNDS; round++) {
-      rows.push({ target: 'bare Nest+Fastify', round, r: await load(baselineUrl, baselineAmount) });
+      let before = cpuSeconds(baseline.child.pid);
+      const b = await load(baselineUrl, baselineAmount);
+      cpu.bare += (cpuSeconds(baseline.child.pid) ?? 0) - (before ?? 0);
+      cpu.bareRequests += b['2xx'] + b.non2xx;
+      rows.push({ target: 'bare Nest+Fastify', round, r: b });
+      before = cpuSeconds(ingress.child.pid);
+      const brokerBefore = cpuSeconds(brokerPid());
       const r = await load(ingressUrl, ingressAmount);
+      drains.push(await drained());
+      cpu.ingress += (cpuSeconds(ingress.child.pid) ?? 0) - (before ?? 0);
+      cpu.broker += (cpuSeconds(brokerPid()) ?? 0) - (brokerBefore ?? 0);
+      cpu.ingressRequests += r['2xx'] + r.non2xx;
       ingress2xx += r['2xx'];
       ingressNon2xx += r.non2xx;
       rows.push({ target: 'webhook-ingress', round, r });
-      drains.push(await drained());
     }
 
     console.log('target              round   req/s     p50 ms  p99 ms  max ms   2xx        non-2xx  errors');
@@ -336,6 +372,22 @@ async function main(): Promise<void> {
       );
     }
 
+    if (cpu.bareRequests && cpu.ingressRequests) {
+      const us = (seconds: number, requests: number) => fmt((seconds / requests) * 1e6);
+      console.log(
+        `CPU per request: bare ${us(cpu.bare, cpu.bareRequests)} µs; ingress ${us(cpu.ingress, cpu.ingressRequests)} µs (receive + normalize + relay, same process)` +
+          `; Kafka broker ${us(cpu.broker, cpu.ingressRequests)} µs (shared broker: includes others' load)`,
+      );
+    }
+    // Latency below saturation: the same webhooks offered at 80 % of the measured rate.
+    const pacedRate = Math.max(1, Math.round(realRps * 0.8));
+    const paced = await load(ingressUrl, Math.round(pacedRate * SECONDS), pacedRate);
+    ingress2xx += paced['2xx'];
+    ingressNon2xx += paced.non2xx;
+    await drained();
+    console.log(
+      `ingress paced at ${fmt(pacedRate)} req/s (80 %): p50 ${fmt(paced.latency.p50, 1)} ms, p99 ${fmt(paced.latency.p99, 1)} ms, max ${fmt(paced.latency.max)} ms`,
+    );
     console.log(`time waiting for Kafka's acks=all inside the ingress (its histogram): ${await ackWait(ingressUrl)}`);
 
     // Every 2xx must be a record on Kafka (acks=all before the answer): compare after the fact.
