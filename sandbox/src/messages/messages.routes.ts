@@ -98,10 +98,10 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
 
   // ---- control endpoints ----
 
-  app.get<{ Querystring: { to?: string; phoneNumberId?: string; tenant?: string; since?: string; limit?: string } }>(
+  app.get<{ Querystring: { to?: string; phoneNumberId?: string; tenant?: string; since?: string; limit?: string; compact?: string } }>(
     '/sandbox/messages',
     async (request) => {
-      const { to, phoneNumberId, tenant, since, limit } = request.query;
+      const { to, phoneNumberId, tenant, since, limit, compact } = request.query;
       const digits = to?.replace(/\D/g, '');
       let list = simulator.sent.filter(
         (m) =>
@@ -111,6 +111,19 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
           (!since || m.acceptedAt >= Date.parse(since)),
       );
       if (limit) list = list.slice(-Number(limit));
+      if (compact === '1' || compact === 'true') {
+        // Without payloads and statuses: what a benchmark needs for tens of thousands of messages.
+        return {
+          messages: list.map((m) => ({
+            wamid: m.wamid,
+            phoneNumberId: m.phoneNumberId,
+            waId: m.waId,
+            type: m.type,
+            acceptedAt: m.acceptedAt,
+            bizOpaqueCallbackData: m.bizOpaqueCallbackData,
+          })),
+        };
+      }
       return { messages: list.map((m) => ({ ...m, acceptedAt: new Date(m.acceptedAt).toISOString() })) };
     },
   );
@@ -131,6 +144,20 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
       ]),
     ),
   }));
+
+  // Cheap enough to poll: counters only.
+  app.get('/sandbox/messages/count', async () => ({
+    received: simulator.stats.received,
+    accepted: simulator.stats.accepted,
+    rejected: simulator.stats.rejected,
+  }));
+
+  // When each send request arrived (ms), per number: to check throughput over sliding windows.
+  app.get<{ Querystring: { phoneNumberId?: string } }>('/sandbox/messages/arrivals', async (request, reply) => {
+    const phone = request.query.phoneNumberId;
+    if (!phone) return reply.status(400).send({ code: 'bad_request', message: 'phoneNumberId is required' });
+    return { phoneNumberId: phone, arrivals: simulator.arrivals.get(phone) ?? [] };
+  });
 
   app.get<{ Params: { wamid: string } }>('/sandbox/messages/by-wamid/:wamid', async (request, reply) => {
     const message = simulator.get(request.params.wamid);

@@ -32,14 +32,26 @@ export interface ClaimedSend {
 }
 
 export interface ClaimResult {
-  /** Rows that were due and eligible (sent, failed or deferred). */
+  /** Rows that were due and eligible (claimed, failed or deferred). */
   candidates: number;
+  /** Claimed for this replica (state `claimed`), in priority order; not yet budgeted or sent. */
   sends: ClaimedSend[];
-  /** Sendable rows that got no token (the slot was used up, possibly by another replica). */
-  starved: number;
-  /** When the tokens' slot starts and ends, ms from now (DB clock), when tokens were asked for. */
-  slot?: { startsInMs: number; endsInMs: number };
 }
+
+export interface CommitResult {
+  /** The sends that got a token and are now `sending`. */
+  go: ClaimedSend[];
+  /** Tokens granted (may exceed go.length if a row was taken away meanwhile). */
+  granted: number;
+  /** The slot the tokens belong to. */
+  slot: number;
+  /** When the tokens' slot starts and ends, ms from now (DB clock). */
+  startsInMs: number;
+  endsInMs: number;
+}
+
+/** How long a claimed, not yet sent, message stays this replica's before others may take it back. */
+export const CLAIM_LEASE_MS = 60000;
 
 interface CandidateRow {
   request_id: string;
@@ -80,35 +92,51 @@ const CLAIM_SQL = `
       (p.tat IS NULL OR p.tat <= now() + make_interval(secs => $3::float8))
       AND NOT EXISTS (
         SELECT 1 FROM gateway.outbound_message e
-        WHERE e.lane = m.lane AND e.seq < m.seq AND e.state IN ('queued', 'sending', 'uncertain') AND e.kind <> 'mark_read')))
+        WHERE e.lane = m.lane AND e.seq < m.seq AND e.state IN ('queued', 'claimed', 'sending', 'uncertain') AND e.kind <> 'mark_read')))
   ORDER BY m.priority, m.seq
   LIMIT $4
   FOR UPDATE OF m SKIP LOCKED`;
 
 /**
- * The per-number budget shared by every replica. Time is cut into slots (DB clock, so replicas
- * agree); slot s may carry floor((s+1)·r) − floor(s·r) messages (r = budget per slot), which
- * averages exactly to the rate. $5 = 0 reserves in the current slot (after an idle spell: send
- * now), where a late claim gets at most its share of the time left, so a slot's messages are never
- * squeezed into its last milliseconds; $5 = 1 reserves in the next slot (a busy number claims one
- * slot ahead, so the claim's own latency costs no budget). Returns the grant and, in ms from now,
- * when the slot starts (≤ 0: it has started) and ends.
+ * The per-number budget shared by every replica, and the step from `claimed` to `sending`, in one
+ * statement. Time is cut into slots (DB clock, so replicas agree); slot s may carry
+ * floor((s+1)·r) − floor(s·r) messages (r = budget per slot), which averages exactly to the rate.
+ * $5 names the slot (the ticker runs just before each slot starts; NULL = the next one); a slot
+ * already past is never reserved: the statement then takes the current one, where a late call gets
+ * at most its share of the time left, so a slot's messages are never squeezed into its last
+ * milliseconds. The granted number of rows, in the given (priority)
+ * order, become `sending` with their attempt counted — before any call is made, so a crash after
+ * this point leaves them uncertain, never silently lost or silently doubled.
  */
-const RESERVE_SQL = `
+const COMMIT_SQL = `
   WITH c AS (
     SELECT s, ms, (floor((s + 1) * $2::float8) - floor(s * $2::float8))::int AS cap,
            (s * $3::bigint - ms)::int AS starts_in, ((s + 1) * $3::bigint - ms)::int AS ends_in
-    FROM (SELECT ms / $3::bigint + $5::int AS s, ms FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms) t) u
+    FROM (SELECT GREATEST(COALESCE($5::bigint, ms / $3::bigint + 1), ms / $3::bigint) AS s, ms
+          FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms) t) u
   ), g AS (
     SELECT s, cap, starts_in, ends_in,
            GREATEST(0, LEAST($4::int, cap, ceil(cap * LEAST(ends_in, $3::int)::float8 / $3::float8)::int)) AS allowed FROM c
+  ), r AS (
+    INSERT INTO gateway.rate_slot AS r (phone_number_id, slot, used, last_grant)
+    SELECT $1, s, allowed, allowed FROM g
+    ON CONFLICT (phone_number_id, slot) DO UPDATE
+      SET used = r.used + GREATEST(0, LEAST(EXCLUDED.last_grant, (SELECT cap FROM g) - r.used)),
+          last_grant = GREATEST(0, LEAST(EXCLUDED.last_grant, (SELECT cap FROM g) - r.used))
+    RETURNING last_grant
+  ), picked AS (
+    SELECT id, attempt FROM unnest($6::uuid[], $7::int[]) WITH ORDINALITY AS x(id, attempt, ord)
+    ORDER BY ord LIMIT (SELECT last_grant FROM r)
+  ), sending AS (
+    UPDATE gateway.outbound_message m
+    SET state = 'sending', attempts = p.attempt, lease_until = now() + make_interval(secs => $9::float8 / 1000),
+        first_sent_at = COALESCE(m.first_sent_at, now()), updated_at = now()
+    FROM picked p
+    WHERE m.request_id = p.id AND m.state = 'claimed' AND m.claimed_by = $8 AND m.attempts = p.attempt - 1
+    RETURNING m.request_id
   )
-  INSERT INTO gateway.rate_slot AS r (phone_number_id, slot, used, last_grant)
-  SELECT $1, s, allowed, allowed FROM g
-  ON CONFLICT (phone_number_id, slot) DO UPDATE
-    SET used = r.used + GREATEST(0, LEAST(EXCLUDED.last_grant, (SELECT cap FROM g) - r.used)),
-        last_grant = GREATEST(0, LEAST(EXCLUDED.last_grant, (SELECT cap FROM g) - r.used))
-  RETURNING last_grant AS granted, (SELECT starts_in FROM g) AS starts_in, (SELECT ends_in FROM g) AS ends_in`;
+  SELECT (SELECT array_agg(request_id) FROM sending) AS ids, (SELECT last_grant FROM r) AS granted,
+         (SELECT s FROM g) AS slot, (SELECT starts_in FROM g) AS starts_in, (SELECT ends_in FROM g) AS ends_in`;
 
 export class Claimer {
   constructor(
@@ -123,16 +151,18 @@ export class Claimer {
     return (sender.phone.throughputPerSecond * this.env.RATE_HEADROOM * this.env.RATE_SLOT_MS) / 1000;
   }
 
-  /** `ahead`: reserve in the next slot rather than the current one (see RESERVE_SQL). */
-  async claim(sender: Sender, want: number, priorityCap: number, probe: boolean, ahead = false): Promise<ClaimResult> {
+  /**
+   * Claims up to `want` due messages for this replica: rules applied (failures and deferrals are
+   * written here), the sendable ones marked `claimed`. Tokens come later, slot by slot (commit).
+   */
+  async claim(sender: Sender, want: number, priorityCap: number, probe: boolean): Promise<ClaimResult> {
     const tolerance = ((this.env.PAIR_BURST - 1) * this.env.PAIR_INTERVAL_MS) / 1000;
     return this.dataSource.transaction(async (manager) => {
       const rows: CandidateRow[] = await manager.query(CLAIM_SQL, [sender.phone.id, priorityCap, tolerance, want]);
-      if (rows.length === 0) return { candidates: 0, sends: [], starved: 0 };
+      if (rows.length === 0) return { candidates: 0, sends: [] };
       const decided = await this.decideAll(manager, sender, rows);
 
-      const failed = decided.filter((d) => d.decision.do === 'fail');
-      for (const { row, decision } of failed) {
+      for (const { row, decision } of decided) {
         if (decision.do !== 'fail') continue;
         decisions.inc({ decision: 'fail', reason: decision.reason });
         await manager.query(
@@ -150,35 +180,50 @@ export class Claimer {
           [row.request_id, decision.ms],
         );
       }
-
       const sendable = decided.filter((d) => d.decision.do === 'send');
-      if (sendable.length === 0) return { candidates: rows.length, sends: [], starved: 0 };
-      const [grant] = (await manager.query(RESERVE_SQL, [
-        sender.phone.id,
-        this.slotRate(sender),
-        this.env.RATE_SLOT_MS,
-        sendable.length,
-        ahead ? 1 : 0,
-      ])) as { granted: number; starts_in: number; ends_in: number }[];
-      const go = sendable.slice(0, grant.granted);
-      if (go.length) {
+      if (sendable.length) {
         await manager.query(
           `UPDATE gateway.outbound_message
-           SET state = 'sending', attempts = attempts + 1, claimed_by = $2,
-               lease_until = now() + make_interval(secs => $3::float8 / 1000),
-               first_sent_at = COALESCE(first_sent_at, now()), updated_at = now()
+           SET state = 'claimed', claimed_by = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
            WHERE request_id = ANY($1::uuid[])`,
-          [go.map((d) => d.row.request_id), this.replicaId, this.env.SEND_TIMEOUT_MS + this.env.RATE_SLOT_MS + 5000],
+          [sendable.map((d) => d.row.request_id), this.replicaId, CLAIM_LEASE_MS],
         );
       }
-      const sends = go.map(({ row, decision }) => this.toSend(row, decision, probe));
-      return {
-        candidates: rows.length,
-        sends,
-        starved: sendable.length - go.length,
-        slot: { startsInMs: grant.starts_in, endsInMs: grant.ends_in },
-      };
+      return { candidates: rows.length, sends: sendable.map(({ row, decision }) => this.toSend(row, decision, probe)) };
     });
+  }
+
+  /** Takes this slot's tokens for the head of `sends` and marks exactly those `sending` (one statement). */
+  async commit(sender: Sender, sends: ClaimedSend[], slot: number | null): Promise<CommitResult> {
+    const [result] = (await this.dataSource.query(COMMIT_SQL, [
+      sender.phone.id,
+      this.slotRate(sender),
+      this.env.RATE_SLOT_MS,
+      sends.length,
+      slot,
+      sends.map((s) => s.requestId),
+      sends.map((s) => s.attempt),
+      this.replicaId,
+      this.env.SEND_TIMEOUT_MS + this.env.RATE_SLOT_MS * 2 + 5000,
+    ])) as { ids: string[] | null; granted: number; slot: string; starts_in: number; ends_in: number }[];
+    const ids = new Set(result.ids ?? []);
+    return {
+      go: sends.filter((s) => ids.has(s.requestId)),
+      granted: result.granted,
+      slot: Number(result.slot),
+      startsInMs: result.starts_in,
+      endsInMs: result.ends_in,
+    };
+  }
+
+  /** Claimed messages this replica will not send after all (hold, shutdown): back to the queue. */
+  async release(sends: ClaimedSend[]): Promise<void> {
+    if (!sends.length) return;
+    await this.dataSource.query(
+      `UPDATE gateway.outbound_message SET state = 'queued', claimed_by = NULL, lease_until = NULL, updated_at = now()
+       WHERE request_id = ANY($1::uuid[]) AND state = 'claimed' AND claimed_by = $2`,
+      [sends.map((s) => s.requestId), this.replicaId],
+    );
   }
 
   private toSend(row: CandidateRow, decision: Decision, probe: boolean): ClaimedSend {

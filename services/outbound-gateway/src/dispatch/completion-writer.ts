@@ -128,7 +128,7 @@ export class CompletionWriter {
            uncertain_since = NULL, reason = NULL, detail = NULL
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::boolean[])
             AS v(request_id, wamid, message_status, attempt, sent_template, used_fallback)
-       WHERE m.request_id = v.request_id AND m.attempts = v.attempt AND m.state IN ('sending', 'uncertain', 'queued')
+       WHERE m.request_id = v.request_id AND m.attempts = v.attempt AND m.state IN ('sending', 'uncertain', 'queued', 'claimed')
        RETURNING m.request_id, m.tenant_id, m.phone_number_id, m.request, m.attempts, m.trace, m.lane, m.kind, m.sent_template, m.used_fallback,
                  m.wamid, m.message_status`,
       [

@@ -15,6 +15,7 @@ import type { GatewayEnv } from '../config/env';
 import { MediaService } from '../media/media.service';
 import { TenantDirectory, type Sender } from '../tenancy/tenant-directory';
 import { Claimer, type ClaimedSend } from './claimer';
+import { PRIORITY_RANK } from './results';
 import { CompletionWriter, type Completion } from './completion-writer';
 import { HoldBook } from './holds';
 import { Housekeeper } from './housekeeper';
@@ -23,32 +24,53 @@ const calls = counter('gateway_cloud_api_calls_total', 'Cloud API /messages call
 const callSeconds = histogram('gateway_cloud_api_call_seconds', 'Cloud API /messages call time', ['phone_number_id']);
 const claimSeconds = histogram(
   'gateway_claim_seconds',
-  'One claim transaction (select due, decide, reserve budget)',
+  'One claim transaction (select due, apply rules, mark claimed)',
   ['phone_number_id'],
-  [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+  [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
 );
-const claimed = counter('gateway_claimed_total', 'Messages claimed for sending, and claims that found the slot budget used up', [
+const commitSeconds = histogram(
+  'gateway_commit_seconds',
+  'Taking a slot budget and marking its messages sending (one statement)',
+  ['phone_number_id'],
+  [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+);
+const claimed = counter('gateway_claimed_total', 'Messages claimed, sent with a token, or left without one (starved)', [
   'phone_number_id',
   'kind',
 ]);
 const tracer = trace.getTracer('outbound-gateway');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
+/** A second of work is claimed at a time (rules applied), then sent slot by slot. */
+const FILL_SECONDS = 1;
+/** The ticker commits a slot's sends ahead of its start by its statement latency (smoothed) plus this. */
+const TICK_MARGIN_MS = 15;
+
 /**
- * One loop per business number: claim what is due (priority order, pacing, head of line) under the
- * number's budget for the current slot, spread the sends over the slot, wait for the next slot.
- * Idle loops sleep until the intake wakes them or the poll interval passes (retries, other replicas).
+ * One per business number, in every replica. Two loops and a pacer:
+ * - the filler claims about a second of due messages at a time (priority order, head of line,
+ *   pair pacing; rules applied) into a local buffer: one transaction per second of traffic;
+ * - the ticker, just before each budget slot starts, runs one statement that takes the slot's
+ *   tokens from the shared budget and marks exactly that many buffered messages `sending`;
+ * - the pacer fires them at the number's rate, so nothing bursts even when a statement is late.
+ * The expensive part (claiming) is off the per-slot path, so a slow database costs latency, not
+ * throughput; the per-slot path is one short statement.
  */
 class NumberLoop {
   private wakeUp?: () => void;
   private woken = false;
-  /** The previous claim found work: claim the next slot ahead of time. */
-  private busy = false;
-  /** Empty claims in a row: an idle number is polled less and less often, up to IDLE_POLL_MS. */
-  private emptyClaims = 0;
   private throttledUntil = 0;
-  done?: Promise<void>;
-  /** Claimed sends waiting for the pacer, in claim order (priority order within a claim). */
+  private emptyClaims = 0;
+  /** Claimed by this replica, not yet given a token; priority order. */
+  private buffer: ClaimedSend[] = [];
+  private nextTick = 0;
+  /** The slot the ticker reserves next (null: the next one, whichever it is). */
+  private nextSlot: number | null = null;
+  /** Smoothed duration of the per-slot statement. */
+  private commitMs = 10;
+  private fillerDone?: Promise<void>;
+  private tickerDone?: Promise<void>;
+  /** Sends with a token, waiting for the pacer, in order. */
   private readonly queue: ClaimedSend[] = [];
   private allowance = 0;
   private lastTick = 0;
@@ -58,6 +80,17 @@ class NumberLoop {
     private readonly dispatcher: Dispatcher,
     readonly sender: Sender,
   ) {}
+
+  start(): void {
+    this.fillerDone = this.fill();
+    this.tickerDone = this.tick();
+  }
+
+  async stopped(): Promise<void> {
+    this.wake();
+    await Promise.all([this.fillerDone, this.tickerDone]);
+    await this.releaseBuffer(() => true);
+  }
 
   wake(): void {
     this.woken = true;
@@ -69,31 +102,146 @@ class NumberLoop {
     this.throttledUntil = Date.now() + 5000;
   }
 
+  private factor(): number {
+    return Date.now() < this.throttledUntil ? 0.5 : 1;
+  }
+
   private rate(): number {
+    return this.sender.phone.throughputPerSecond * this.dispatcher.env.RATE_HEADROOM * this.factor();
+  }
+
+  private async releaseBuffer(which: (s: ClaimedSend) => boolean): Promise<void> {
+    const released = this.buffer.filter(which);
+    if (!released.length) return;
+    this.buffer = this.buffer.filter((s) => !which(s));
+    await this.dispatcher.claimer.release(released).catch((error) =>
+      // Left `claimed`: the lease runs out and the housekeeper puts them back in the queue.
+      this.dispatcher.log.error({ err: (error as Error).message, count: released.length }, 'releasing claimed messages failed'),
+    );
+  }
+
+  private async fill(): Promise<void> {
     const d = this.dispatcher;
-    return this.sender.phone.throughputPerSecond * d.env.RATE_HEADROOM * (Date.now() < this.throttledUntil ? 0.5 : 1);
+    while (d.running) {
+      try {
+        const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
+        if (gate.blocked) {
+          await this.releaseBuffer(() => true);
+          await this.idle(1000);
+          continue;
+        }
+        if (gate.priorityCap === 0) await this.releaseBuffer((s) => s.request.priority !== 'reply');
+        const target = gate.probe ? 1 : Math.max(1, Math.ceil(this.rate() * FILL_SECONDS));
+        // Refill when half empty, or at once when something new arrived (a reply must not wait a second).
+        if (this.buffer.length > target / 2 && !this.woken) {
+          await this.idle(d.env.RATE_SLOT_MS);
+          continue;
+        }
+        const want = Math.max(target - this.buffer.length, this.woken ? Math.min(target, 10) : 0);
+        this.woken = false;
+        if (want <= 0) continue;
+        const timer = claimSeconds.startTimer({ phone_number_id: this.sender.phone.id });
+        const claim = await d.claimer.claim(this.sender, want, gate.priorityCap, gate.probe);
+        timer();
+        claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'claimed' }, claim.sends.length);
+        if (claim.sends.length) {
+          // Stable: replies first, then the order they were claimed in.
+          this.buffer = [...this.buffer, ...claim.sends].sort(
+            (a, b) => PRIORITY_RANK[a.request.priority] - PRIORITY_RANK[b.request.priority],
+          );
+        }
+        if (claim.candidates === 0) {
+          this.emptyClaims++;
+          // New requests wake the loop at once; polling only finds retries coming due and other replicas' intake.
+          await this.idle(Math.min(d.env.IDLE_POLL_MS, 25 * 2 ** Math.min(this.emptyClaims, 10)));
+        } else {
+          this.emptyClaims = 0;
+          if (gate.probe) await this.idle(1000);
+        }
+      } catch (error) {
+        d.log.error({ err: (error as Error).message, phoneNumberId: this.sender.phone.id }, 'claiming failed');
+        await this.idle(1000);
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const d = this.dispatcher;
+    const slot = d.env.RATE_SLOT_MS;
+    while (d.running) {
+      const wait = this.nextTick - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (!d.running) break;
+      const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
+      if (
+        !this.buffer.length ||
+        gate.blocked ||
+        d.inFlight >= d.env.MAX_IN_FLIGHT ||
+        this.queue.length > d.claimer.slotRate(this.sender) * 2
+      ) {
+        // Nothing to do this slot; keep the rhythm without asking the database.
+        this.nextTick = Math.max(this.nextTick + slot, Date.now() + (this.buffer.length ? 1 : slot / 2));
+        if (this.nextSlot !== null) this.nextSlot++;
+        continue;
+      }
+      const n = gate.probe ? 1 : Math.min(this.buffer.length, Math.ceil(d.claimer.slotRate(this.sender) * this.factor()));
+      const head = this.buffer.slice(0, n);
+      try {
+        const t0 = Date.now();
+        const result = await d.claimer.commit(this.sender, head, this.nextSlot);
+        const t1 = Date.now();
+        commitSeconds.observe({ phone_number_id: this.sender.phone.id }, (t1 - t0) / 1000);
+        this.commitMs = 0.8 * this.commitMs + 0.2 * (t1 - t0);
+        // The database's clock, mapped to ours at the middle of the round trip.
+        const at = (t0 + t1) / 2;
+        const sent = new Set(result.go.map((s) => s.requestId));
+        // Rows among the granted head that did not turn `sending` are no longer ours (taken back): forget them.
+        const lost = new Set(
+          head
+            .slice(0, result.granted)
+            .filter((s) => !sent.has(s.requestId))
+            .map((s) => s.requestId),
+        );
+        this.buffer = this.buffer.filter((s) => !sent.has(s.requestId) && !lost.has(s.requestId));
+        claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'sent' }, result.go.length);
+        if (n > result.granted) claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'starved' }, n - result.granted);
+        if (result.go.length) {
+          d.inFlight += result.go.length;
+          const startsIn = at + result.startsInMs - Date.now();
+          if (startsIn > 1) setTimeout(() => this.enqueue(result.go), startsIn);
+          else this.enqueue(result.go);
+        }
+        // The next slot, committed ahead of its start by the statement's usual latency.
+        this.nextSlot = result.slot + 1;
+        this.nextTick = at + result.endsInMs - Math.min(slot / 2, this.commitMs * 2 + TICK_MARGIN_MS);
+      } catch (error) {
+        d.log.error({ err: (error as Error).message, phoneNumberId: this.sender.phone.id }, 'taking the slot budget failed');
+        this.nextTick = Date.now() + slot;
+        this.nextSlot = null;
+      }
+    }
   }
 
   /**
    * The last guard before Meta: a leaky bucket at the number's rate with a 20 ms burst. The shared
    * slot budget decides how many messages a replica may send per slot; this decides when, so a
-   * claim that returns late (a slow database) can never fire its slot's messages as one burst on
-   * top of the next slot's. In any sliding second a replica sends at most rate + burst.
+   * statement that returns late (a slow database) can never fire its slot's messages as one burst
+   * on top of the next slot's. In any sliding second a replica sends at most rate + burst.
    */
-  enqueue(sends: ClaimedSend[]): void {
+  private enqueue(sends: ClaimedSend[]): void {
     this.queue.push(...sends);
     if (!this.pacer) {
       this.lastTick = Date.now();
       this.allowance = Math.max(this.allowance, 1);
-      this.tick();
+      this.pace();
     }
   }
 
-  private tick(): void {
+  private pace(): void {
     const d = this.dispatcher;
     const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
     if (gate.blocked || (gate.priorityCap === 0 && this.queue.some((s) => s.request.priority !== 'reply'))) {
-      // A hold came up after these were claimed: do not call Meta; they go back to the queue.
+      // A hold came up after these got their token: do not call Meta; they go back to the queue.
       const keep = gate.blocked ? [] : this.queue.filter((s) => s.request.priority === 'reply');
       const released = this.queue.filter((s) => !keep.includes(s));
       this.queue.splice(0, this.queue.length, ...keep);
@@ -111,76 +259,15 @@ class NumberLoop {
     this.lastTick = now;
     while (this.allowance >= 1 && this.queue.length) {
       this.allowance -= 1;
-      this.dispatcher.fire(this.queue.shift()!, this.sender);
+      d.fire(this.queue.shift()!, this.sender);
     }
-    this.pacer = this.queue.length ? setTimeout(() => this.tick(), 4) : undefined;
-  }
-
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  start(): void {
-    this.done = this.run();
-  }
-
-  private async run(): Promise<void> {
-    const d = this.dispatcher;
-    while (d.running) {
-      try {
-        await this.iteration();
-      } catch (error) {
-        d.log.error({ err: (error as Error).message, phoneNumberId: this.sender.phone.id }, 'dispatch iteration failed');
-        await this.idle(1000);
-      }
-    }
-  }
-
-  private async iteration(): Promise<void> {
-    const d = this.dispatcher;
-    const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
-    if (gate.blocked) return this.idle(1000);
-    if (d.inFlight >= d.env.MAX_IN_FLIGHT) return sleep(5);
-    // More than a slot's worth still waiting for the pacer (Meta slower than the budget): no new claim yet.
-    if (this.queued > d.claimer.slotRate(this.sender) * 2) return sleep(d.env.RATE_SLOT_MS / 2);
-    const factor = Date.now() < this.throttledUntil ? 0.5 : 1;
-    const want = gate.probe ? 1 : Math.max(1, Math.ceil(d.claimer.slotRate(this.sender) * factor));
-    this.woken = false;
-    // After an idle spell the first claim uses the current slot (a reply goes out now); while
-    // busy, each claim reserves the next slot during the current one, so its latency costs nothing.
-    const ahead = this.busy && !gate.probe;
-    const timer = claimSeconds.startTimer({ phone_number_id: this.sender.phone.id });
-    const claim = await d.claimer.claim(this.sender, want, gate.priorityCap, gate.probe, ahead);
-    timer();
-    claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'sent' }, claim.sends.length);
-    if (claim.starved) claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'starved' }, claim.starved);
-    if (claim.sends.length) {
-      d.inFlight += claim.sends.length;
-      // Sends reserved in the next slot wait for it to begin; the pacer spreads them from there.
-      const startsIn = claim.slot?.startsInMs ?? 0;
-      if (startsIn > 1) setTimeout(() => this.enqueue(claim.sends), startsIn);
-      else this.enqueue(claim.sends);
-    }
-    if (claim.candidates === 0) {
-      this.busy = false;
-      this.emptyClaims++;
-      // New requests wake the loop at once; polling only finds retries coming due and other replicas' intake.
-      return this.idle(Math.min(d.env.IDLE_POLL_MS, 25 * 2 ** Math.min(this.emptyClaims, 10)));
-    }
-    this.emptyClaims = 0;
-    this.busy = true;
-    if (gate.probe) return sleep(1000);
-    // Next claim once the slot just reserved has begun (right away if it already has).
-    if (claim.slot) return sleep(claim.slot.startsInMs + 1);
+    this.pacer = this.queue.length ? setTimeout(() => this.pace(), 4) : undefined;
   }
 
   /** Sleeps until woken or `ms` passed. A wake-up that came meanwhile is consumed (never a busy loop). */
   private idle(ms: number): Promise<void> {
     if (!this.dispatcher.running) return Promise.resolve();
-    if (this.woken) {
-      this.woken = false;
-      return new Promise((resolve) => setImmediate(resolve));
-    }
+    if (this.woken) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -228,10 +315,31 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       held: (hold) => this.holds.placeLocal(hold),
     });
     this.housekeeper = new Housekeeper(dataSource, outbox, env, this.replicaId, this.holds, tenants, media, this.log);
+    // Started as soon as its dependencies exist, not after Nest's bootstrap: the app's bootstrap
+    // waits for the Kafka consumer to join its group, which after a crash (the old member still
+    // registered) takes a session timeout, and sending what is already queued needs no Kafka.
+    if (env.DISPATCHER_ENABLED) setImmediate(() => void this.start());
   }
 
+  /** Safety net when the dispatcher could not start early (it is idempotent). */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.env.DISPATCHER_ENABLED) return;
+    if (this.env.DISPATCHER_ENABLED) await this.start();
+  }
+
+  private starting?: Promise<void>;
+  private shutDown = false;
+
+  start(): Promise<void> {
+    if (this.shutDown) return Promise.resolve();
+    this.starting ??= this.startNow().catch((error) => {
+      this.starting = undefined;
+      this.running = false;
+      this.log.error({ err: (error as Error).message }, 'dispatcher failed to start; retrying at bootstrap');
+    });
+    return this.starting;
+  }
+
+  private async startNow(): Promise<void> {
     this.running = true;
     await this.housekeeper.start();
     for (const sender of this.tenants.senders()) {
@@ -244,10 +352,11 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** Graceful stop: no new claims, let in-flight calls finish (bounded by their timeout), record them. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.shutDown = true;
+    await this.starting;
     if (!this.running) return;
     this.running = false;
-    for (const loop of this.loops.values()) loop.wake();
-    await Promise.all([...this.loops.values()].map((l) => l.done));
+    await Promise.all([...this.loops.values()].map((l) => l.stopped()));
     const deadline = Date.now() + this.env.SEND_TIMEOUT_MS + 2000;
     while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
     await this.writer.drain(deadline + 5000);

@@ -77,8 +77,19 @@ export class Housekeeper {
     ]);
   }
 
-  /** A send claimed by a replica that stopped beating (or held past its lease) may or may not have reached Meta. */
+  /**
+   * Messages a stopped replica had claimed but not sent go back to the queue. A send it had
+   * started (or one held past its lease) may or may not have reached Meta: uncertain.
+   */
   async reapDead(): Promise<number> {
+    await this.dataSource.query(
+      `UPDATE gateway.outbound_message m SET state = 'queued', claimed_by = NULL, lease_until = NULL, updated_at = now()
+       WHERE m.state = 'claimed'
+         AND (m.lease_until < now()
+              OR (m.claimed_by <> $1 AND NOT EXISTS (
+                    SELECT 1 FROM gateway.replica r WHERE r.id = m.claimed_by AND r.heartbeat_at > now() - make_interval(secs => $2::float8 / 1000))))`,
+      [this.replicaId, this.env.REPLICA_DEAD_AFTER_MS],
+    );
     const rows = await sql(
       this.dataSource,
       `UPDATE gateway.outbound_message m
@@ -115,9 +126,9 @@ export class Housekeeper {
              events = m.events || jsonb_build_array(jsonb_build_object('at', now(), 'type', 'settled-by-status', 'wamid', s.wamid)), updated_at = now()
          FROM (SELECT DISTINCT ON (ms.request_id) ms.request_id, ms.wamid FROM gateway.message_status ms
                WHERE ms.request_id IN (SELECT request_id FROM gateway.outbound_message
-                                       WHERE state = 'uncertain' OR (state = 'queued' AND uncertain_since IS NOT NULL))
+                                       WHERE state = 'uncertain' OR (state IN ('queued', 'claimed') AND uncertain_since IS NOT NULL))
                ORDER BY ms.request_id, ms.occurred_at) s
-         WHERE m.request_id = s.request_id AND (m.state = 'uncertain' OR (m.state = 'queued' AND m.uncertain_since IS NOT NULL))
+         WHERE m.request_id = s.request_id AND (m.state = 'uncertain' OR (m.state IN ('queued', 'claimed') AND m.uncertain_since IS NOT NULL))
            AND NOT EXISTS (SELECT 1 FROM gateway.outbound_message o WHERE o.wamid = s.wamid)
          RETURNING m.request_id, m.tenant_id, m.phone_number_id, m.request, m.attempts, m.trace, m.wamid`,
       );

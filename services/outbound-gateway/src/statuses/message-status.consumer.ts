@@ -61,7 +61,7 @@ export class MessageStatusConsumer {
                events = m.events || jsonb_build_array(jsonb_build_object('at', now(), 'type', 'settled-by-status', 'wamid', v.wamid)), updated_at = now()
            FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(request_id, wamid, tenant_id)
            WHERE m.request_id = v.request_id AND m.tenant_id = v.tenant_id
-             AND (m.state = 'uncertain' OR (m.state IN ('queued', 'sending') AND m.uncertain_since IS NOT NULL))
+             AND (m.state = 'uncertain' OR (m.state IN ('queued', 'claimed', 'sending') AND m.uncertain_since IS NOT NULL))
              AND NOT EXISTS (SELECT 1 FROM gateway.outbound_message o WHERE o.wamid = v.wamid)
            RETURNING m.request_id, m.tenant_id, m.phone_number_id, m.request, m.attempts, m.trace, m.wamid`,
           [[...named.keys()], [...named.values()].map((n) => n.wamid), [...named.values()].map((n) => n.tenant)],
