@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Context } from '@opentelemetry/api';
 import type { EntityManager } from 'typeorm';
 import { Topics, type TopicSpec } from '@wa/contracts';
 import { deterministicUuid } from './deterministic-id';
@@ -23,8 +24,15 @@ const OUTBOX_SOURCE = '/services/webhook-ingress';
  */
 @Injectable()
 export class NormalizedEventStore {
-  /** Items keep their order (payload order, then record order); the first of equal keys wins. */
-  async commit(manager: EntityManager, items: NormalizedItem[]): Promise<StoreResult> {
+  /**
+   * Items keep their order (payload order, then record order); the first of equal keys wins.
+   * `traceOf` gives an item's trace (its raw record's), so a webhook stays one trace downstream.
+   */
+  async commit(
+    manager: EntityManager,
+    items: NormalizedItem[],
+    traceOf?: (item: NormalizedItem) => Context | undefined,
+  ): Promise<StoreResult> {
     const unique = new Map<string, NormalizedItem>();
     const duplicates: NormalizedItem[] = [];
     for (const item of items) {
@@ -65,6 +73,7 @@ export class NormalizedEventStore {
         data: item.data,
         id: eventIdOf(item),
         subject: 'messageId' in item.data ? item.data.messageId : undefined,
+        parent: traceOf?.(item),
       })),
     );
     return { emitted, duplicates };

@@ -1,4 +1,4 @@
-import { context } from '@opentelemetry/api';
+import { context, type Context } from '@opentelemetry/api';
 import type { EntityManager } from 'typeorm';
 import { CE, encodeEvent, type TopicSpec } from '@wa/contracts';
 import { injectTraceContext, OutboxRecord } from '@wa/kafka';
@@ -10,6 +10,8 @@ export interface OutboxEntry {
   data: Tenanted;
   id: string;
   subject?: string;
+  /** The trace the event belongs to (defaults to the active one). */
+  parent?: Context;
 }
 
 /**
@@ -23,9 +25,9 @@ export async function addManyToOutbox(manager: EntityManager, source: string, en
   if (entries.length === 0) return;
   if (!manager.queryRunner?.isTransactionActive) throw new Error('addManyToOutbox must run inside a transaction');
   const active = context.active();
-  const rows = entries.map(({ spec, data, id, subject }) => {
+  const rows = entries.map(({ spec, data, id, subject, parent }) => {
     const encoded = encodeEvent(spec, data, { source, id, subject });
-    injectTraceContext(encoded.headers, active);
+    injectTraceContext(encoded.headers, parent ?? active);
     return { eventId: encoded.headers[CE.id], topic: spec.name, key: encoded.key, value: encoded.value, headers: encoded.headers };
   });
   // unnest keeps it five parameters whatever the row count (a VALUES list would need 5 per row).

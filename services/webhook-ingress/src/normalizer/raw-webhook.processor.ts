@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Topics, type WebhookRawV1 } from '@wa/contracts';
-import { ConsumerHost, type BatchItem } from '@wa/kafka';
+import { ConsumerHost, extractTraceContext, type BatchItem } from '@wa/kafka';
 import { counter } from '@wa/observability';
 import { InjectEnv } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
@@ -48,9 +48,11 @@ export class RawWebhookProcessor {
     const items = raws.flatMap(({ eventId, raw }) =>
       normalizeWebhook(raw.body, { appId: raw.appId, receivedAt: raw.receivedAt, rawEventId: eventId }, this.registry),
     );
+    // A batch has many parents: each event continues its own webhook's trace (HTTP → raw record → event).
+    const traces = new Map(records.map(({ envelope, record }) => [envelope.id, extractTraceContext(record.headers)]));
     const { emitted, duplicates } = await this.dataSource.transaction(async (manager) => {
       await this.archive.archive(manager, raws);
-      return this.store.commit(manager, items);
+      return this.store.commit(manager, items, (item) => (item.data.rawEventId ? traces.get(item.data.rawEventId) : undefined));
     });
     this.count(emitted, 'emitted');
     this.count(duplicates, 'duplicate');

@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Topics } from '@wa/contracts';
+import { migrate } from '@wa/persistence';
+import { createTestDatabase, createTestKafka, waitFor, type Collector, type TestDatabase, type TestKafka } from '@wa/testing';
+import { ingressService } from '../src/service';
+import { signatureOf } from '../src/webhook/signature';
+import { fixtureText } from './support/fixtures';
+import { freePort, loadSandboxSecrets, ROOT, TENANTS_FILE } from './support/harness';
+
+/**
+ * The ingress as main.ts starts it (tracing first): a webhook stays one trace from Meta's request
+ * through the raw record and the batch normalizer to the typed event.
+ */
+describe('trace continuity through the ingress', () => {
+  let tk: TestKafka;
+  let db: TestDatabase;
+  let child: ChildProcess;
+  let url: string;
+  let raw: Collector;
+  let inbound: Collector;
+
+  beforeAll(async () => {
+    tk = await createTestKafka('ingress-trace');
+    db = await createTestDatabase(['ingress']);
+    await migrate({ schema: 'ingress', url: db.migratorUrl('ingress'), entities: [], migrations: ingressService.migrations });
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', 'services/webhook-ingress/src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...loadSandboxSecrets(),
+        PORT: String(port),
+        DATABASE_URL: db.appUrl('ingress'),
+        KAFKA_BROKERS: tk.options.brokers.join(','),
+        KAFKA_TOPIC_PREFIX: tk.prefix,
+        TENANTS_FILE,
+        LOG_LEVEL: 'error',
+        AUTH_SANDBOX_SECRET: 'trace-test-signing-key-0123456789abcdef',
+      },
+      stdio: 'ignore',
+    });
+    await waitFor(async () => (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok, { timeoutMs: 90000, intervalMs: 300 });
+    raw = await tk.collect(Topics.webhookRaw.name);
+    inbound = await tk.collect(Topics.inboundMessage.name);
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await db?.drop();
+    await tk?.cleanup();
+  });
+
+  it('continues the caller’s trace into the raw record and the normalized event', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const body = fixtureText('text');
+    const response = await fetch(`${url}/webhooks/whatsapp/roads-app`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signatureOf('sandbox-roads-app-secret', body),
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const rawRecord = await waitFor(() => raw.records[0], { timeoutMs: 30000 });
+    const event = await waitFor(() => inbound.records.find((r) => r.value?.includes('wamid.TEXT1')), { timeoutMs: 60000 });
+    expect(rawRecord.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-`));
+    expect(event.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-`));
+  });
+});
