@@ -24,8 +24,7 @@ import { EventProducer } from '@wa/kafka';
 import { migrate } from '@wa/persistence';
 import { TenantRegistry } from '@wa/tenancy';
 import { createTestDatabase, createTestKafka, waitFor, type TestDatabase, type TestKafka } from '@wa/testing';
-import { buildSandbox } from '../sandbox/src/server';
-import { WebhookSender } from '../sandbox/src/webhook-sender';
+import { buildSandbox, WebhookSender } from '@wa/cloud-api-sandbox';
 import { outboundGatewayService } from '../services/outbound-gateway/src/service';
 
 const ROOT = join(__dirname, '..');
@@ -280,6 +279,29 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
   );
   await gateway.start();
 
+  // Meta gets the template through its management API (the registry's job in the platform), so the
+  // sandbox checks every send against it; the gateway gets it through the catalog topic.
+  const body = 'Your application {{reference}} has been received.';
+  const created = await fetch(`${sandboxUrl}/v23.0/100000000000002/message_templates`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secrets.IMMIGRATION_ACCESS_TOKEN}` },
+    body: JSON.stringify({
+      name: TEMPLATE,
+      language: 'en',
+      category: 'UTILITY',
+      parameter_format: 'named',
+      components: [{ type: 'BODY', text: body, example: { body_text_named_params: [{ param_name: 'reference', example: 'APP-1' }] } }],
+    }),
+  });
+  if (!created.ok) throw new Error(`creating the template in the sandbox failed: ${await created.text()}`);
+  await waitFor(
+    async () =>
+      (await getJson<{ data: { name: string; status: string }[] }>(`${sandboxUrl}/sandbox/templates?wabaId=100000000000002`)).data.some(
+        (t) => t.name === TEMPLATE && t.status === 'APPROVED',
+      ),
+    { timeoutMs: 30000, what: 'the sandbox to approve the template' },
+  );
+
   const entry: TemplateCatalogEntryV1 = {
     tenantId: TENANT,
     name: TEMPLATE,
@@ -288,7 +310,7 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
     status: 'APPROVED',
     parameterFormat: 'named',
     parameters: [{ component: 'body', name: 'reference', type: 'text', required: true }],
-    components: [{ type: 'BODY', text: 'Your application {{reference}} has been received.' }],
+    components: [{ type: 'BODY', text: body, example: { body_text_named_params: [{ param_name: 'reference', example: 'APP-1' }] } }],
     version: 1,
     updatedAt: new Date().toISOString(),
   };

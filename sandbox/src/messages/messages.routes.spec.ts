@@ -3,7 +3,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { TenantRegistry } from '@wa/tenancy';
+import type { SandboxContext } from '../sandbox-context';
 import { buildSandbox } from '../server';
+import { sandboxTemplates } from '../templates/template-store';
 import { WebhookSender } from '../webhook-sender';
 import { outboundSimulatorOf } from './messages.routes';
 import type { OutboundSimulator } from './outbound-simulator';
@@ -44,15 +46,39 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     });
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
     const ingress = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-    app = await buildSandbox({
+    const context: SandboxContext = {
       tenants: TenantRegistry.parse(
         (await import('node:fs')).readFileSync(`${__dirname}/../../../config/tenants.sandbox.yaml`, 'utf8'),
         SECRETS,
       ),
       webhooks: new WebhookSender(ingress),
       webhookPath: (appId) => `/webhooks/whatsapp/${appId}`,
-    });
+    };
+    app = await buildSandbox(context);
     simulator = outboundSimulatorOf(app);
+    // The roads agency's WABA knows two approved templates (the templates part of the sandbox keeps them).
+    const store = sandboxTemplates(context);
+    for (const [name, language, text] of [
+      ['x', 'es', 'Hola'],
+      ['visa_notice', 'en', 'Your visa notice is ready.'],
+      ['licence_expiry', 'es', 'Hola {{1}}, su licencia vence pronto.'],
+    ]) {
+      const id = store.newId();
+      const now = new Date().toISOString();
+      store.templates.set(id, {
+        id,
+        wabaId: '100000000000001',
+        name,
+        language,
+        category: 'UTILITY',
+        parameterFormat: 'positional',
+        status: 'APPROVED',
+        components: [{ type: 'BODY', text }],
+        qualityScore: 'GREEN',
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
   });
   afterAll(async () => {
     await app.close();
@@ -215,6 +241,22 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     await app.inject({ method: 'POST', url: '/sandbox/messages/errors', payload: { code: 131000, percentage: 0 } });
     expect((await send(text('+573001112233'))).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/sandbox/messages/errors', payload: { code: 'x' } })).statusCode).toBe(400);
+  });
+
+  it('checks template sends against the WABA’s templates like Meta (132001, 132000)', async () => {
+    const template = (name: string, language: string, components?: unknown[]) => ({
+      messaging_product: 'whatsapp',
+      to: '+573001112233',
+      type: 'template',
+      template: { name, language: { code: language }, ...(components ? { components } : {}) },
+    });
+    expect((await send(template('nope', 'es'))).json().error.code).toBe(132001);
+    expect((await send(template('x', 'fr'))).json().error.code).toBe(132001);
+    expect((await send(template('licence_expiry', 'es'))).json().error.code).toBe(132000);
+    const ok = await send(template('licence_expiry', 'es', [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }] }]));
+    expect(ok.json().messages[0].message_status).toBe('accepted');
+    simulator.configure({ checkTemplates: false });
+    expect((await send(template('nope', 'es'))).statusCode).toBe(200);
   });
 
   it('fails numbers on the "not on WhatsApp" list with 131026', async () => {

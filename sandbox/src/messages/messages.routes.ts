@@ -3,6 +3,7 @@ import { registerMediaUploads } from '../media/media-upload.routes';
 import type { SandboxContext } from '../sandbox-context';
 import { authorize } from './graph-auth';
 import { checkSend } from './send-validation';
+import { sandboxTemplates } from '../templates/template-store';
 import { httpStatusFor, metaError, OutboundSimulator, type ConfigPatch, type InjectionRule } from './outbound-simulator';
 
 const simulators = new WeakMap<FastifyInstance, OutboundSimulator>();
@@ -64,12 +65,24 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
       simulator.reject(check.problem.code);
       return graphError(reply, check.problem.code, { message: check.problem.message, details: check.problem.details });
     }
+    const payload = body as Record<string, unknown>;
+    if (check.type === 'template' && simulator.config.checkTemplates) {
+      // Meta knows the WABA's templates: the name/language must exist, be approved, and the parameters fit.
+      const verdict = sandboxTemplates(context).checkSend(auth.tenant.wabaId, payload.template);
+      if (!verdict.ok) {
+        simulator.reject(verdict.error.code);
+        return graphError(reply, verdict.error.code, {
+          message: verdict.error.message,
+          details: verdict.error.details,
+          http: verdict.httpStatus,
+        });
+      }
+    }
     simulator.noteArrival(phoneNumberId, now);
     if (!simulator.admitThroughput(auth.phone, now)) {
       simulator.reject(130429);
       return graphError(reply, 130429);
     }
-    const payload = body as Record<string, unknown>;
     const template = check.type === 'template' ? String((payload.template as { name?: string }).name) : undefined;
     const rule = simulator.matchRule(phoneNumberId, check.waId, check.type, template);
     if (rule && rule.mode === 'sync') {

@@ -61,6 +61,8 @@ export interface SimulatorConfig {
   /** Added to every response (Meta answers in ~100–300 ms). */
   latencyMs: number;
   notOnWhatsApp: { mode: 'sync' | 'async' };
+  /** Template sends must name an approved template of the WABA with fitting parameters (the templates part's store). */
+  checkTemplates: boolean;
   /** Records kept (oldest dropped first). */
   recordLimit: number;
 }
@@ -79,6 +81,7 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   pair: { enabled: true, burst: 45, intervalMs: 6000 },
   latencyMs: 0,
   notOnWhatsApp: { mode: 'sync' },
+  checkTemplates: true,
   recordLimit: 200000,
 };
 

@@ -16,11 +16,18 @@ import {
 import { EventProducer } from '@wa/kafka';
 import { TenantRegistry } from '@wa/tenancy';
 import { createTestKafka, startTestService, waitFor, type Collector, type TestKafka, type TestService } from '@wa/testing';
-import { outboundSimulatorOf } from '../../../../sandbox/src/messages/messages.routes';
-import type { OutboundSimulator, SentMessage } from '../../../../sandbox/src/messages/outbound-simulator';
-import { buildSandbox } from '../../../../sandbox/src/server';
-import type { SandboxContext } from '../../../../sandbox/src/sandbox-context';
-import { WebhookSender } from '../../../../sandbox/src/webhook-sender';
+// The sandbox is a testing lib (@wa/cloud-api-sandbox, tags type:lib) whose project.json still says
+// projectType "application", which nx reads as an app; the import itself is the intended one.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import {
+  buildSandbox,
+  outboundSimulatorOf,
+  sandboxTemplates,
+  WebhookSender,
+  type OutboundSimulator,
+  type SandboxContext,
+  type SentMessage,
+} from '@wa/cloud-api-sandbox';
 import { AppModule } from '../../src/app.module';
 import { outboundGatewayService } from '../../src/service';
 
@@ -197,6 +204,23 @@ export async function startGatewayHarness(label: string, env: Record<string, str
         updatedAt: new Date().toISOString(),
         ...partial,
       };
+      // Meta knows the template too: the sandbox checks every template send against its own copy.
+      const store = sandboxTemplates(context);
+      const wabaId = context.tenants.tenant(entry.tenantId)!.wabaId;
+      const id = store.find(wabaId, entry.name, entry.language)?.id ?? store.newId();
+      store.templates.set(id, {
+        id,
+        wabaId,
+        name: entry.name,
+        language: entry.language,
+        category: entry.category,
+        parameterFormat: entry.parameterFormat,
+        status: entry.status,
+        components: entry.components,
+        qualityScore: 'GREEN',
+        createdAt: entry.updatedAt,
+        updatedAt: entry.updatedAt,
+      });
       await producer.publish(Topics.templateCatalog, entry);
       await waitFor(
         async () =>
