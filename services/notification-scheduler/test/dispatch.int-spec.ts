@@ -3,6 +3,7 @@ import type { Client } from 'pg';
 import { Topics, type CitizenConsentV1, type MessageStatusV1, type OutboundResultV1 } from '@wa/contracts';
 import { EventProducer } from '@wa/kafka';
 import { createTestKafka, waitFor, type Collector, type TestKafka } from '@wa/testing';
+import { DispatchService } from '../src/dispatch/dispatch.service';
 import { AGENCY_EVENT_TYPES } from '../src/planning/plan';
 import {
   catalogEntry,
@@ -285,6 +286,15 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     scheduler.clock.set('2026-06-28T13:00:00Z');
     await scheduler.sweep();
     await waitFor(() => requestsOf(deferred[0].id).length === 1, { what: 'the fourth, next morning', timeoutMs: 30000 });
+    const days = async () =>
+      (await pg.query('SELECT day::text, sent FROM scheduler.daily_send WHERE whatsapp = $1 ORDER BY day', [phone])).rows;
+    expect(await days()).toEqual([
+      { day: '2026-06-27', sent: 3 },
+      { day: '2026-06-28', sent: 1 },
+    ]);
+    scheduler.clock.set('2026-07-01T12:00:00Z');
+    await scheduler.service.app.get(DispatchService).pruneDailyCounts();
+    expect(await days()).toEqual([{ day: '2026-06-28', sent: 1 }]);
   });
 
   it('a notice that could not go out before its deadline is reported as expired_before_sending', async () => {

@@ -53,6 +53,7 @@ export const REQUESTED_BY = 'notification-scheduler';
 export class DispatchService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('Dispatch');
   private running = false;
+  private lastPrune = 0;
   private timer?: NodeJS.Timeout;
   private loop?: Promise<void>;
 
@@ -81,6 +82,10 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
       let claimed = 0;
       try {
         claimed = await this.sweepOnce();
+        if (Date.now() - this.lastPrune > 3_600_000) {
+          this.lastPrune = Date.now();
+          await this.pruneDailyCounts();
+        }
       } catch (error) {
         this.log.error({ err: (error as Error).message }, 'sweep failed; will retry');
       }
@@ -98,6 +103,12 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
     this.running = false;
     clearTimeout(this.timer);
     await this.loop;
+  }
+
+  /** Daily counters only matter for today (in some zone): keep three days, drop the rest. */
+  async pruneDailyCounts(): Promise<void> {
+    const cutoff = new Date(this.clock.now().getTime() - 3 * 86_400_000).toISOString().slice(0, 10);
+    await this.dataSource.query('DELETE FROM scheduler.daily_send WHERE day < $1::date', [cutoff]);
   }
 
   /** One pass: returns how many due notices it claimed. */
