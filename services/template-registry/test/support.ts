@@ -1,5 +1,4 @@
 // The Cloud API sandbox runs in-process in these tests (a test tool, never a dependency of the service).
-/* eslint-disable @nx/enforce-module-boundaries */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,10 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { mintSandboxToken, type Role } from '@wa/auth';
 import type { AccountEventV1 } from '@wa/contracts';
 import { TenantRegistry } from '@wa/tenancy';
-import { buildSandbox } from '../../../sandbox/src/server';
-import type { SandboxContext } from '../../../sandbox/src/sandbox-context';
-import { sandboxTemplates, type SandboxTemplateStore } from '../../../sandbox/src/templates/templates.routes';
-import { WebhookSender } from '../../../sandbox/src/webhook-sender';
+import { buildSandbox, sandboxTemplates, WebhookSender, type SandboxContext, type SandboxTemplateStore } from '@wa/cloud-api-sandbox';
 
 export const TENANTS_FILE = join(__dirname, '..', '..', '..', 'config', 'tenants.sandbox.yaml');
 export const ROADS_WABA = '100000000000001';

@@ -16,9 +16,6 @@ import {
 import { EventProducer } from '@wa/kafka';
 import { TenantRegistry } from '@wa/tenancy';
 import { createTestKafka, startTestService, waitFor, type Collector, type TestKafka, type TestService } from '@wa/testing';
-// The sandbox is a testing lib (@wa/cloud-api-sandbox, tags type:lib) whose project.json still says
-// projectType "application", which nx reads as an app; the import itself is the intended one.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import {
   buildSandbox,
   outboundSimulatorOf,
