@@ -148,6 +148,17 @@ async function startSandboxProcess(tenants: string, webhookBase: string, logPath
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
 const getJson = async <T>(url: string, init?: RequestInit): Promise<T> => (await fetch(url, init)).json() as Promise<T>;
 
 class GatewayProcess {
@@ -160,7 +171,9 @@ class GatewayProcess {
 
   async start(): Promise<void> {
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    this.child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', 'services/outbound-gateway/src/main.ts'], {
+    // BENCH_CPU_PROF=1: a V8 CPU profile of the gateway per run, in .local/bench/prof (for tuning).
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, '.local', 'bench', 'prof')] : [];
+    this.child = spawn(process.execPath, [...profile, '-r', './tools/ts-register.cjs', 'services/outbound-gateway/src/main.ts'], {
       cwd: ROOT,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -472,6 +485,12 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
       ),
     );
   notes.push(`status webhooks forwarded to Kafka: ${relay.forwarded()}`);
+  const gatewayCpu = cpuSeconds(gateway.child?.pid);
+  const sandboxCpu = cpuSeconds(sandbox.child.pid);
+  notes.push(
+    `CPU used: gateway ${gatewayCpu.toFixed(1)} s (${((gatewayCpu / N) * 1e6).toFixed(0)} µs per request${killed ? ', restarted process only' : ''}), ` +
+      `sandbox ${sandboxCpu.toFixed(1)} s; machine load average ${(await import('node:os')).loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} cores`,
+  );
   if (kind === 'kill') {
     notes.push(`${uncertain} sends were in flight at the kill (reaped as uncertain)`);
   }

@@ -223,7 +223,7 @@ class NumberLoop {
   }
 
   /**
-   * The last guard before Meta: a leaky bucket at the number's rate with a 20 ms burst. The shared
+   * The last guard before Meta: a leaky bucket at the number's rate with a 5 ms burst. The shared
    * slot budget decides how many messages a replica may send per slot; this decides when, so a
    * statement that returns late (a slow database) can never fire its slot's messages as one burst
    * on top of the next slot's. In any sliding second a replica sends at most rate + burst.
@@ -254,7 +254,7 @@ class NumberLoop {
     }
     const now = Date.now();
     const rate = this.rate();
-    const burst = Math.max(1, rate * 0.02);
+    const burst = Math.max(1, rate * 0.005);
     this.allowance = Math.min(burst, this.allowance + ((now - this.lastTick) * rate) / 1000);
     this.lastTick = now;
     while (this.allowance >= 1 && this.queue.length) {
