@@ -375,7 +375,7 @@ async function main(): Promise<void> {
     if (cpu.bareRequests && cpu.ingressRequests) {
       const us = (seconds: number, requests: number) => fmt((seconds / requests) * 1e6);
       console.log(
-        `CPU per request: bare ${us(cpu.bare, cpu.bareRequests)} µs; ingress ${us(cpu.ingress, cpu.ingressRequests)} µs (receive + normalize + relay, same process)` +
+        `CPU per request: bare ${us(cpu.bare, cpu.bareRequests)} µs; ingress ${us(cpu.ingress, cpu.ingressRequests)} µs (${consumers ? 'receive + normalize + relay, same process' : 'receive only'})` +
           `; Kafka broker ${us(cpu.broker, cpu.ingressRequests)} µs (shared broker: includes others' load)`,
       );
     }
