@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SandboxContext } from '../sandbox-context';
 import type { DeliveryOptions } from '../webhook-sender';
+import { uploadedMediaOf, type UploadedMedia } from '../media/media-upload.routes';
 import { SandboxMediaStore } from './media-store';
 import { buildEnvelope, buildMessage, SpecError, type BatchLayout, type InboundMessageSpec } from './message-builder';
 
@@ -96,11 +97,16 @@ function checkSpec(value: unknown, where: string): InboundMessageSpec {
 export async function registerInbound(root: FastifyInstance, context: SandboxContext): Promise<void> {
   // An encapsulated plugin: the error handler below applies to these routes only, not to the
   // other parts of the simulator.
-  await root.register(async (app) => inboundRoutes(app, context));
+  // Uploads are registered on the root instance by the messages part (after this one): looked up per request.
+  await root.register(async (app) => inboundRoutes(app, context, () => uploadedMediaOf(root)));
 }
 
-async function inboundRoutes(app: FastifyInstance, context: SandboxContext): Promise<void> {
-  const media = new SandboxMediaStore(context.tenants);
+async function inboundRoutes(
+  app: FastifyInstance,
+  context: SandboxContext,
+  uploaded: () => ReadonlyMap<string, UploadedMedia>,
+): Promise<void> {
+  const media = new SandboxMediaStore(context.tenants, uploaded);
   const deliveries = new Map<string, DeliveryRecord>();
   media.routes(app);
   // Media URLs in webhooks point back at this server, as the ingress reaches it.

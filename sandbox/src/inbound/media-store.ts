@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantRegistry } from '@wa/tenancy';
+import type { UploadedMedia } from '../media/media-upload.routes';
 import type { MediaRegistrar, MediaSpec, RegisteredMedia } from './message-builder';
 
 interface StoredFile {
@@ -36,7 +37,14 @@ export class SandboxMediaStore implements MediaRegistrar {
   /** Set once the server knows its address, for the `url` field of webhooks. */
   publicBaseUrl = 'http://127.0.0.1:3100';
 
-  constructor(private readonly tenants: TenantRegistry) {}
+  /**
+   * @param uploaded files businesses uploaded through POST /{phone-number-id}/media (the messages
+   *   part's store): Meta has one media namespace, so GET /{media-id} serves those too.
+   */
+  constructor(
+    private readonly tenants: TenantRegistry,
+    private readonly uploaded: () => ReadonlyMap<string, UploadedMedia> = () => new Map(),
+  ) {}
 
   register(tenantId: string, phoneNumberId: string, type: string, media: MediaSpec): RegisteredMedia {
     // 15 digits like Meta's ids (randomInt spans at most 2^48).
@@ -49,7 +57,19 @@ export class SandboxMediaStore implements MediaRegistrar {
   }
 
   get(mediaId: string): StoredFile | undefined {
-    return this.files.get(mediaId);
+    const own = this.files.get(mediaId);
+    if (own) return own;
+    const upload = this.uploaded().get(mediaId);
+    return upload
+      ? {
+          mediaId: upload.id,
+          tenantId: upload.tenantId,
+          phoneNumberId: upload.phoneNumberId,
+          mimeType: upload.mimeType,
+          content: upload.content,
+          sha256: createHash('sha256').update(upload.content).digest('base64'),
+        }
+      : undefined;
   }
 
   /** Forget a file, as Meta does after 7 days. */
@@ -83,7 +103,7 @@ export class SandboxMediaStore implements MediaRegistrar {
       async (request, reply) => {
         const tenantId = this.tenantOfToken(request);
         if (!tenantId) return graphError(reply, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
-        const file = this.files.get(request.params.mediaId);
+        const file = this.get(request.params.mediaId);
         const phone = request.query.phone_number_id;
         if (!file || file.tenantId !== tenantId || (phone !== undefined && phone !== file.phoneNumberId)) {
           return graphError(
@@ -109,7 +129,7 @@ export class SandboxMediaStore implements MediaRegistrar {
     // The short-lived download URL: needs the same tenant's token, 404 once expired.
     app.get<{ Params: { ticket: string } }>('/sandbox/media-download/:ticket', async (request, reply) => {
       const ticket = this.tickets.get(request.params.ticket);
-      const file = ticket && ticket.expiresAt > Date.now() ? this.files.get(ticket.mediaId) : undefined;
+      const file = ticket && ticket.expiresAt > Date.now() ? this.get(ticket.mediaId) : undefined;
       if (!file) return reply.status(404).send('Not Found');
       const tenantId = this.tenantOfToken(request);
       if (tenantId !== file.tenantId) return graphError(reply, 401, 190, 'Invalid OAuth access token');
