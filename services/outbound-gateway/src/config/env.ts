@@ -19,6 +19,12 @@ export class GatewayEnv extends withAuthEnv(BaseEnv) {
   /** Fraction of each number's throughput tier the gateway uses (Meta counts inbound too). */
   @Type(() => Number) @IsNumber() @Min(0.1) @Max(1) RATE_HEADROOM = 0.97;
 
+  /**
+   * Messages per second always left unused on every number, on top of the headroom: jitter between
+   * our clock and Meta's, and inbound traffic, weigh most on small tiers (2 of 80 vs 2 of 1,000).
+   */
+  @Type(() => Number) @IsNumber() @Min(0) RATE_RESERVE_PER_SECOND = 2;
+
   /** Length of a rate-budget time slot; the per-second budget is spread over the slots. */
   @Type(() => Number) @IsInt() @Min(20) @Max(1000) RATE_SLOT_MS = 100;
 

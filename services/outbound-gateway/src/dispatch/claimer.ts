@@ -3,6 +3,7 @@ import type { MediaContent, OutboundRequestV1, TemplateCatalogEntryV1 } from '@w
 import type { Outbox } from '@wa/kafka';
 import { counter } from '@wa/observability';
 import { buildMessagePayload } from '../cloud-api/payload';
+import { rows as sql } from '../db';
 import type { GatewayEnv } from '../config/env';
 import type { Sender } from '../tenancy/tenant-directory';
 import { addResult } from './results';
@@ -146,9 +147,14 @@ export class Claimer {
     private readonly replicaId: string,
   ) {}
 
-  /** Budget per slot for a number at its tier, after headroom. */
+  /** The number's budget per second: its tier less the headroom share and the fixed reserve. */
+  rate(sender: Sender): number {
+    return Math.max(1, sender.phone.throughputPerSecond * this.env.RATE_HEADROOM - this.env.RATE_RESERVE_PER_SECOND);
+  }
+
+  /** Budget per slot for a number. */
   slotRate(sender: Sender): number {
-    return (sender.phone.throughputPerSecond * this.env.RATE_HEADROOM * this.env.RATE_SLOT_MS) / 1000;
+    return (this.rate(sender) * this.env.RATE_SLOT_MS) / 1000;
   }
 
   /**
@@ -214,6 +220,25 @@ export class Claimer {
       startsInMs: result.starts_in,
       endsInMs: result.ends_in,
     };
+  }
+
+  /**
+   * Sends whose slot ended before they went out: back to `claimed` (still this replica's, attempt
+   * not counted) for a later slot. Returns the ones handed back.
+   */
+  async unsend(sends: ClaimedSend[]): Promise<ClaimedSend[]> {
+    if (!sends.length) return [];
+    const back = await sql<{ request_id: string }>(
+      this.dataSource,
+      `UPDATE gateway.outbound_message m
+       SET state = 'claimed', attempts = m.attempts - 1, lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
+       FROM unnest($1::uuid[], $2::int[]) AS v(request_id, attempt)
+       WHERE m.request_id = v.request_id AND m.attempts = v.attempt AND m.state = 'sending' AND m.claimed_by = $4
+       RETURNING m.request_id`,
+      [sends.map((s) => s.requestId), sends.map((s) => s.attempt), CLAIM_LEASE_MS, this.replicaId],
+    );
+    const ids = new Set(back.map((r) => r.request_id));
+    return sends.filter((s) => ids.has(s.requestId));
   }
 
   /** Claimed messages this replica will not send after all (hold, shutdown): back to the queue. */

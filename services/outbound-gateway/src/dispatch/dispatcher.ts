@@ -34,6 +34,9 @@ const commitSeconds = histogram(
   ['phone_number_id'],
   [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
 );
+const slotMisses = counter('gateway_slot_misses_total', 'Sends handed back because their slot ended before their moment came', [
+  'phone_number_id',
+]);
 const claimed = counter('gateway_claimed_total', 'Messages claimed, sent with a token, or left without one (starved)', [
   'phone_number_id',
   'kind',
@@ -70,11 +73,6 @@ class NumberLoop {
   private commitMs = 10;
   private fillerDone?: Promise<void>;
   private tickerDone?: Promise<void>;
-  /** Sends with a token, waiting for the pacer, in order. */
-  private readonly queue: ClaimedSend[] = [];
-  private allowance = 0;
-  private lastTick = 0;
-  private pacer?: NodeJS.Timeout;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -107,7 +105,7 @@ class NumberLoop {
   }
 
   private rate(): number {
-    return this.sender.phone.throughputPerSecond * this.dispatcher.env.RATE_HEADROOM * this.factor();
+    return this.dispatcher.claimer.rate(this.sender) * this.factor();
   }
 
   private async releaseBuffer(which: (s: ClaimedSend) => boolean): Promise<void> {
@@ -173,12 +171,7 @@ class NumberLoop {
       if (wait > 0) await sleep(wait);
       if (!d.running) break;
       const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
-      if (
-        !this.buffer.length ||
-        gate.blocked ||
-        d.inFlight >= d.env.MAX_IN_FLIGHT ||
-        this.queue.length > d.claimer.slotRate(this.sender) * 2
-      ) {
+      if (!this.buffer.length || gate.blocked || d.inFlight >= d.env.MAX_IN_FLIGHT) {
         // Nothing to do this slot; keep the rhythm without asking the database.
         this.nextTick = Math.max(this.nextTick + slot, Date.now() + (this.buffer.length ? 1 : slot / 2));
         if (this.nextSlot !== null) this.nextSlot++;
@@ -207,9 +200,7 @@ class NumberLoop {
         if (n > result.granted) claimed.inc({ phone_number_id: this.sender.phone.id, kind: 'starved' }, n - result.granted);
         if (result.go.length) {
           d.inFlight += result.go.length;
-          const startsIn = at + result.startsInMs - Date.now();
-          if (startsIn > 1) setTimeout(() => this.enqueue(result.go), startsIn);
-          else this.enqueue(result.go);
+          this.spread(result.go, at + result.startsInMs, at + result.endsInMs);
         }
         // The next slot, committed ahead of its start by the statement's usual latency.
         this.nextSlot = result.slot + 1;
@@ -223,45 +214,48 @@ class NumberLoop {
   }
 
   /**
-   * The last guard before Meta: a leaky bucket at the number's rate with a 5 ms burst. The shared
-   * slot budget decides how many messages a replica may send per slot; this decides when, so a
-   * statement that returns late (a slow database) can never fire its slot's messages as one burst
-   * on top of the next slot's. In any sliding second a replica sends at most rate + burst.
+   * A token is good only inside its own slot. The slot's sends are spread evenly over it (5 ms
+   * steps), so no replica bursts; a send whose slot has already ended when its moment comes (a
+   * late statement, a stalled event loop) is not fired late but handed back to the buffer for a
+   * later slot. So every replica's sends stay inside the slots they were granted, and together the
+   * replicas never exceed a slot's budget: in any sliding second, about the rate and no more.
    */
-  private enqueue(sends: ClaimedSend[]): void {
-    this.queue.push(...sends);
-    if (!this.pacer) {
-      this.lastTick = Date.now();
-      this.allowance = Math.max(this.allowance, 1);
-      this.pace();
+  private spread(sends: ClaimedSend[], slotStart: number, slotEnd: number): void {
+    const from = Math.max(Date.now(), slotStart);
+    const span = Math.max(0, slotEnd - from - 2) * 0.95;
+    const steps = Math.max(1, Math.min(sends.length, Math.floor(span / 5)));
+    const per = Math.ceil(sends.length / steps);
+    for (let i = 0; i * per < sends.length; i++) {
+      const group = sends.slice(i * per, (i + 1) * per);
+      const delay = from + (i * span) / steps - Date.now();
+      setTimeout(() => this.fireInSlot(group, slotEnd), Math.max(0, delay));
     }
   }
 
-  private pace(): void {
+  private fireInSlot(sends: ClaimedSend[], slotEnd: number): void {
     const d = this.dispatcher;
     const gate = d.holds.gate(this.sender.tenant.id, this.sender.phone.id);
-    if (gate.blocked || (gate.priorityCap === 0 && this.queue.some((s) => s.request.priority !== 'reply'))) {
-      // A hold came up after these got their token: do not call Meta; they go back to the queue.
-      const keep = gate.blocked ? [] : this.queue.filter((s) => s.request.priority === 'reply');
-      const released = this.queue.filter((s) => !keep.includes(s));
-      this.queue.splice(0, this.queue.length, ...keep);
-      d.inFlight -= released.length;
-      d.release(released);
-      if (!this.queue.length) {
-        this.pacer = undefined;
-        return;
-      }
+    // A hold came up after these got their token: do not call Meta; back to the queue.
+    const held = gate.blocked ? sends : gate.priorityCap === 0 ? sends.filter((s) => s.request.priority !== 'reply') : [];
+    const late = Date.now() > slotEnd ? sends.filter((s) => !held.includes(s)) : [];
+    const go = sends.filter((s) => !held.includes(s) && !late.includes(s));
+    if (held.length) {
+      d.inFlight -= held.length;
+      d.release(held);
     }
-    const now = Date.now();
-    const rate = this.rate();
-    const burst = Math.max(1, rate * 0.005);
-    this.allowance = Math.min(burst, this.allowance + ((now - this.lastTick) * rate) / 1000);
-    this.lastTick = now;
-    while (this.allowance >= 1 && this.queue.length) {
-      this.allowance -= 1;
-      d.fire(this.queue.shift()!, this.sender);
+    if (late.length) {
+      d.inFlight -= late.length;
+      slotMisses.inc({ phone_number_id: this.sender.phone.id }, late.length);
+      void d.claimer.unsend(late).then(
+        (back) => {
+          const ids = new Set(back.map((s) => s.requestId));
+          // Still ours (`claimed` again): they go first in the next slot.
+          this.buffer = [...late.filter((s) => ids.has(s.requestId)), ...this.buffer];
+        },
+        (error) => d.log.error({ err: (error as Error).message, count: late.length }, 'handing back late sends failed'),
+      );
     }
-    this.pacer = this.queue.length ? setTimeout(() => this.pace(), 4) : undefined;
+    for (const send of go) d.fire(send, this.sender);
   }
 
   /** Sleeps until woken or `ms` passed. A wake-up that came meanwhile is consumed (never a busy loop). */
@@ -298,6 +292,8 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly loops = new Map<string, NumberLoop>();
   running = false;
   inFlight = 0;
+  /** Cloud API calls this replica has made (tests and diagnostics). */
+  calls = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -405,6 +401,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       },
     );
     this.inFlight--;
+    this.calls++;
     calls.inc({ phone_number_id: send.phoneNumberId, outcome: completion.fail ? 'not-called' : completion.outcome.kind });
     this.writer.push(completion);
   }
