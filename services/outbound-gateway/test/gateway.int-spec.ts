@@ -1,5 +1,6 @@
 /** @jest-environment <rootDir>/libs/auth/testing/jose-environment.cjs */
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { Topics, type MessageStatusV1 } from '@wa/contracts';
 import { waitFor } from '@wa/testing';
 import { IMMIGRATION, ROADS, citizen, namedTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
@@ -133,6 +134,31 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
       reason: 'template-not-approved',
       detail: expect.stringMatching(/not in the catalog/),
     });
+  });
+
+  it('forgets a translation the registry deleted (tombstone on the compacted catalog)', async () => {
+    await h.approve({ ...namedTemplate(ROADS.tenantId, 'old_notice'), components: [{ type: 'BODY', text: 'Aviso.' }], parameters: [] });
+    await h.producer.send([
+      {
+        topic: Topics.templateCatalog.name,
+        key: `${ROADS.tenantId}:old_notice:es`,
+        value: null,
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: randomUUID(),
+          ce_type: 'templates.catalog.v1',
+          ce_source: '/tests',
+          ce_tenant: ROADS.tenantId,
+          ce_time: new Date().toISOString(),
+        },
+      },
+    ]);
+    const db = h.gateway.app.get(DataSource);
+    await waitFor(async () => (await db.query(`SELECT 1 FROM gateway.template_catalog WHERE name = 'old_notice'`)).length === 0, {
+      what: 'the tombstone to apply',
+    });
+    const request = await h.send({ kind: 'template', priority: 'bulk', template: { name: 'old_notice', language: 'es' } });
+    expect(await h.resultOf(request.requestId)).toMatchObject({ outcome: 'failed', reason: 'template-not-approved' });
   });
 
   it('fails a request that breaks a WhatsApp limit with a precise reason', async () => {
