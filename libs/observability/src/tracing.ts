@@ -32,6 +32,10 @@ export function startTracing(options: TracingOptions): NodeSDK {
         // relayed from the outbox, and the stock instrumentation would re-parent every record on
         // whoever flushed the batch (and overwrite the traceparent the outbox preserved).
         '@opentelemetry/instrumentation-kafkajs': { enabled: false },
+        // One HTTP server span per request is the trace root; the nestjs-core
+        // instrumentation adds spans per handler layer, which cost the
+        // webhook ingress more CPU than its own work while telling us little.
+        '@opentelemetry/instrumentation-nestjs-core': { enabled: false },
       }),
     ],
   });

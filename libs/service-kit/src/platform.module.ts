@@ -62,6 +62,9 @@ export class PlatformModule {
           pinoHttp: {
             ...loggerOptions(descriptor.name, env.LOG_LEVEL),
             autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
+            // Failures are always logged; successful requests only at debug: at webhook rates an
+            // info line per 200 costs more than the request (rates and latencies are in /metrics).
+            customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
           },
         }),
       ],
