@@ -5,7 +5,7 @@ import { Outbox } from '@wa/kafka';
 import { counter, histogram, maskPhone } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
 import { Clock } from '../common/clock';
-import { addToOutbox, OUTBOX_SOURCE, type OutboxItem } from '../common/outbox-batch';
+import { schedulerOutbox, type OutboxItem } from '../common/outbox-batch';
 import { waIdOf } from '../common/tenants';
 import type { SchedulerEnv } from '../config/env';
 import { outcomeItem, reportOutcomes, type NoticeRow } from '../outcome/outcomes';
@@ -347,7 +347,7 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
         );
       }
     }
-    await addToOutbox(m, OUTBOX_SOURCE, requests as OutboxItem<object & { tenantId: string }>[]);
+    await schedulerOutbox.addMany(m, requests);
     await reportOutcomes(m, outcomes);
     await m.query(
       `UPDATE scheduler.notice n SET status = u.status, due_at = COALESCE(u.due_at, n.due_at), detail = u.detail,

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { Topics, type NoticeType, type NotificationOutcome, type NotificationOutcomeV1 } from '@wa/contracts';
 import { counter } from '@wa/observability';
-import { addToOutbox, OUTBOX_SOURCE, type OutboxItem } from '../common/outbox-batch';
+import { schedulerOutbox, type OutboxItem } from '../common/outbox-batch';
 import { uuidV5 } from '../planning/plan';
 
 /** Columns of scheduler.notice an outcome event needs. */
@@ -63,6 +63,6 @@ export function outcomeItem(
  * moved the notices' status, so the report and the state never disagree.
  */
 export async function reportOutcomes(m: EntityManager, items: OutboxItem<NotificationOutcomeV1>[]): Promise<void> {
-  await addToOutbox(m, OUTBOX_SOURCE, items as OutboxItem<object & { tenantId: string }>[]);
+  await schedulerOutbox.addMany(m, items);
   for (const item of items) published.inc({ tenant: item.data.tenantId, outcome: item.data.outcome });
 }

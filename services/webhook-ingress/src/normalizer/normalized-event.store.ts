@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Context } from '@opentelemetry/api';
 import type { EntityManager } from 'typeorm';
 import { Topics, type TopicSpec } from '@wa/contracts';
+import { Outbox } from '@wa/kafka';
 import { deterministicUuid } from './deterministic-id';
-import { addManyToOutbox } from './outbox-rows';
 import type { NormalizedItem } from './normalize';
 import { WebhookDedupe } from './webhook-dedupe.entity';
 
@@ -14,8 +14,6 @@ export interface StoreResult {
 
 const keyOf = (tenantId: string, kind: string, key: string) => `${tenantId}\u0000${kind}\u0000${key}`;
 
-const OUTBOX_SOURCE = '/services/webhook-ingress';
-
 /**
  * Claims each item's dedupe key and writes the outbox row of the claimed ones, inside the caller's
  * transaction: either both commit or neither, so an event is published once per key however many
@@ -24,6 +22,8 @@ const OUTBOX_SOURCE = '/services/webhook-ingress';
  */
 @Injectable()
 export class NormalizedEventStore {
+  constructor(private readonly outbox: Outbox) {}
+
   /**
    * Items keep their order (payload order, then record order); the first of equal keys wins.
    * `traceOf` gives an item's trace (its raw record's), so a webhook stays one trace downstream.
@@ -65,9 +65,8 @@ export class NormalizedEventStore {
       else duplicates.push(item);
     }
     // Payload order, then record order: one citizen's events reach the outbox (and Kafka) in order.
-    await addManyToOutbox(
+    await this.outbox.addMany(
       manager,
-      OUTBOX_SOURCE,
       emitted.map((item) => ({
         spec: Topics[item.topic] as unknown as TopicSpec<typeof item.data>,
         data: item.data,
