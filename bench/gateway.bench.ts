@@ -477,6 +477,9 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
       .split('\n')
       .filter((l) => re.test(l))
       .join(' | ');
+  const gatewayPeak = metric(/^gateway_peak_sends_per_second\{[^}]*310000000000002/).replace(/.*\} /, '');
+  if (gatewayPeak)
+    notes.push(`most sends in any 1 s window on the gateway's own clock: ${gatewayPeak}${killed ? ' (restarted process)' : ''}`);
   if (metrics)
     notes.push(
       `dispatcher: ${metric(/^gateway_(claim|commit)_seconds_(sum|count)\{[^}]*310000000000002/)}; ${metric(/^gateway_claimed_total\{[^}]*310000000000002/)}`.replace(
