@@ -1,3 +1,4 @@
+import './validation-cache';
 import { CE, ContractViolation, decodeEvent, encodeEvent } from './envelope';
 import type { CitizenConsentV1 } from './events/outbound';
 import { ALL_TOPICS, Topics, topicByName } from './topics';
@@ -73,5 +74,33 @@ describe('topic registry', () => {
       expect(topicByName(t.name)).toBe(t);
     }
     expect(Topics.templateCatalog.cleanupPolicy).toBe('compact');
+  });
+});
+
+describe('memoized rule lookups', () => {
+  it('still sees rules of a class declared after earlier validations', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { IsInt, validateSync } = require('class-validator') as typeof import('class-validator');
+    encodeEvent(Topics.citizenConsent, consent, { source: '/x' });
+    class Late {
+      count: unknown;
+    }
+    IsInt()(Late.prototype, 'count');
+    const late = Object.assign(new Late(), { count: 'many' });
+    expect(validateSync(late).map((e) => e.property)).toEqual(['count']);
+  });
+
+  it('sees a rule added to a class after it was validated (the memo is dropped)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { IsInt, IsString, validateSync } = require('class-validator') as typeof import('class-validator');
+    class Growing {
+      name: unknown;
+      size: unknown;
+    }
+    IsString()(Growing.prototype, 'name');
+    const value = Object.assign(new Growing(), { name: 'ok', size: 'big' });
+    expect(validateSync(value)).toEqual([]);
+    IsInt()(Growing.prototype, 'size');
+    expect(validateSync(value).map((e) => e.property)).toEqual(['size']);
   });
 });

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './validation-cache';
 export * from './envelope';
 export * from './topics';
 export * from './events/common';
