@@ -420,7 +420,13 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
     )
   ).messages;
   const arrivals = (await getJson<{ arrivals: number[] }>(`${sandboxUrl}/sandbox/messages/arrivals?phoneNumberId=${PHONE}`)).arrivals;
-  const counts = await getJson<{ rejected: Record<string, number> }>(`${sandboxUrl}/sandbox/messages/count`);
+  const counts = await getJson<{ rejected: Record<string, number>; eventLoopDelayMs: { p50: number; p99: number; max: number } }>(
+    `${sandboxUrl}/sandbox/messages/count`,
+  );
+  const lag = counts.eventLoopDelayMs;
+  notes.push(
+    `sandbox event-loop delay p50/p99/max: ${lag.p50.toFixed(0)}/${lag.p99.toFixed(0)}/${lag.max.toFixed(0)} ms (arrivals are stamped that late)`,
+  );
   if (killedAt) {
     const resumed = mine
       .map((m) => m.acceptedAt)

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { registerMediaUploads } from '../media/media-upload.routes';
 import type { SandboxContext } from '../sandbox-context';
@@ -158,11 +159,16 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
     ),
   }));
 
-  // Cheap enough to poll: counters only.
+  // Cheap enough to poll: counters, and how late this process's event loop runs (a late loop
+  // stamps requests later than they arrived, which bunches them in the throughput windows).
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  app.addHook('onClose', async () => loopDelay.disable());
   app.get('/sandbox/messages/count', async () => ({
     received: simulator.stats.received,
     accepted: simulator.stats.accepted,
     rejected: simulator.stats.rejected,
+    eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
   }));
 
   // When each send request arrived (ms), per number: to check throughput over sliding windows.

@@ -35,8 +35,10 @@ export class OutboundIntake {
     private readonly dispatcher: Dispatcher,
     @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
   ) {
-    // In the constructor: consumers start before Nest's init hooks run.
-    host.registerBatch(Topics.outboundRequest, (items) => this.record(items), { maxBatchSize: 500 });
+    // In the constructor: consumers start before Nest's init hooks run. Batches of 100: one insert
+    // per 100 requests, and the decoding between awaits stays short enough not to delay the
+    // dispatcher's slot timers in the same event loop.
+    host.registerBatch(Topics.outboundRequest, (items) => this.record(items), { maxBatchSize: 100 });
   }
 
   /** What intake knows about a request without any state: who sends, to whom, and whether it can ever go. */

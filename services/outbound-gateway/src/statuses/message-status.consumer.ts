@@ -24,7 +24,7 @@ export class MessageStatusConsumer {
     private readonly outbox: Outbox,
   ) {
     host.registerBatch(Topics.messageStatus, (items) => this.record(items.map((i: BatchItem) => i.envelope.data as MessageStatusV1)), {
-      maxBatchSize: 500,
+      maxBatchSize: 200,
     });
   }
 
