@@ -150,6 +150,18 @@ async function startSandboxProcess(tenants: string, webhookBase: string, logPath
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
+/** Child processes of this run: never left behind, even when the bench fails half-way. */
+const children = new Set<ChildProcess>();
+/** Databases and topic namespaces of the current run, dropped even when it fails. */
+const cleanups: (() => Promise<unknown>)[] = [];
+async function cleanUp(): Promise<void> {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+}
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
   if (!pid) return NaN;
@@ -182,6 +194,9 @@ class GatewayProcess {
     });
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
+    const child = this.child;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     await waitFor(
       async () => {
         if (this.child?.exitCode !== null) throw new Error(`gateway exited with ${this.child?.exitCode}; see ${this.logPath}`);
@@ -251,7 +266,9 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
   const tenants = tenantsFile(dir);
 
   const tk: TestKafka = await createTestKafka(`bench-gw-${kind}`);
+  cleanups.push(() => tk.cleanup());
   const db: TestDatabase = await createTestDatabase(['gateway']);
+  cleanups.push(() => db.drop());
   await migrate({ schema: 'gateway', url: db.migratorUrl('gateway'), entities: [], migrations: outboundGatewayService.migrations });
   const producer = new EventProducer(tk.kafka, tk.options, '/bench/gateway');
   await producer.connect();
@@ -532,8 +549,7 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
   sandbox.child.kill('SIGTERM');
   await new Promise((r) => relay.server.close(r));
   await producer.disconnect();
-  await db.drop().catch(() => undefined);
-  await tk.cleanup();
+  await cleanUp();
   return report;
 }
 
@@ -583,7 +599,8 @@ async function main(): Promise<void> {
   process.exit(bad.length ? 1 : 0);
 }
 
-main().catch((error) => {
+main().catch(async (error) => {
   process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  await cleanUp();
   process.exit(1);
 });
