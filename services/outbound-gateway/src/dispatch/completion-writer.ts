@@ -152,6 +152,7 @@ export class CompletionWriter {
     }
     results.inc({ outcome: 'accepted', reason: '' }, rows.length);
     await addResults(
+      this.outbox,
       manager,
       (rows as (Row & { wamid: string | null; message_status: string | null })[]).map((row) => ({
         row,

@@ -1,10 +1,7 @@
 import { context } from '@opentelemetry/api';
 import type { EntityManager } from 'typeorm';
-import { encodeEvent, Topics, type OutboundRequestV1, type OutboundResultV1 } from '@wa/contracts';
-import { extractTraceContext, injectTraceContext, OutboxRecord, type Outbox } from '@wa/kafka';
-
-/** The CloudEvents source of everything the gateway publishes (as the platform module's Outbox names it). */
-export const GATEWAY_SOURCE = '/services/outbound-gateway';
+import { Topics, type OutboundRequestV1, type OutboundResultV1 } from '@wa/contracts';
+import { extractTraceContext, type Outbox } from '@wa/kafka';
 
 export const PRIORITY_RANK: Record<string, number> = { reply: 0, notification: 1, bulk: 2 };
 
@@ -46,25 +43,22 @@ export function addResult(outbox: Outbox, manager: EntityManager, row: ResultSou
 }
 
 /**
- * Many result events in one multi-row outbox insert (the accepted path writes up to hundreds per
- * flush at 1,000 msg/s). Same rows as Outbox.add writes: validated CloudEvents record, the
- * request's trace context in the headers, relayed in insert order.
+ * Many result events in one outbox insert (the accepted path writes up to hundreds per flush at
+ * 1,000 msg/s), each in the trace of its own request.
  */
-export async function addResults(manager: EntityManager, items: { row: ResultSource; fields: ResultFields }[]): Promise<void> {
-  if (!items.length) return;
-  if (!manager.queryRunner?.isTransactionActive) throw new Error('addResults must run inside a transaction');
-  const records = items.map(({ row, fields }) => {
-    const encoded = encodeEvent(Topics.outboundResult, resultOf(row, fields), { source: GATEWAY_SOURCE });
-    injectTraceContext(encoded.headers, row.trace ? extractTraceContext(row.trace) : context.active());
-    return {
-      eventId: encoded.headers.ce_id,
-      topic: Topics.outboundResult.name,
-      key: encoded.key,
-      value: encoded.value,
-      headers: encoded.headers,
-    };
-  });
-  await manager.insert(OutboxRecord, records);
+export async function addResults(
+  outbox: Outbox,
+  manager: EntityManager,
+  items: { row: ResultSource; fields: ResultFields }[],
+): Promise<void> {
+  await outbox.addMany(
+    manager,
+    items.map(({ row, fields }) => ({
+      spec: Topics.outboundResult,
+      data: resultOf(row, fields),
+      ...(row.trace ? { parent: extractTraceContext(row.trace) } : {}),
+    })),
+  );
 }
 
 /** A JSON event for a message's history (retries, holds, uncertain sends). */
