@@ -78,7 +78,9 @@ async function viaLib(kafka: Kafka, options: KafkaOptions): Promise<number> {
   const started = process.hrtime.bigint();
   for (let sent = 0; sent < RECORDS; sent += WINDOW) {
     // A window of concurrent callers, as a busy service produces: the lib merges them into requests.
-    await Promise.all(Array.from({ length: Math.min(WINDOW, RECORDS - sent) }, (_, j) => producer.publish(Topics.citizenConsent, payload(sent + j))));
+    await Promise.all(
+      Array.from({ length: Math.min(WINDOW, RECORDS - sent) }, (_, j) => producer.publish(Topics.citizenConsent, payload(sent + j))),
+    );
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await producer.disconnect();
@@ -89,7 +91,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const prefix = `bench.${Date.now()}.`;
-  const options: KafkaOptions = { brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), clientId: 'bench', topicPrefix: prefix };
+  const options: KafkaOptions = {
+    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    clientId: 'bench',
+    topicPrefix: prefix,
+  };
   const kafka = createKafka(options);
   await ensureTopics(kafka, options, [{ name: Topics.citizenConsent.name, partitions: 6, cleanupPolicy: 'delete', retentionMs: 3600000 }]);
   const topic = `${prefix}${Topics.citizenConsent.name}`;
@@ -110,8 +116,16 @@ async function main(): Promise<void> {
   console.log(`\nmedian raw kafkajs:                 ${median(raw).toFixed(0)} records/s`);
   console.log(`median @wa/kafka send:              ${median(send).toFixed(0)} records/s`);
   console.log(`median @wa/kafka publish+validate:  ${median(lib).toFixed(0)} records/s`);
-  console.log(`ratio send/raw:    median ${median(ratio(send)).toFixed(2)} (per round ${ratio(send).map((r) => r.toFixed(2)).join(', ')}; goal >= 0.8)`);
-  console.log(`ratio publish/raw: median ${median(ratio(lib)).toFixed(2)} (per round ${ratio(lib).map((r) => r.toFixed(2)).join(', ')}; class-validator costs ~20 us/record)`);
+  console.log(
+    `ratio send/raw:    median ${median(ratio(send)).toFixed(2)} (per round ${ratio(send)
+      .map((r) => r.toFixed(2))
+      .join(', ')}; goal >= 0.8)`,
+  );
+  console.log(
+    `ratio publish/raw: median ${median(ratio(lib)).toFixed(2)} (per round ${ratio(lib)
+      .map((r) => r.toFixed(2))
+      .join(', ')}; class-validator costs ~20 us/record)`,
+  );
   await deleteTopicsWithPrefix(kafka, prefix);
 }
 

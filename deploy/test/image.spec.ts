@@ -38,7 +38,11 @@ const stage = (name: string) => {
   if (!found) throw new Error(`Dockerfile has no stage ${name}`);
   return found;
 };
-const packageJson = JSON.parse(readRepoFile('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; workspaces: string[] };
+const packageJson = JSON.parse(readRepoFile('package.json')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  workspaces: string[];
+};
 
 describe('Dockerfile', () => {
   test('builds on node:20-bookworm-slim, the runtime the package pins (engines)', () => {
@@ -88,7 +92,12 @@ describe('Dockerfile', () => {
     const sources = stages
       .flatMap((s) => s.lines)
       .filter((l) => l.startsWith('COPY') && !l.includes('--from='))
-      .flatMap((l) => l.split(/\s+/).slice(1, -1).filter((t) => !t.startsWith('--')));
+      .flatMap((l) =>
+        l
+          .split(/\s+/)
+          .slice(1, -1)
+          .filter((t) => !t.startsWith('--')),
+      );
     for (const source of sources) {
       const top = source.split('/')[0];
       expect(ignored).not.toContain(top);
@@ -118,7 +127,9 @@ describe('Dockerfile', () => {
         if (spec.startsWith('.') || spec.startsWith('@wa/') || spec.startsWith('node:')) continue;
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
         if (builtins.has(pkg) || packageJson.dependencies[pkg]) continue;
-        missing.push(`${relative(ROOT, file)} imports ${pkg}, which is ${packageJson.devDependencies[pkg] ? 'a devDependency' : 'not a dependency'}`);
+        missing.push(
+          `${relative(ROOT, file)} imports ${pkg}, which is ${packageJson.devDependencies[pkg] ? 'a devDependency' : 'not a dependency'}`,
+        );
       }
     }
     expect(missing).toEqual([]);
@@ -127,13 +138,17 @@ describe('Dockerfile', () => {
 
 describe('docker-compose.yml', () => {
   const compose = parse(readRepoFile('docker-compose.yml'), { merge: true }) as {
-    services: Record<string, Record<string, unknown> & { environment?: Record<string, string | number>; build?: { target?: string }; image?: string }>;
+    services: Record<
+      string,
+      Record<string, unknown> & { environment?: Record<string, string | number>; build?: { target?: string }; image?: string }
+    >;
   };
   const services = compose.services;
 
   test('runs the infrastructure, the infra job, the sandbox and every service of the local stack', () => {
     const names = Object.keys(services);
-    for (const required of ['kafka', 'postgres', 'otel-collector', 'infra', 'sandbox', ...STACK_SERVICES.map((s) => s.name)]) expect(names).toContain(required);
+    for (const required of ['kafka', 'postgres', 'otel-collector', 'infra', 'sandbox', ...STACK_SERVICES.map((s) => s.name)])
+      expect(names).toContain(required);
   });
 
   test.each(STACK_SERVICES.map((s) => [s.name, s]))('%s: same command, port, schema role and hardening as the manifests', (name, s) => {
@@ -162,7 +177,13 @@ describe('docker-compose.yml', () => {
 
   test('the broker uses the settings of deploy/local/kafka/server.properties', () => {
     // Listener and storage settings differ by design (container network, volume path).
-    const skip = new Set(['listeners', 'advertised.listeners', 'controller.quorum.bootstrap.servers', 'listener.security.protocol.map', 'log.dirs']);
+    const skip = new Set([
+      'listeners',
+      'advertised.listeners',
+      'controller.quorum.bootstrap.servers',
+      'listener.security.protocol.map',
+      'log.dirs',
+    ]);
     const properties = readRepoFile('deploy/local/kafka/server.properties')
       .split('\n')
       .map((l) => l.trim())
@@ -171,16 +192,28 @@ describe('docker-compose.yml', () => {
     const env = Object.fromEntries(
       Object.entries(services.kafka.environment ?? {})
         .filter(([k]) => k.startsWith('KAFKA_'))
-        .map(([k, value]) => [k.slice(6).toLowerCase().replace(/___/g, '-').replace(/__/g, '\u0000').replace(/_/g, '.').replace(/\u0000/g, '_'), String(value)]),
+        .map(([k, value]) => [
+          k
+            .slice(6)
+            .toLowerCase()
+            .replace(/___/g, '-')
+            .replace(/__/g, '\u0000')
+            .replace(/_/g, '.')
+            .replace(/\u0000/g, '_'),
+          String(value),
+        ]),
     );
-    const differences = properties.filter(([key, value]) => !skip.has(key) && env[key] !== value).map(([key, value]) => `${key}: server.properties ${value}, compose ${env[key]}`);
+    const differences = properties
+      .filter(([key, value]) => !skip.has(key) && env[key] !== value)
+      .map(([key, value]) => `${key}: server.properties ${value}, compose ${env[key]}`);
     expect(differences).toEqual([]);
     expect(String(services.kafka.environment?.CLUSTER_ID)).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
   test('every file it mounts or reads exists', () => {
     for (const svc of Object.values(services)) {
-      for (const volume of (svc.volumes as string[] | undefined) ?? []) if (volume.startsWith('./')) expect(existsSync(join(ROOT, volume.split(':')[0]))).toBe(true);
+      for (const volume of (svc.volumes as string[] | undefined) ?? [])
+        if (volume.startsWith('./')) expect(existsSync(join(ROOT, volume.split(':')[0]))).toBe(true);
       for (const file of (svc.env_file as string[] | undefined) ?? []) expect(existsSync(join(ROOT, file))).toBe(true);
     }
   });

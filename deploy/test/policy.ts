@@ -124,7 +124,8 @@ function checkPod(id: string, pod: IPodSpec | undefined, v: string[]): void {
   if (pod.automountServiceAccountToken !== false) v.push(`${id}: automountServiceAccountToken must be false`);
   const psc = pod.securityContext ?? {};
   if (psc.runAsNonRoot !== true) v.push(`${id}: pod securityContext.runAsNonRoot must be true`);
-  if (psc.runAsUser !== 1000 || psc.runAsGroup !== 1000 || psc.fsGroup !== 1000) v.push(`${id}: pod must run as uid/gid 1000 with fsGroup 1000`);
+  if (psc.runAsUser !== 1000 || psc.runAsGroup !== 1000 || psc.fsGroup !== 1000)
+    v.push(`${id}: pod must run as uid/gid 1000 with fsGroup 1000`);
   if (psc.seccompProfile?.type !== 'RuntimeDefault') v.push(`${id}: seccompProfile must be RuntimeDefault`);
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) v.push(`${id}: host namespaces are not allowed`);
   for (const volume of pod.volumes ?? []) if (volume.hostPath) v.push(`${id}: hostPath volume ${volume.name} is not allowed`);
@@ -220,7 +221,9 @@ function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
     const service = platform.get(name);
     if (!service) continue;
     const podLabels = labelsOf(d.spec?.template);
-    const selecting = policies.filter((p) => selects(p.spec?.podSelector as Selector, podLabels) && p.spec?.podSelector && Object.keys(p.spec.podSelector).length > 0);
+    const selecting = policies.filter(
+      (p) => selects(p.spec?.podSelector as Selector, podLabels) && p.spec?.podSelector && Object.keys(p.spec.podSelector).length > 0,
+    );
     if (!selecting.some((p) => p.spec?.podSelector?.matchLabels?.['app.kubernetes.io/name'] === name))
       v.push(`Deployment/${name}: no NetworkPolicy of its own`);
     const egress = selecting.flatMap((p) => p.spec?.egress ?? []);
@@ -233,15 +236,22 @@ function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
     ];
     for (const [what, test] of need) if (!egress.some((r) => test(r.ports))) v.push(`Deployment/${name}: no egress to ${what}`);
     const publicHttps = egress.some((r) => r.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0') && portsInclude(r.ports, 443));
-    if (publicHttps && !ctx.graphEgress.has(name)) v.push(`Deployment/${name}: must not reach the internet (graph.facebook.com egress is for ${[...ctx.graphEgress].join(', ')})`);
+    if (publicHttps && !ctx.graphEgress.has(name))
+      v.push(`Deployment/${name}: must not reach the internet (graph.facebook.com egress is for ${[...ctx.graphEgress].join(', ')})`);
     if (!publicHttps && ctx.graphEgress.has(name)) v.push(`Deployment/${name}: needs egress to graph.facebook.com (public HTTPS)`);
     for (const rule of ingress) {
       for (const port of rule.ports ?? [])
-        if (port.port !== service.port && port.port !== 'http') v.push(`Deployment/${name}: ingress allowed on port ${port.port}, which it does not serve`);
-      const fromController = rule.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === INGRESS_CONTROLLER_NAMESPACE);
-      if (fromController && !ctx.publicHttp.has(name)) v.push(`Deployment/${name}: serves no public HTTP but accepts traffic from the ingress controller`);
+        if (port.port !== service.port && port.port !== 'http')
+          v.push(`Deployment/${name}: ingress allowed on port ${port.port}, which it does not serve`);
+      const fromController = rule.from?.some(
+        (peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === INGRESS_CONTROLLER_NAMESPACE,
+      );
+      if (fromController && !ctx.publicHttp.has(name))
+        v.push(`Deployment/${name}: serves no public HTTP but accepts traffic from the ingress controller`);
     }
-    const hasController = ingress.some((r) => r.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === INGRESS_CONTROLLER_NAMESPACE));
+    const hasController = ingress.some((r) =>
+      r.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === INGRESS_CONTROLLER_NAMESPACE),
+    );
     if (ctx.publicHttp.has(name) && !hasController) v.push(`Deployment/${name}: its HTTP API is unreachable from the ingress controller`);
     if (!ingress.some((r) => r.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === MONITORING_NAMESPACE)))
       v.push(`Deployment/${name}: Prometheus (namespace ${MONITORING_NAMESPACE}) cannot scrape /metrics`);
@@ -261,25 +271,30 @@ function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
     const keda = scaled.filter((s) => s.spec.scaleTargetRef.name === name);
     if (hpa.length + keda.length > 1) v.push(`Deployment/${name}: more than one autoscaler (HPA and KEDA must not share a Deployment)`);
     if (hpa.length + keda.length === 0) v.push(`Deployment/${name}: no autoscaler`);
-    if (d.spec?.replicas !== undefined && hpa.length + keda.length > 0) v.push(`Deployment/${name}: sets replicas although an autoscaler owns the count`);
+    if (d.spec?.replicas !== undefined && hpa.length + keda.length > 0)
+      v.push(`Deployment/${name}: sets replicas although an autoscaler owns the count`);
     if (ctx.hpaServices.has(name)) {
       if (!hpa.length) v.push(`Deployment/${name}: must scale with an HPA on CPU`);
       for (const h of hpa) {
-        if (!h.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) v.push(`HorizontalPodAutoscaler/${name}: must scale on CPU`);
+        if (!h.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu'))
+          v.push(`HorizontalPodAutoscaler/${name}: must scale on CPU`);
         if ((h.spec?.minReplicas ?? 1) > h.spec!.maxReplicas) v.push(`HorizontalPodAutoscaler/${name}: minReplicas > maxReplicas`);
       }
     } else if (!keda.length) {
       v.push(`Deployment/${name}: must scale with a KEDA ScaledObject on consumer lag`);
     }
     for (const s of keda) {
-      if (s.spec.minReplicaCount < 1) v.push(`ScaledObject/${name}: minReplicaCount must be >= 1 (the service also serves HTTP and its outbox)`);
+      if (s.spec.minReplicaCount < 1)
+        v.push(`ScaledObject/${name}: minReplicaCount must be >= 1 (the service also serves HTTP and its outbox)`);
       if (s.spec.minReplicaCount > s.spec.maxReplicaCount) v.push(`ScaledObject/${name}: minReplicaCount > maxReplicaCount`);
       let largest = 0;
       for (const t of s.spec.triggers) {
         const m = t.metadata;
         if (t.type !== 'kafka') continue;
-        if (m.consumerGroup !== `${prefix}${name}`) v.push(`ScaledObject/${name}: consumerGroup ${m.consumerGroup} is not the service's group ${prefix}${name}`);
-        if (brokers && m.bootstrapServers !== brokers) v.push(`ScaledObject/${name}: bootstrapServers ${m.bootstrapServers} differ from KAFKA_BROKERS ${brokers}`);
+        if (m.consumerGroup !== `${prefix}${name}`)
+          v.push(`ScaledObject/${name}: consumerGroup ${m.consumerGroup} is not the service's group ${prefix}${name}`);
+        if (brokers && m.bootstrapServers !== brokers)
+          v.push(`ScaledObject/${name}: bootstrapServers ${m.bootstrapServers} differ from KAFKA_BROKERS ${brokers}`);
         const topic = m.topic?.startsWith(prefix) ? m.topic.slice(prefix.length) : m.topic;
         const partitions = ctx.partitions.get(topic);
         if (partitions === undefined) v.push(`ScaledObject/${name}: topic ${m.topic} is not in libs/contracts`);
@@ -290,8 +305,12 @@ function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
         v.push(`ScaledObject/${name}: maxReplicaCount ${s.spec.maxReplicaCount} exceeds the ${largest} partitions KEDA can use`);
     }
   }
-  for (const h of hpas) if (!deployments.some((d) => d.metadata?.name === h.spec?.scaleTargetRef?.name)) v.push(`HorizontalPodAutoscaler/${h.metadata?.name}: targets no Deployment`);
-  for (const s of scaled) if (!deployments.some((d) => d.metadata?.name === s.spec.scaleTargetRef.name)) v.push(`ScaledObject/${s.metadata.name}: targets no Deployment`);
+  for (const h of hpas)
+    if (!deployments.some((d) => d.metadata?.name === h.spec?.scaleTargetRef?.name))
+      v.push(`HorizontalPodAutoscaler/${h.metadata?.name}: targets no Deployment`);
+  for (const s of scaled)
+    if (!deployments.some((d) => d.metadata?.name === s.spec.scaleTargetRef.name))
+      v.push(`ScaledObject/${s.metadata.name}: targets no Deployment`);
 }
 
 function checkTenants(r: OverlayRender, deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
@@ -312,7 +331,9 @@ function checkTenants(r: OverlayRender, deployments: (K8sObject & IDeployment)[]
   const mounts = (service: string) =>
     deployments.find((d) => d.metadata?.name === service)?.spec?.template.spec?.containers[0].volumeMounts?.map((m) => m.mountPath) ?? [];
   const envSecrets = (service: string) =>
-    deployments.find((d) => d.metadata?.name === service)?.spec?.template.spec?.containers[0].envFrom?.filter((f) => f.secretRef && f.secretRef.name !== `${service}-db`) ?? [];
+    deployments
+      .find((d) => d.metadata?.name === service)
+      ?.spec?.template.spec?.containers[0].envFrom?.filter((f) => f.secretRef && f.secretRef.name !== `${service}-db`) ?? [];
   const needs: [string, string[]][] = [];
   for (const t of registry.tenants) needs.push([t.accessTokenRef, ['webhook-ingress', 'outbound-gateway', 'template-registry']]);
   for (const t of registry.tenants) {
@@ -323,17 +344,30 @@ function checkTenants(r: OverlayRender, deployments: (K8sObject & IDeployment)[]
     for (const service of services) {
       if (ref.startsWith('file:') && !mounts(service).includes(dirname(ref.slice(5))))
         v.push(`Deployment/${service}: tenant secret ${ref} is not mounted (no volume at ${dirname(ref.slice(5))})`);
-      if (ref.startsWith('env:') && envSecrets(service).length === 0) v.push(`Deployment/${service}: tenant secret ${ref} has no Secret to come from`);
+      if (ref.startsWith('env:') && envSecrets(service).length === 0)
+        v.push(`Deployment/${service}: tenant secret ${ref} has no Secret to come from`);
     }
   }
 }
 
-function checkJobs(r: OverlayRender, ctx: PolicyContext, platformImage: string | undefined, version: string | undefined, v: string[]): void {
+function checkJobs(
+  r: OverlayRender,
+  ctx: PolicyContext,
+  platformImage: string | undefined,
+  version: string | undefined,
+  v: string[],
+): void {
   const jobs = ofKind<IJob>(r.jobs, 'Job');
   const suffix = version ? `-${version.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}` : undefined;
   const selectors = [
-    ...ofKind<IService>(r.app, 'Service').map((s) => ({ id: `Service/${s.metadata?.name}`, selector: { matchLabels: s.spec?.selector } as Selector })),
-    ...ofKind<IPodDisruptionBudget>(r.app, 'PodDisruptionBudget').map((p) => ({ id: `PodDisruptionBudget/${p.metadata?.name}`, selector: p.spec?.selector as Selector })),
+    ...ofKind<IService>(r.app, 'Service').map((s) => ({
+      id: `Service/${s.metadata?.name}`,
+      selector: { matchLabels: s.spec?.selector } as Selector,
+    })),
+    ...ofKind<IPodDisruptionBudget>(r.app, 'PodDisruptionBudget').map((p) => ({
+      id: `PodDisruptionBudget/${p.metadata?.name}`,
+      selector: p.spec?.selector as Selector,
+    })),
   ];
   for (const job of jobs) {
     const id = `Job/${job.metadata?.name}`;
@@ -341,21 +375,28 @@ function checkJobs(r: OverlayRender, ctx: PolicyContext, platformImage: string |
     checkPod(id, pod, v);
     if (job.spec?.backoffLimit !== 1) v.push(`${id}: backoffLimit must be 1`);
     if (!job.spec?.ttlSecondsAfterFinished) v.push(`${id}: ttlSecondsAfterFinished is required`);
-    if (suffix && !job.metadata?.name?.endsWith(suffix)) v.push(`${id}: name must end with the release suffix ${suffix} (Job templates are immutable)`);
+    if (suffix && !job.metadata?.name?.endsWith(suffix))
+      v.push(`${id}: name must end with the release suffix ${suffix} (Job templates are immutable)`);
     if (pod && !['Never', 'OnFailure'].includes(pod.restartPolicy ?? '')) v.push(`${id}: restartPolicy must be Never or OnFailure`);
-    for (const c of pod?.containers ?? []) if (platformImage && c.image !== platformImage) v.push(`${id}: runs ${c.image}, not the release image ${platformImage}`);
+    for (const c of pod?.containers ?? [])
+      if (platformImage && c.image !== platformImage) v.push(`${id}: runs ${c.image}, not the release image ${platformImage}`);
     const labels = labelsOf(job.spec?.template);
-    for (const s of selectors) if (s.selector && (s.selector.matchLabels || s.selector.matchExpressions) && selects(s.selector, labels)) v.push(`${id}: its pods are selected by ${s.id}`);
+    for (const s of selectors)
+      if (s.selector && (s.selector.matchLabels || s.selector.matchExpressions) && selects(s.selector, labels))
+        v.push(`${id}: its pods are selected by ${s.id}`);
     if (version && labels['app.kubernetes.io/version'] !== version) v.push(`${id}: pod label app.kubernetes.io/version must be ${version}`);
   }
   for (const service of ctx.services) {
-    const job = jobs.find((j) => j.spec?.template.spec?.containers.some((c) => (c.args ?? []).includes(`dist/services/${service.name}/src/migrate.js`)));
+    const job = jobs.find((j) =>
+      j.spec?.template.spec?.containers.some((c) => (c.args ?? []).includes(`dist/services/${service.name}/src/migrate.js`)),
+    );
     if (!job) {
       v.push(`no migration Job runs dist/services/${service.name}/src/migrate.js`);
       continue;
     }
     const secrets = secretNamesUsed(job.spec!.template.spec!);
-    if (!secrets.includes(`${service.name}-migrator-db`)) v.push(`Job/${job.metadata?.name}: must read MIGRATION_DATABASE_URL from Secret ${service.name}-migrator-db`);
+    if (!secrets.includes(`${service.name}-migrator-db`))
+      v.push(`Job/${job.metadata?.name}: must read MIGRATION_DATABASE_URL from Secret ${service.name}-migrator-db`);
   }
   const bootstrap = jobs.find((j) => labelsOf(j)['app.kubernetes.io/component'] === 'db-bootstrap');
   if (!bootstrap) v.push('no db-bootstrap Job');
@@ -363,7 +404,8 @@ function checkJobs(r: OverlayRender, ctx: PolicyContext, platformImage: string |
     const c = bootstrap.spec!.template.spec!.containers[0];
     const schemas = (envValue(c, 'SCHEMAS') ?? '').split(',').sort();
     const expected = ctx.services.map((s) => s.schema).sort();
-    if (schemas.join() !== expected.join()) v.push(`Job/${bootstrap.metadata?.name}: SCHEMAS ${schemas.join()} must list every service schema (${expected.join()})`);
+    if (schemas.join() !== expected.join())
+      v.push(`Job/${bootstrap.metadata?.name}: SCHEMAS ${schemas.join()} must list every service schema (${expected.join()})`);
     const script = c.command?.[0] === 'node' && c.command[1] === '-e' ? c.args?.[0] : undefined;
     if (!script) v.push(`Job/${bootstrap.metadata?.name}: expected node -e <script>`);
     else {
@@ -385,16 +427,20 @@ function checkTopics(r: OverlayRender, ctx: PolicyContext, v: string[]): void {
     if (!t.metadata.namespace) v.push(`${id}: needs the Kafka cluster's namespace`);
     if (!t.spec.topicName) v.push(`${id}: spec.topicName must be explicit (name transformers must not rename topics)`);
     const minIsr = Number(t.spec.config?.['min.insync.replicas'] ?? 1);
-    if (r.env !== 'dev' && (t.spec.replicas < 3 || minIsr < 2)) v.push(`${id}: ${r.env} needs replicas >= 3 and min.insync.replicas >= 2 (acks=all)`);
+    if (r.env !== 'dev' && (t.spec.replicas < 3 || minIsr < 2))
+      v.push(`${id}: ${r.env} needs replicas >= 3 and min.insync.replicas >= 2 (acks=all)`);
     if (minIsr > t.spec.replicas) v.push(`${id}: min.insync.replicas ${minIsr} exceeds replicas ${t.spec.replicas}`);
     const registryPartitions = ctx.partitions.get(t.spec.topicName ?? t.metadata.name);
-    if (registryPartitions !== undefined && registryPartitions !== t.spec.partitions) v.push(`${id}: ${t.spec.partitions} partitions, libs/contracts says ${registryPartitions}`);
+    if (registryPartitions !== undefined && registryPartitions !== t.spec.partitions)
+      v.push(`${id}: ${t.spec.partitions} partitions, libs/contracts says ${registryPartitions}`);
   }
 }
 
 function checkSecrets(r: OverlayRender, ctx: PolicyContext, v: string[]): void {
   const all = [...r.app, ...r.jobs, ...r.topics];
-  for (const o of all) if (o.kind === 'Secret') v.push(`Secret/${o.metadata.name}: no Secret objects in git; use an ExternalSecret or a documented Secret name`);
+  for (const o of all)
+    if (o.kind === 'Secret')
+      v.push(`Secret/${o.metadata.name}: no Secret objects in git; use an ExternalSecret or a documented Secret name`);
   for (const cm of ofKind<IConfigMap>(all, 'ConfigMap')) {
     for (const [key, value] of Object.entries(cm.data ?? {})) {
       if (SECRETISH.test(key)) v.push(`ConfigMap/${cm.metadata?.name}: key ${key} looks like a secret`);
@@ -403,7 +449,10 @@ function checkSecrets(r: OverlayRender, ctx: PolicyContext, v: string[]): void {
   }
   const produced = new Set((ofKind<ExternalSecret>(r.app, 'ExternalSecret') as ExternalSecret[]).map((e) => e.spec.target.name));
   const pods: [string, IPodSpec | undefined][] = [
-    ...ofKind<IDeployment>(r.app, 'Deployment').map((d): [string, IPodSpec | undefined] => [`Deployment/${d.metadata?.name}`, d.spec?.template.spec]),
+    ...ofKind<IDeployment>(r.app, 'Deployment').map((d): [string, IPodSpec | undefined] => [
+      `Deployment/${d.metadata?.name}`,
+      d.spec?.template.spec,
+    ]),
     ...ofKind<IJob>(r.jobs, 'Job').map((j): [string, IPodSpec | undefined] => [`Job/${j.metadata?.name}`, j.spec?.template.spec]),
   ];
   const configMaps = new Set(ofKind<IConfigMap>([...r.app, ...r.jobs], 'ConfigMap').map((c) => c.metadata?.name));
@@ -411,12 +460,14 @@ function checkSecrets(r: OverlayRender, ctx: PolicyContext, v: string[]): void {
     if (!pod) continue;
     for (const name of secretNamesUsed(pod)) {
       if (r.env === 'dev') {
-        if (!produced.has(name) && !ctx.documentedSecrets.has(name)) v.push(`${id}: Secret ${name} is neither synced by an ExternalSecret nor documented in docs/operations.md`);
+        if (!produced.has(name) && !ctx.documentedSecrets.has(name))
+          v.push(`${id}: Secret ${name} is neither synced by an ExternalSecret nor documented in docs/operations.md`);
       } else if (!produced.has(name)) v.push(`${id}: Secret ${name} is not synced by an ExternalSecret in this overlay`);
     }
     for (const name of configMapNamesUsed(pod)) if (!configMaps.has(name)) v.push(`${id}: ConfigMap ${name} is not in the overlay`);
   }
-  for (const name of produced) if (!ctx.documentedSecrets.has(name)) v.push(`ExternalSecret target ${name} is not documented in docs/operations.md`);
+  for (const name of produced)
+    if (!ctx.documentedSecrets.has(name)) v.push(`ExternalSecret target ${name} is not documented in docs/operations.md`);
 }
 
 /** Every violation of the deployment rules in one environment's renders. */
@@ -443,25 +494,30 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
     ] as const) {
       for (const key of ['name', 'part-of', 'component', 'version'])
         if (!labels[`app.kubernetes.io/${key}`]) v.push(`${id}: ${where} label app.kubernetes.io/${key} is missing`);
-      if (version && labels['app.kubernetes.io/version'] !== version) v.push(`${id}: ${where} label app.kubernetes.io/version must equal the image tag ${version}`);
+      if (version && labels['app.kubernetes.io/version'] !== version)
+        v.push(`${id}: ${where} label app.kubernetes.io/version must equal the image tag ${version}`);
     }
-    if (d.spec?.selector.matchLabels?.['app.kubernetes.io/version']) v.push(`${id}: the version label must not be in the (immutable) selector`);
+    if (d.spec?.selector.matchLabels?.['app.kubernetes.io/version'])
+      v.push(`${id}: the version label must not be in the (immutable) selector`);
     if (!selects(d.spec?.selector as Selector, labelsOf(d.spec?.template))) v.push(`${id}: selector does not match its pod template`);
     if (!pod) continue;
     const sa = serviceAccounts.find((s) => s.metadata.name === pod.serviceAccountName);
     if (!pod.serviceAccountName || !sa) v.push(`${id}: needs its own ServiceAccount in the overlay`);
-    else if ((sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken !== false) v.push(`ServiceAccount/${sa.metadata.name}: automountServiceAccountToken must be false`);
+    else if ((sa as { automountServiceAccountToken?: boolean }).automountServiceAccountToken !== false)
+      v.push(`ServiceAccount/${sa.metadata.name}: automountServiceAccountToken must be false`);
     const c = pod.containers[0];
     for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
       const probe = c[kind];
       if (!probe?.httpGet) v.push(`${id}: ${kind} (httpGet) is required`);
-      else if (containerPort(c, probe.httpGet.port) === undefined) v.push(`${id}: ${kind} port ${probe.httpGet.port} is not a container port`);
+      else if (containerPort(c, probe.httpGet.port) === undefined)
+        v.push(`${id}: ${kind} port ${probe.httpGet.port} is not a container port`);
     }
     const sleep = preStopSleepSeconds(c);
     if (sleep === 0) v.push(`${id}: a preStop sleep is required (endpoints must drop the pod before it stops serving)`);
     const drainMs = Number(envValue(c, 'SHUTDOWN_TIMEOUT_MS') ?? (ctx.services.some((s) => s.name === name) ? 20000 : 0));
     const grace = pod.terminationGracePeriodSeconds ?? 30;
-    if (grace * 1000 <= sleep * 1000 + drainMs) v.push(`${id}: terminationGracePeriodSeconds ${grace} must exceed preStop ${sleep}s + SHUTDOWN_TIMEOUT_MS ${drainMs}ms`);
+    if (grace * 1000 <= sleep * 1000 + drainMs)
+      v.push(`${id}: terminationGracePeriodSeconds ${grace} must exceed preStop ${sleep}s + SHUTDOWN_TIMEOUT_MS ${drainMs}ms`);
     const tenants = pod.volumes?.find((vol) => vol.configMap?.name?.startsWith('wa-tenants'));
     const tenantsMount = c.volumeMounts?.find((m) => m.name === tenants?.name);
     const tenantsFile = envValue(c, 'TENANTS_FILE');
@@ -491,7 +547,9 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
     if (!svc) v.push(`Service/${s.name} is missing`);
     else {
       if (!selects({ matchLabels: svc.spec?.selector }, podLabels)) v.push(`Service/${s.name}: selector does not match the pods`);
-      for (const p of svc.spec?.ports ?? []) if (containerPort(c, p.targetPort as string | number) !== s.port) v.push(`Service/${s.name}: targetPort ${p.targetPort} is not port ${s.port}`);
+      for (const p of svc.spec?.ports ?? [])
+        if (containerPort(c, p.targetPort as string | number) !== s.port)
+          v.push(`Service/${s.name}: targetPort ${p.targetPort} is not port ${s.port}`);
     }
     const pdb = pdbs.find((p) => selects(p.spec?.selector as Selector, podLabels));
     if (!pdb) v.push(`${id}: no PodDisruptionBudget`);
@@ -505,7 +563,9 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
   checkTopics(r, ctx, v);
   checkSecrets(r, ctx, v);
   if (r.env !== 'dev') {
-    for (const d of deployments) for (const c of d.spec?.template.spec?.containers ?? []) if (/-tools[:@]/.test(c.image ?? '')) v.push(`Deployment/${d.metadata?.name}: the dev-only tools image must not run in ${r.env}`);
+    for (const d of deployments)
+      for (const c of d.spec?.template.spec?.containers ?? [])
+        if (/-tools[:@]/.test(c.image ?? '')) v.push(`Deployment/${d.metadata?.name}: the dev-only tools image must not run in ${r.env}`);
   }
   return v;
 }

@@ -79,7 +79,8 @@ const int =
   (min: number): Check =>
   (v) =>
     Number.isInteger(v) && (v as number) >= min ? undefined : `must be an integer >= ${min}`;
-const intString: Check = (v) => (typeof v === 'string' && /^\d+$/.test(v) ? undefined : 'must be a string of digits (KEDA metadata values are strings)');
+const intString: Check = (v) =>
+  typeof v === 'string' && /^\d+$/.test(v) ? undefined : 'must be a string of digits (KEDA metadata values are strings)';
 const oneOf =
   (...values: string[]): Check =>
   (v) =>
@@ -147,7 +148,11 @@ const scaledObject: Shape = {
         scaleTargetRef: { required: { name: str }, optional: { apiVersion: str, kind: str }, closed: true },
         minReplicaCount: int(0),
         maxReplicaCount: int(1),
-        triggers: each({ required: { type: oneOf('kafka'), metadata: kafkaTriggerMetadata }, optional: { name: str, authenticationRef: { required: { name: str } } }, closed: true }),
+        triggers: each({
+          required: { type: oneOf('kafka'), metadata: kafkaTriggerMetadata },
+          optional: { name: str, authenticationRef: { required: { name: str } } },
+          closed: true,
+        }),
       },
       optional: {
         pollingInterval: int(1),
@@ -155,14 +160,22 @@ const scaledObject: Shape = {
         initialCooldownPeriod: int(0),
         idleReplicaCount: int(0),
         fallback: { required: { failureThreshold: int(1), replicas: int(1) }, optional: { behavior: str }, closed: true },
-        advanced: { optional: { horizontalPodAutoscalerConfig: { optional: { behavior: (v) => (isObject(v) ? undefined : 'must be an object'), name: str } }, restoreToOriginalReplicaCount: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean') } },
+        advanced: {
+          optional: {
+            horizontalPodAutoscalerConfig: { optional: { behavior: (v) => (isObject(v) ? undefined : 'must be an object'), name: str } },
+            restoreToOriginalReplicaCount: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean'),
+          },
+        },
       },
       closed: true,
     },
   },
 };
 
-const configValue: Check = (v) => (isObject(v) && Object.values(v).every((x) => ['string', 'number', 'boolean'].includes(typeof x)) ? undefined : 'must map names to strings, numbers or booleans');
+const configValue: Check = (v) =>
+  isObject(v) && Object.values(v).every((x) => ['string', 'number', 'boolean'].includes(typeof x))
+    ? undefined
+    : 'must map names to strings, numbers or booleans';
 
 /** kafka.strimzi.io/v1beta2 (and v1) KafkaTopic. */
 const kafkaTopic: Shape = {
@@ -172,7 +185,11 @@ const kafkaTopic: Shape = {
   },
 };
 
-const remoteRef: Shape = { required: { key: str }, optional: { property: str, version: str, conversionStrategy: str, decodingStrategy: str, metadataPolicy: str }, closed: true };
+const remoteRef: Shape = {
+  required: { key: str },
+  optional: { property: str, version: str, conversionStrategy: str, decodingStrategy: str, metadataPolicy: str },
+  closed: true,
+};
 
 /** external-secrets.io/v1 ExternalSecret. */
 const externalSecret: Shape = {
@@ -186,7 +203,14 @@ const externalSecret: Shape = {
             creationPolicy: oneOf('Owner', 'Orphan', 'Merge', 'None'),
             deletionPolicy: oneOf('Retain', 'Delete', 'Merge'),
             immutable: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean'),
-            template: { optional: { engineVersion: oneOf('v2'), type: str, data: configValue, metadata: (v) => (isObject(v) ? undefined : 'must be an object') } },
+            template: {
+              optional: {
+                engineVersion: oneOf('v2'),
+                type: str,
+                data: configValue,
+                metadata: (v) => (isObject(v) ? undefined : 'must be an object'),
+              },
+            },
           },
           closed: true,
         },

@@ -4,4 +4,10 @@ export { buildSandbox } from './server';
 export { metaJson, signBody, WebhookSender, type DeliveryOptions, type DeliveryResult } from './webhook-sender';
 export { maxInWindow, outboundSimulatorOf } from './messages/messages.routes';
 export type { OutboundSimulator, SentMessage } from './messages/outbound-simulator';
-export { sandboxTemplates, SandboxTemplateStore, type ReviewRule, type SandboxTemplate, type SendCheck } from './templates/templates.routes';
+export {
+  sandboxTemplates,
+  SandboxTemplateStore,
+  type ReviewRule,
+  type SandboxTemplate,
+  type SendCheck,
+} from './templates/templates.routes';

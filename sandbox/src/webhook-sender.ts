@@ -41,7 +41,8 @@ export class WebhookSender {
       const status = await this.post(path, body, signature, options.timeoutMs ?? 10000);
       statuses.push(status);
       if (status === 200) {
-        for (let i = 0; i < (options.duplicates ?? 0); i++) statuses.push(await this.post(path, body, signature, options.timeoutMs ?? 10000));
+        for (let i = 0; i < (options.duplicates ?? 0); i++)
+          statuses.push(await this.post(path, body, signature, options.timeoutMs ?? 10000));
         return { delivered: true, attempts: attempt, statuses };
       }
       if (attempt <= retries) {
