@@ -48,6 +48,7 @@ const { values, positionals } = parseArgs({
     kind: { type: 'string' },
     title: { type: 'string' },
     payload: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
     emoji: { type: 'string' },
     'reply-to': { type: 'string' },
     json: { type: 'string' },
@@ -174,7 +175,7 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 
 async function main(): Promise<void> {
   const [command, argument] = positionals;
-  if (!command || command === 'help') usage();
+  if (!command || command === 'help' || values.help) usage();
   let result: { status: number; json: unknown };
   if (command === 'delivery') {
     result = await call('GET', `/sandbox/inbound/deliveries/${encodeURIComponent(argument ?? usage('delivery ID'))}`);
