@@ -1,23 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { INBOUND_MESSAGE_TYPES } from '@wa/contracts';
 import type { PhoneNumberConfig, TenantConfig, TenantRegistry } from '@wa/tenancy';
 
-/** Every inbound message type the Cloud API documents; anything else is sent as given (an "unknown" type). */
-export const INBOUND_TYPES = [
-  'text',
-  'image',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-  'location',
-  'contacts',
-  'interactive',
-  'button',
-  'reaction',
-  'order',
-  'system',
-  'unsupported',
-] as const;
+/** Every inbound message type the Cloud API documents (the contract's list, minus our own "unknown"). */
+export const INBOUND_TYPES = INBOUND_MESSAGE_TYPES.filter((type) => type !== 'unknown');
 export const MEDIA_TYPES = ['image', 'audio', 'video', 'document', 'sticker'] as const;
 
 export interface MediaSpec {

@@ -1,27 +1,13 @@
 import fc from 'fast-check';
+import { INBOUND_MESSAGE_TYPES } from '@wa/contracts';
 
 // Values that look like Meta's where it matters (ids we know, fields we route on) and are
 // arbitrary everywhere else, so the generator reaches deep into the parser.
 const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(undefined));
 const phoneNumberId = fc.constantFrom('310000000000001', '310000000000002', '310000000000003', '319999999999999', '');
 const wabaId = fc.constantFrom('100000000000001', '100000000000002', '100000000000099');
-export const messageType = fc.constantFrom(
-  'text',
-  'image',
-  'audio',
-  'video',
-  'document',
-  'sticker',
-  'location',
-  'contacts',
-  'interactive',
-  'button',
-  'reaction',
-  'order',
-  'system',
-  'unsupported',
-  'future_type',
-);
+// Every documented type, plus one Meta might add later.
+export const messageType = fc.constantFrom(...INBOUND_MESSAGE_TYPES.filter((type) => type !== 'unknown'), 'future_type');
 const message = fc.record(
   {
     from: fc.oneof(fc.constantFrom('573001234567', '', '971501234567'), fc.string()),
