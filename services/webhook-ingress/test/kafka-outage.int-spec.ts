@@ -1,33 +1,8 @@
 import { Client } from 'pg';
 import { Topics, type InboundMessageV1, type WebhookRawV1 } from '@wa/contracts';
 import { createTestKafka, infraEnv, sleep, waitFor, type Collector, type TestKafka, type TestService } from '@wa/testing';
-import { signatureOf } from '../src/webhook/signature';
-import { events, sandboxPost, startIngress, startSandbox, type Sandbox } from './support/harness';
+import { events, sandboxPost, startIngress, startSandbox, type Sandbox, postSigned, roadsWebhook } from './support/harness';
 import { KafkaProxy } from './support/kafka-proxy';
-
-const ROADS_SECRET = 'sandbox-roads-app-secret';
-
-function textWebhook(wamid: string): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '100000000000001',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '5716010100', phone_number_id: '310000000000001' },
-              contacts: [{ profile: { name: 'Ana' }, wa_id: '573001234567' }],
-              messages: [{ from: '573001234567', id: wamid, timestamp: '1767225600', type: 'text', text: { body: 'kafka?' } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
-}
 
 /**
  * Kafka goes away and comes back, for this ingress only: it reaches the shared broker through a
@@ -66,24 +41,19 @@ describe('webhook ingress when Kafka goes away and comes back', () => {
     await tk?.cleanup();
   });
 
-  const post = (body: string) =>
-    fetch(`${ingress.url}/webhooks/whatsapp/roads-app`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(ROADS_SECRET, body) },
-      body,
-    });
+  const post = (body: string) => postSigned(ingress.url, body);
   const eventsFor = (wamid: string) => events<InboundMessageV1>(inbound.records).filter((e) => e.data.messageId === wamid);
 
   it('answers 503 quickly while Kafka is down; the sandbox’s retries then land exactly once downstream', async () => {
     // Through the proxy, all is well.
-    expect((await post(textWebhook('wamid.BEFORE'))).status).toBe(200);
+    expect((await post(roadsWebhook(['wamid.BEFORE']))).status).toBe(200);
     await waitFor(() => eventsFor('wamid.BEFORE').length === 1, { timeoutMs: 60000, what: 'the first message downstream' });
 
     await proxy.stop();
 
     // Direct POST: a fast, clean 503 (Meta retries), well under its timeout.
     const started = Date.now();
-    const refused = await post(textWebhook('wamid.DURING'));
+    const refused = await post(roadsWebhook(['wamid.DURING']));
     const elapsed = Date.now() - started;
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual({ code: 'unavailable', message: expect.any(String) });
@@ -118,7 +88,7 @@ describe('webhook ingress when Kafka goes away and comes back', () => {
     expect(delivered.statuses.slice(0, -1).every((s) => s === 503)).toBe(true);
 
     // Meta also redelivers the webhook refused above.
-    expect((await post(textWebhook('wamid.DURING'))).status).toBe(200);
+    expect((await post(roadsWebhook(['wamid.DURING']))).status).toBe(200);
 
     await waitFor(() => eventsFor(wamid).length > 0 && eventsFor('wamid.DURING').length > 0, {
       timeoutMs: 90000,

@@ -1,11 +1,8 @@
 import { Client } from 'pg';
 import { Topics, type WebhookQuarantineV1 } from '@wa/contracts';
 import { createTestKafka, sleep, waitFor, type Collector, type TestKafka, type TestService } from '@wa/testing';
-import { signatureOf } from '../src/webhook/signature';
-import { events, startIngress } from './support/harness';
+import { events, postSigned, startIngress } from './support/harness';
 import { fixtureText } from './support/fixtures';
-
-const ROADS_SECRET = 'sandbox-roads-app-secret';
 
 /** A receiver-only replica (INGRESS_CONSUMERS=false) that answers 200 to signed bad content (WEBHOOK_BAD_CONTENT_STATUS=200). */
 describe('receiver options', () => {
@@ -27,12 +24,7 @@ describe('receiver options', () => {
     await tk?.cleanup();
   });
 
-  const post = (body: string) =>
-    fetch(`${ingress.url}/webhooks/whatsapp/roads-app`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(ROADS_SECRET, body) },
-      body,
-    });
+  const post = (body: string) => postSigned(ingress.url, body);
 
   it('answers 200 to signed bodies that are not JSON or not WhatsApp, once they are quarantined', async () => {
     const notJson = 'not json at all';

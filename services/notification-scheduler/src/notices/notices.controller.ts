@@ -28,7 +28,7 @@ export class NoticeQuery {
 
   @ApiPropertyOptional({ enum: NOTICE_STATUSES })
   @IsOptional()
-  @IsIn(NOTICE_STATUSES as unknown as string[])
+  @IsIn(NOTICE_STATUSES)
   status?: string;
 
   @ApiPropertyOptional({ description: 'Add the template, language and text each pending notice would be sent with now' })

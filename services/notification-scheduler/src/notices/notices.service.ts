@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { NoticeType, TemplateCatalogEntryV1 } from '@wa/contracts';
+import { NOTIFICATION_OUTCOMES, type NoticeType, type TemplateCatalogEntryV1 } from '@wa/contracts';
 import { maskPhone } from '@wa/observability';
 import { previewTemplate } from '@wa/templates';
 import { Clock } from '../common/clock';
@@ -8,20 +8,8 @@ import { chooseTranslation, composeParameters, languageChain, templateValues } f
 import { isoInZone } from '../planning/zoned-time';
 import { PolicyService } from '../policy/policy.service';
 
-export const NOTICE_STATUSES = [
-  'planned',
-  'dispatched',
-  'sent',
-  'delivered',
-  'read',
-  'failed',
-  'not_on_whatsapp',
-  'opted_out',
-  'no_approved_template',
-  'invalid_parameters',
-  'expired_before_sending',
-  'cancelled',
-] as const;
+/** A notice's own states before it is sent, then the outcomes agencies are told (minus `scheduled`, which is `planned` here). */
+export const NOTICE_STATUSES = ['planned', 'dispatched', ...NOTIFICATION_OUTCOMES.filter((outcome) => outcome !== 'scheduled')];
 
 export interface NoticeView {
   id: string;

@@ -8,6 +8,7 @@ import { startTestService, waitFor, type TestDatabase, type TestKafka, type Test
 import { AppModule } from '../../src/app.module';
 import type { IngressEnv } from '../../src/config/env';
 import { ingressService } from '../../src/service';
+import { signatureOf } from '../../src/webhook/signature';
 
 export const ROOT = join(__dirname, '..', '..', '..', '..');
 /** Sandbox-mode signing key for the media API's bearer tokens in tests. */
@@ -128,4 +129,40 @@ export function events<T = Record<string, unknown>>(
   records: { key: string | null; value: string | null; headers: Record<string, string> }[],
 ): Event<T>[] {
   return records.map((r) => ({ id: r.headers.ce_id, key: r.key, data: JSON.parse(r.value ?? 'null') as T }));
+}
+
+/** The roads agency app's sandbox secret (deploy/local/sandbox.env). */
+export const ROADS_SECRET = 'sandbox-roads-app-secret';
+
+/** POSTs a body to the roads app's webhook, signed as Meta signs it. */
+export function postSigned(ingressUrl: string, body: string): Promise<Response> {
+  return fetch(`${ingressUrl}/webhooks/whatsapp/roads-app`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(ROADS_SECRET, body) },
+    body,
+  });
+}
+
+/** A roads-agency `messages` webhook with citizen texts (body = wamid) and statuses. */
+export function roadsWebhook(wamids: string[], statuses: [string, string][] = []): string {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '100000000000001',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '5716010100', phone_number_id: '310000000000001' },
+              contacts: [{ profile: { name: 'Ana' }, wa_id: '573001234567' }],
+              messages: wamids.map((id) => ({ from: '573001234567', id, timestamp: '1767225600', type: 'text', text: { body: id } })),
+              statuses: statuses.map(([id, status]) => ({ id, status, timestamp: '1767225700', recipient_id: '573001234567' })),
+            },
+          },
+        ],
+      },
+    ],
+  });
 }
