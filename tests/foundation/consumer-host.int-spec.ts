@@ -2,21 +2,11 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { CE, Topics, type CitizenConsentV1, type EventEnvelope } from '@wa/contracts';
 import { ConsumerHost, EventProducer, NonRetriableError, RETRY_HEADERS, dlqTopicName, type RecordContext } from '@wa/kafka';
-import { createTestKafka, sleep, uniqueSuffix, waitFor, type TestKafka } from '@wa/testing';
+import { createTestKafka, sequencedConsent, sequenceOf, sleep, uniqueSuffix, waitFor, type TestKafka } from '@wa/testing';
 
 const quiet = pino({ level: 'silent' });
 
-function consent(tenantId: string, waId: string, seq: number): CitizenConsentV1 {
-  return {
-    tenantId,
-    contact: { waId },
-    category: 'utility',
-    state: seq % 2 ? 'opted_in' : 'opted_out',
-    channel: `seq-${seq}`,
-    occurredAt: new Date().toISOString(),
-  } as CitizenConsentV1;
-}
-const seqOf = (env: EventEnvelope) => Number((env.data as CitizenConsentV1).channel.slice(4));
+const seqOf = (env: EventEnvelope) => sequenceOf(env.data);
 
 describe('ConsumerHost against the real broker', () => {
   let tk: TestKafka;
@@ -64,7 +54,7 @@ describe('ConsumerHost against the real broker', () => {
     const total = 480;
     await Promise.all(
       Array.from({ length: total }, (_, seq) =>
-        producer.publish(Topics.citizenConsent, consent('roads-agency', keys[seq % keys.length], seq)),
+        producer.publish(Topics.citizenConsent, sequencedConsent('roads-agency', keys[seq % keys.length], seq)),
       ),
     );
     await h.start();
@@ -87,7 +77,9 @@ describe('ConsumerHost against the real broker', () => {
     const tenant = `restart-${uniqueSuffix()}`.slice(0, 30);
     const total = 400;
     const publishAll = Promise.all(
-      Array.from({ length: total }, (_, seq) => producer.publish(Topics.citizenConsent, consent(tenant, `57300${seq % 7}`, seq))),
+      Array.from({ length: total }, (_, seq) =>
+        producer.publish(Topics.citizenConsent, sequencedConsent(tenant, `57300${seq % 7}`, seq, seq % 2 ? 'opted_in' : 'opted_out')),
+      ),
     );
     // The group also sees the first test's records; count only this tenant's.
     const mine = (env: EventEnvelope) => env.tenantId === tenant;
@@ -114,13 +106,13 @@ describe('ConsumerHost against the real broker', () => {
       if (env.tenantId !== tenant) return;
       const n = (calls.get(env.id) ?? 0) + 1;
       calls.set(env.id, n);
-      const failuresWanted = Number((env.data as CitizenConsentV1).channel.slice(4));
+      const failuresWanted = sequenceOf(env.data);
       if (n <= failuresWanted) throw new Error(`transient failure ${n}`);
       done.push({ id: env.id, attempt: record.attempt });
     });
     await h.start();
-    await producer.publish(Topics.citizenConsent, consent(tenant, '5730001', 2), { id: 'aaaaaaaa-0000-4000-8000-000000000002' });
-    await producer.publish(Topics.citizenConsent, consent(tenant, '5730002', 4), { id: 'aaaaaaaa-0000-4000-8000-000000000004' });
+    await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '5730001', 2), { id: 'aaaaaaaa-0000-4000-8000-000000000002' });
+    await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '5730002', 4), { id: 'aaaaaaaa-0000-4000-8000-000000000004' });
     await waitFor(() => done.length === 2, { what: 'both records to succeed', timeoutMs: 30000 });
     const byId = Object.fromEntries(done.map((d) => [d.id, d.attempt]));
     expect(byId['aaaaaaaa-0000-4000-8000-000000000002']).toBe(1); // third inline try
@@ -143,7 +135,7 @@ describe('ConsumerHost against the real broker', () => {
     await h.start();
     const dlq = await tk.collect(dlqTopicName(group));
     // Same key: all three land on one partition, in order.
-    for (const seq of [0, 1, 2, 3]) await producer.publish(Topics.citizenConsent, consent(tenant, '5730009', seq));
+    for (const seq of [0, 1, 2, 3]) await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '5730009', seq));
     await waitFor(() => handled.length === 2, { what: 'later records to flow' });
     expect(handled).toEqual([2, 3]);
     await waitFor(() => dlq.records.length === 2, { what: 'two DLQ records', timeoutMs: 30000 });
@@ -187,10 +179,10 @@ describe('ConsumerHost against the real broker', () => {
           value: JSON.stringify({ tenantId: tenant, contact: {}, category: 'sometimes' }),
           headers: headers('citizen.consent.v1'),
         },
-        { key: 'k', value: JSON.stringify(consent(tenant, '57311', 0)), headers: headers('citizen.consent.v9') },
+        { key: 'k', value: JSON.stringify(sequencedConsent(tenant, '57311', 0)), headers: headers('citizen.consent.v9') },
         { key: 'k', value: '{not json', headers: headers('citizen.consent.v1') },
-        { key: 'k', value: JSON.stringify(consent(tenant, '57311', 0)), headers: {} },
-        { key: 'k', value: JSON.stringify(consent(tenant, '57311', 7)), headers: headers('citizen.consent.v1') },
+        { key: 'k', value: JSON.stringify(sequencedConsent(tenant, '57311', 0)), headers: {} },
+        { key: 'k', value: JSON.stringify(sequencedConsent(tenant, '57311', 7)), headers: headers('citizen.consent.v1') },
       ],
     });
     await raw.disconnect();
@@ -210,10 +202,10 @@ describe('ConsumerHost against the real broker', () => {
       if (env.tenantId === tenant) handled.push(seqOf(env));
     });
     await h.start();
-    await producer.publish(Topics.citizenConsent, consent(tenant, '5730077', 0));
+    await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '5730077', 0));
     await waitFor(() => handled.length === 1, { what: 'first record' });
     h.pause(Topics.citizenConsent.name);
-    for (const seq of [1, 2, 3]) await producer.publish(Topics.citizenConsent, consent(tenant, '5730077', seq));
+    for (const seq of [1, 2, 3]) await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '5730077', seq));
     await sleep(2500);
     expect(handled).toEqual([0]);
     const lag = await waitFor(

@@ -34,21 +34,32 @@ export interface ProducerTuning {
   maxBatchBytes?: number;
   /** Broker ack timeout per request. */
   requestTimeoutMs?: number;
+  /**
+   * Produce requests allowed in flight at once. 1 (the default) keeps the producer idempotent: no
+   * duplicates from retries and per-partition order. More turns idempotence off (kafkajs serialises
+   * an idempotent producer's requests per broker), so a retried request may duplicate or reorder
+   * records: only for topics whose consumers deduplicate by event id and need no order, such as
+   * the raw webhook topic, where the wait for acks=all otherwise caps an HTTP edge's throughput.
+   */
+  maxInFlightRequests?: number;
 }
 
 const produced = counter('kafka_produced_records_total', 'Records acknowledged by all in-sync replicas', ['topic']);
 const produceFailures = counter('kafka_produce_failures_total', 'Produce requests that failed', ['topic']);
 
 /**
- * Idempotent producer (acks=all, one request in flight so retries cannot reorder). Calls made while
- * a request is in flight are merged into the next request: under load that is one produce per
- * batch of callers instead of one per caller, with no added latency when idle.
+ * acks=all producer, idempotent with one request in flight by default (retries cannot duplicate or
+ * reorder). Calls made while the in-flight requests are busy are merged into the next request: under
+ * load that is one produce per batch of callers instead of one per caller, with no added latency
+ * when idle.
  */
 export class EventProducer {
   private readonly producer: Producer;
   private queue: Pending[] = [];
-  private flushing = false;
+  private scheduled = false;
+  private inFlight = 0;
   private connected = false;
+  private readonly maxInFlight: number;
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
   private readonly timeout: number;
@@ -61,9 +72,10 @@ export class EventProducer {
   ) {
     // The Java-compatible (murmur2) partitioner: agency systems producing with the Java client put
     // the same key on the same partition as we do.
+    this.maxInFlight = Math.max(1, tuning.maxInFlightRequests ?? 1);
     this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
+      idempotent: this.maxInFlight === 1,
+      maxInFlightRequests: this.maxInFlight,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
@@ -83,15 +95,23 @@ export class EventProducer {
   }
 
   async disconnect(): Promise<void> {
-    while (this.flushing || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+    while (this.scheduled || this.inFlight || this.queue.length) await new Promise((r) => setTimeout(r, 5));
     if (this.connected) await this.producer.disconnect();
     this.connected = false;
   }
 
-  /** Validates, wraps in a CloudEvents envelope and publishes; resolves once all replicas have it. */
-  publish<T extends object & { tenantId: string }>(spec: TopicSpec<T>, data: T, options: Partial<EncodeOptions> = {}): Promise<void> {
+  /**
+   * Validates, wraps in a CloudEvents envelope and publishes; resolves once all replicas have it.
+   * `parent` is the trace the record belongs to, when it is not the active context.
+   */
+  publish<T extends object & { tenantId: string }>(
+    spec: TopicSpec<T>,
+    data: T,
+    options: Partial<EncodeOptions> = {},
+    parent?: Context,
+  ): Promise<void> {
     const encoded = encodeEvent(spec, data, { source: this.source, ...options });
-    return this.send([{ topic: spec.name, key: encoded.key, value: encoded.value, headers: encoded.headers }]).then(() => undefined);
+    return this.send([{ topic: spec.name, key: encoded.key, value: encoded.value, headers: encoded.headers, parent }]);
   }
 
   /** Sends prepared records (DLQ/retry forwarding, outbox relay). Same batching and acks as publish. */
@@ -107,21 +127,24 @@ export class EventProducer {
     return Promise.all(acks).then(() => undefined);
   }
 
-  // Drained on the next tick so callers in the same tick share a request.
+  // Sent on the next tick so callers in the same tick share a request.
   private schedule(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    setImmediate(() => void this.drain());
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        await this.sendBatch(this.queue.splice(0, this.batchLength()));
-      }
-    } finally {
-      this.flushing = false;
-      if (this.queue.length) this.schedule();
+  private pump(): void {
+    while (this.queue.length && this.inFlight < this.maxInFlight) {
+      const batch = this.queue.splice(0, this.batchLength());
+      this.inFlight++;
+      void this.sendBatch(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length) this.schedule();
+      });
     }
   }
 

@@ -1,6 +1,7 @@
 // Imported by each service's src/tracing.ts, which main.ts imports first: instrumentation must
 // patch http, pg and kafkajs before anything requires them. Nothing here may import Nest or pino.
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import type { IncomingMessage } from 'node:http';
 import { NodeSDK, type tracing } from '@opentelemetry/sdk-node';
 
 let sdk: NodeSDK | undefined;
@@ -9,6 +10,12 @@ export interface TracingOptions {
   serviceName: string;
   /** Tests pass an in-memory processor; otherwise OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   spanProcessors?: tracing.SpanProcessor[];
+  /**
+   * Incoming requests the HTTP instrumentation leaves alone: hot routes that start their own
+   * server span, because the instrumentation's per-request cost (emitter binding, attributes) is
+   * larger than the route's own work.
+   */
+  ignoreIncomingRequest?: (request: IncomingMessage) => boolean;
 }
 
 export function startTracing(options: TracingOptions): NodeSDK {
@@ -28,6 +35,9 @@ export function startTracing(options: TracingOptions): NodeSDK {
         '@opentelemetry/instrumentation-dns': { enabled: false },
         '@opentelemetry/instrumentation-net': { enabled: false },
         '@opentelemetry/instrumentation-pino': { enabled: false },
+        '@opentelemetry/instrumentation-http': {
+          ...(options.ignoreIncomingRequest ? { ignoreIncomingRequestHook: options.ignoreIncomingRequest } : {}),
+        },
         // @wa/kafka makes its own producer/consumer spans: records are batched across callers and
         // relayed from the outbox, and the stock instrumentation would re-parent every record on
         // whoever flushed the batch (and overwrite the traceparent the outbox preserved).

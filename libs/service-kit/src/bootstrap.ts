@@ -50,6 +50,9 @@ export async function createServiceApp<E extends BaseEnv>(
     app,
     new DocumentBuilder().setTitle(descriptor.name).setDescription(descriptor.description).addBearerAuth().build(),
   );
+  for (const [path, operations] of Object.entries(descriptor.openApiPaths ?? {})) {
+    document.paths[path] = { ...document.paths[path], ...operations };
+  }
   // The Swagger UI needs @fastify/static 10, which requires Node 22; the document itself is enough
   // for clients and generators, so it is served as JSON.
   const fastify = app.getHttpAdapter().getInstance();

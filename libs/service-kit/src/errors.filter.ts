@@ -45,25 +45,33 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
     // Kafka handlers: the consumer host needs the real error to choose retry or DLQ.
     if (host.getType() === 'rpc') return throwError(() => exception);
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    let status = HttpStatus.INTERNAL_SERVER_ERROR;
-    let body: ErrorBody = { code: 'internal', message: 'Internal error' };
-    if (exception instanceof DomainError) {
-      status = exception.status;
-      body = { code: exception.code, message: exception.message, details: exception.details };
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const response = exception.getResponse();
-      const r = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
-      const messages = r.message;
-      body = {
+    const { status, body } = errorResponseOf(exception, this.logger);
+    void host.switchToHttp().getResponse<FastifyReply>().status(status).send(body);
+  }
+}
+
+/**
+ * The status and `{ code, message, details }` body for an error, as every HTTP route answers it
+ * (the filter for Nest routes; raw Fastify routes call it directly). Unexpected errors are logged.
+ */
+export function errorResponseOf(exception: unknown, logger: Pick<Logger, 'error'>): { status: number; body: ErrorBody } {
+  if (exception instanceof DomainError) {
+    return { status: exception.status, body: { code: exception.code, message: exception.message, details: exception.details } };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const r = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
+    const messages = r.message;
+    return {
+      status,
+      body: {
         code: typeof r.code === 'string' ? r.code : (CODE_BY_STATUS[status] ?? `http_${status}`),
         message: Array.isArray(messages) ? 'Request validation failed' : String(messages ?? exception.message),
         details: Array.isArray(messages) ? messages : r.details,
-      };
-    } else {
-      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    }
-    void reply.status(status).send(body);
+      },
+    };
   }
+  logger.error(exception instanceof Error ? exception.stack : String(exception));
+  return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { code: 'internal', message: 'Internal error' } };
 }

@@ -66,6 +66,7 @@ export class PlatformModule {
             // info line per 200 costs more than the request (rates and latencies are in /metrics).
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
           },
+          ...(descriptor.selfLoggedRoutes?.length ? { exclude: descriptor.selfLoggedRoutes } : {}),
         }),
       ],
       controllers: [HealthController, MetricsController],

@@ -1,3 +1,5 @@
+import type { RouteInfo } from '@nestjs/common/interfaces';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { BaseEnv } from '@wa/config';
 
 /** Everything that makes one service different from another, in one object. */
@@ -17,6 +19,13 @@ export interface ServiceDescriptor<E extends BaseEnv = BaseEnv> {
   rawBody?: boolean;
   /** Largest request body accepted, bytes. */
   bodyLimit?: number;
+  /**
+   * Hot routes left out of the per-request HTTP logger (its child logger and serializers cost more
+   * than the webhook's own work); the service logs their failures itself.
+   */
+  selfLoggedRoutes?: RouteInfo[];
   /** Summary for the OpenAPI document at /docs. */
   description: string;
+  /** Paths served by raw Fastify routes (which Nest's scanner cannot see), added to the document. */
+  openApiPaths?: OpenAPIObject['paths'];
 }

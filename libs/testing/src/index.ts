@@ -2,3 +2,4 @@ export * from './infra';
 export * from './kafka';
 export * from './wait';
 export * from './service';
+export * from './sequenced-events';

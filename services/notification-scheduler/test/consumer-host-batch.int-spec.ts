@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { CE, Topics, type CitizenConsentV1 } from '@wa/contracts';
-import { createTestKafka, uniqueSuffix, waitFor, type TestKafka } from '@wa/testing';
+import { createTestKafka, sequencedConsent, sequenceOf, uniqueSuffix, waitFor, type TestKafka } from '@wa/testing';
 import {
   ConsumerHost,
   dlqTopicName,
@@ -16,17 +16,7 @@ import {
 
 const quiet = pino({ level: 'silent' });
 
-function consent(tenantId: string, waId: string, seq: number): CitizenConsentV1 {
-  return {
-    tenantId,
-    contact: { waId },
-    category: 'utility',
-    state: 'opted_in',
-    channel: `seq-${seq}`,
-    occurredAt: new Date().toISOString(),
-  } as CitizenConsentV1;
-}
-const seqOf = (item: BatchItem) => Number((item.envelope.data as CitizenConsentV1).channel.slice(4));
+const seqOf = (item: BatchItem) => sequenceOf(item.envelope.data);
 
 describe('ConsumerHost batch handlers against the real broker', () => {
   let tk: TestKafka;
@@ -77,7 +67,7 @@ describe('ConsumerHost batch handlers against the real broker', () => {
     const total = 600;
     // Published before the consumer starts, so fetches return full batches.
     await Promise.all(
-      Array.from({ length: total }, (_, seq) => producer.publish(Topics.citizenConsent, consent(tenant, keys[seq % 12], seq))),
+      Array.from({ length: total }, (_, seq) => producer.publish(Topics.citizenConsent, sequencedConsent(tenant, keys[seq % 12], seq))),
     );
     await h.start();
     await waitFor(() => [...seen.values()].reduce((n, l) => n + l.length, 0) >= total, { what: 'all records', timeoutMs: 60000 });
@@ -105,7 +95,7 @@ describe('ConsumerHost batch handlers against the real broker', () => {
     const raw = tk.kafka.producer();
     await raw.connect();
     const headers = () => ({ [CE.id]: randomUUID(), [CE.type]: 'citizen.consent.v1', [CE.source]: '/tests', [CE.tenant]: tenant });
-    const good = (seq: number) => ({ key: 'k', value: JSON.stringify(consent(tenant, '57366', seq)), headers: headers() });
+    const good = (seq: number) => ({ key: 'k', value: JSON.stringify(sequencedConsent(tenant, '57366', seq)), headers: headers() });
     await raw.send({
       topic: `${tk.prefix}${Topics.citizenConsent.name}`,
       messages: [
@@ -148,7 +138,9 @@ describe('ConsumerHost batch handlers against the real broker', () => {
     await h.start();
     const dlq = await tk.collect(dlqTopicName(group));
     // Concurrent publishes share one produce request (same key, so one partition, in order).
-    await Promise.all(Array.from({ length: 20 }, (_, seq) => producer.publish(Topics.citizenConsent, consent(tenant, '57377', seq))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, seq) => producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '57377', seq))),
+    );
     await waitFor(() => applied.size === 19, { what: 'every record but the poison one', timeoutMs: 30000 });
     expect([...applied].sort((a, b) => a - b)).toEqual([...Array(20).keys()].filter((s) => s !== 13));
     expect(Math.max(...batchSizes)).toBeGreaterThan(1);

@@ -12,9 +12,10 @@ import { RawArchive } from './raw-archive/raw-archive';
 import { ingressService } from './service';
 import { loadIngressTenants } from './tenants/ingress-tenants';
 import { AppCredentials } from './webhook/app-credentials';
-import { DurablePublisher } from './webhook/durable-publisher';
+import { DurablePublisher, webhookProducerProvider } from './webhook/durable-publisher';
 import { WebhookController } from './webhook/webhook.controller';
 import { WebhookHttpSetup } from './webhook/webhook-http';
+import { WebhookReceiver } from './webhook/webhook-receiver';
 
 @Module({})
 export class AppModule {
@@ -26,7 +27,9 @@ export class AppModule {
       providers: [
         { provide: TenantRegistry, useFactory: () => loadIngressTenants(env) },
         AppCredentials,
+        webhookProducerProvider,
         DurablePublisher,
+        WebhookReceiver,
         WebhookHttpSetup,
         RawArchive,
         NormalizedEventStore,

@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { ServiceDescriptor } from '@wa/service-kit';
 import { IngressEnv } from './config/env';
 import { StoredMedia } from './media/stored-media.entity';
@@ -5,6 +6,8 @@ import { Init1764115200000 } from './migrations/1764115200000-init';
 import { DedupeAndMedia1764201600000 } from './migrations/1764201600000-dedupe-and-media';
 import { WebhookDedupe } from './normalizer/webhook-dedupe.entity';
 import { RawWebhook } from './raw-archive/raw-webhook.entity';
+import { WEBHOOK_POST_OPENAPI } from './webhook/webhook-openapi';
+import { WEBHOOK_ROUTE } from './webhook/webhook-route';
 
 export const ingressService: ServiceDescriptor<IngressEnv> = {
   name: 'webhook-ingress',
@@ -16,5 +19,9 @@ export const ingressService: ServiceDescriptor<IngressEnv> = {
   rawBody: true,
   // Meta posts up to 3 MB; the margin keeps a legitimate maximal batch from bouncing.
   bodyLimit: 4 * 1024 * 1024,
+  // The webhook POST is a raw Fastify route (WebhookHttpSetup says why); its entry in /docs.
+  openApiPaths: WEBHOOK_POST_OPENAPI,
+  // It logs its own failures, with their outcome.
+  selfLoggedRoutes: [{ path: WEBHOOK_ROUTE.slice(1), method: RequestMethod.POST }],
   description: 'Receives WhatsApp Cloud API webhooks, stores them durably on Kafka and normalizes them.',
 };

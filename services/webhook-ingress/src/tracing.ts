@@ -1,3 +1,4 @@
 import { startTracing } from '@wa/observability/tracing';
+import { isWebhookPost } from './webhook/webhook-route';
 
-startTracing({ serviceName: 'webhook-ingress' });
+startTracing({ serviceName: 'webhook-ingress', ignoreIncomingRequest: isWebhookPost });

@@ -36,8 +36,16 @@ describe('a service booted as main.ts boots it', () => {
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toContain('process_cpu_seconds_total');
     expect(metrics).toContain('http_request_duration_seconds');
-    const docs = (await (await fetch(`${service.url}/docs`)).json()) as { openapi: string };
+    const docs = (await (await fetch(`${service.url}/docs`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     expect(docs.openapi).toMatch(/^3\./);
+    // The handshake is a Nest route; the POST a raw Fastify route, documented by hand.
+    expect(Object.keys(docs.paths['/webhooks/whatsapp/{appId}']).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(docs.paths['/webhooks/whatsapp/{appId}'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '401', '413', '415', '503']),
+    );
   });
 
   it('answers unknown routes with the structured error shape', async () => {

@@ -28,6 +28,16 @@ export class IngressEnv extends withAuthEnv(BaseEnv) {
   WEBHOOK_MAX_PENDING_PUBLISHES = 20000;
 
   /**
+   * acks=all produce requests a replica keeps in flight for webhooks. More than 1 gives up the
+   * producer's idempotence (a retry may store a webhook twice, which dedupe absorbs) for throughput.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  WEBHOOK_KAFKA_IN_FLIGHT = 4;
+
+  /**
    * Answer to a correctly signed body that is not JSON or not a WhatsApp payload, once it is kept
    * on the quarantine topic. 400 (the issue's contract) tells Meta and monitoring it was refused,
    * but Meta then redelivers it for up to 7 days (each copy quarantined under the same ce_id);

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { TenantRegistry } from '@wa/tenancy';
 
+/** App ids as they appear in callback URLs; anything else is not looked up at all. */
+const APP_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
 interface Cached {
   secrets: string[];
   verifyToken: string;
@@ -20,8 +23,9 @@ export class AppCredentials {
 
   constructor(private readonly registry: TenantRegistry) {}
 
-  /** undefined: no such app in the tenants file. */
+  /** undefined: no such app in the tenants file (or not an app id at all). */
   of(appId: string): Cached | undefined {
+    if (!APP_ID.test(appId)) return undefined;
     const now = Date.now();
     const cached = this.cache.get(appId);
     if (cached && cached.until > now) return cached;

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Context } from '@opentelemetry/api';
 import type { EncodeOptions, TopicSpec } from '@wa/contracts';
-import { EventProducer } from '@wa/kafka';
+import { EventProducer, type Kafka, type KafkaOptions } from '@wa/kafka';
 import { gauge, histogram } from '@wa/observability';
-import { InjectEnv } from '@wa/service-kit';
+import { InjectEnv, KAFKA_CLIENT, KAFKA_OPTIONS, SERVICE_ENV } from '@wa/service-kit';
 import type { IngressEnv } from '../config/env';
 
 export type DurableOutcome = 'stored' | 'timeout' | 'failed' | 'overloaded';
@@ -21,25 +22,53 @@ const durableSeconds = histogram(
 );
 const pendingGauge = gauge('webhook_pending_publishes', 'Webhook records waiting for a Kafka acknowledgement', []);
 
+/** The webhook edge's own producer; the service's shared one stays idempotent for the outbox relay. */
+export const WEBHOOK_PRODUCER = Symbol('WEBHOOK_PRODUCER');
+
+/**
+ * Several acks=all requests in flight instead of one: with one, a replica's throughput is the
+ * batch size over the broker's ack latency, and the CPU sits idle waiting. Idempotence is given up
+ * on purpose (kafkajs serialises an idempotent producer per broker): a retried request may store a
+ * webhook twice, which the raw record's deterministic id and the normalizer's dedupe absorb, as
+ * they absorb Meta's own redeliveries.
+ */
+export const webhookProducerProvider = {
+  provide: WEBHOOK_PRODUCER,
+  inject: [KAFKA_CLIENT, KAFKA_OPTIONS, SERVICE_ENV],
+  useFactory: async (kafka: Kafka, options: KafkaOptions, env: IngressEnv): Promise<EventProducer> => {
+    const producer = new EventProducer(kafka, options, '/services/webhook-ingress', {
+      maxInFlightRequests: env.WEBHOOK_KAFKA_IN_FLIGHT,
+    });
+    await producer.connect();
+    return producer;
+  },
+};
+
 /**
  * Publishes a webhook's record and says whether Kafka holds it, within a deadline. The producer
- * already merges concurrent calls into one acks=all produce; this adds the two things an HTTP
+ * already merges concurrent calls into acks=all produces; this adds the two things an HTTP
  * edge needs when Kafka is slow or gone: a bounded wait (answer 503 quickly so Meta retries) and
  * a bounded backlog (stop queueing once too many records wait).
  */
 @Injectable()
-export class DurablePublisher {
+export class DurablePublisher implements OnApplicationShutdown {
   private pending = 0;
 
   constructor(
-    private readonly producer: EventProducer,
+    @Inject(WEBHOOK_PRODUCER) private readonly producer: EventProducer,
     @InjectEnv() private readonly env: IngressEnv,
   ) {}
+
+  /** Runs after the HTTP server has closed: the answers still waiting get their acks first. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect();
+  }
 
   async publish<T extends object & { tenantId: string }>(
     spec: TopicSpec<T>,
     data: T,
     options: Partial<EncodeOptions>,
+    trace?: Context,
   ): Promise<DurableResult> {
     if (this.pending >= this.env.WEBHOOK_MAX_PENDING_PUBLISHES) {
       durableSeconds.observe({ topic: spec.name, outcome: 'overloaded' }, 0);
@@ -53,7 +82,7 @@ export class DurablePublisher {
     // record Kafka already has, which the deterministic ids and the dedupe table absorb.
     // async so that a synchronous throw (a contract violation) also settles as 'failed'.
     const acked = (async (): Promise<DurableResult> => {
-      await this.producer.publish(spec, data, options);
+      await this.producer.publish(spec, data, options, trace);
       return { outcome: 'stored' };
     })().catch((error: unknown): DurableResult => ({ outcome: 'failed', error: (error as Error).message }));
     void acked.finally(() => {

@@ -1,21 +1,10 @@
-import { Controller, Get, HttpCode, HttpStatus, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpStatus, Param, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Topics, type QuarantineReason } from '@wa/contracts';
-import { DomainError, InjectEnv } from '@wa/service-kit';
-import { TenantRegistry } from '@wa/tenancy';
-import type { IngressEnv } from '../config/env';
-import { deterministicUuid } from '../normalizer/deterministic-id';
-import { asArray, asObject, asString, type Json } from '../normalizer/json-shapes';
-import { UNROUTED_TENANT } from '../normalizer/normalize';
+import type { FastifyReply } from 'fastify';
+import { DomainError } from '@wa/service-kit';
 import { AppCredentials } from './app-credentials';
-import { DurablePublisher, type DurableResult } from './durable-publisher';
-import { checkSignature } from './signature';
-import { WEBHOOK_ROUTE_PREFIX, type WebhookOutcome, type WebhookRequest } from './webhook-http';
-
-const APP_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
-const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
+import { WEBHOOK_ROUTE_PREFIX } from './webhook-route';
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -24,21 +13,14 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * Meta's webhook callback, one URL per app (`/webhooks/whatsapp/<appId>`), so several apps and
- * tenants share one ingress, each verified with its own secret. The handler does no business work:
- * check, store durably on Kafka, answer. Normalizing happens in the raw topic's consumer.
+ * Meta's subscription handshake, one URL per app (`/webhooks/whatsapp/<appId>`), so several apps
+ * and tenants share one ingress, each with its own verify token. The POST on the same URL is a raw
+ * Fastify route (WebhookHttpSetup).
  */
 @ApiTags('webhooks')
 @Controller(WEBHOOK_ROUTE_PREFIX.slice(1))
 export class WebhookController {
-  private readonly logger = new Logger(WebhookController.name);
-
-  constructor(
-    private readonly credentials: AppCredentials,
-    private readonly registry: TenantRegistry,
-    private readonly publisher: DurablePublisher,
-    @InjectEnv() private readonly env: IngressEnv,
-  ) {}
+  constructor(private readonly credentials: AppCredentials) {}
 
   @Get(':appId')
   @ApiOperation({ summary: "Meta's subscription handshake: echoes hub.challenge when hub.verify_token matches the app's token" })
@@ -48,7 +30,7 @@ export class WebhookController {
     const mode = query['hub.mode'];
     const token = query['hub.verify_token'];
     const challenge = query['hub.challenge'];
-    const app = APP_ID.test(appId) ? this.credentials.of(appId) : undefined;
+    const app = this.credentials.of(appId);
     const ok =
       app !== undefined &&
       mode === 'subscribe' &&
@@ -61,135 +43,5 @@ export class WebhookController {
     // Set here, not with @Header: that would also label the JSON error body as text.
     void reply.type('text/plain; charset=utf-8');
     return challenge as string;
-  }
-
-  @Post(':appId')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Receives a signed WhatsApp webhook; 200 only once Kafka holds it' })
-  @ApiHeader({ name: 'X-Hub-Signature-256', description: 'sha256=<hex HMAC-SHA256 of the raw body with the app secret>' })
-  @ApiResponse({ status: 200, description: 'Stored durably (Kafka acks=all)' })
-  @ApiResponse({ status: 400, description: 'Signed, but not JSON or not a WhatsApp payload (kept in quarantine)' })
-  @ApiResponse({ status: 401, description: 'Missing or invalid signature; nothing stored' })
-  @ApiResponse({ status: 413, description: 'Body over 4 MB' })
-  @ApiResponse({ status: 415, description: 'Not application/json' })
-  @ApiResponse({ status: 503, description: 'Kafka unavailable or slow; Meta retries' })
-  async receive(@Param('appId') appId: string, @Req() request: FastifyRequest): Promise<void> {
-    const req = request as WebhookRequest;
-    const receivedAt = new Date().toISOString();
-    const app = APP_ID.test(appId) ? this.credentials.of(appId) : undefined;
-    if (!app) this.reject(req, 'unknown_app', HttpStatus.NOT_FOUND, 'unknown_app', 'No such app on this ingress');
-    if (!JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) {
-      this.reject(req, 'unsupported_media_type', HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'Expected application/json');
-    }
-    const rawBody = req.rawBody ?? Buffer.alloc(0);
-    const signature = req.headers['x-hub-signature-256'];
-    const check = checkSignature(rawBody, signature, app.secrets);
-    if (check !== 'valid') {
-      this.reject(
-        req,
-        check === 'missing' ? 'missing_signature' : 'bad_signature',
-        HttpStatus.UNAUTHORIZED,
-        'invalid_signature',
-        'Signature missing or invalid',
-      );
-    }
-    const signatureValue = String(signature);
-    // One id per (app, exact bytes): a redelivered webhook is recognisably the same record.
-    const id = deterministicUuid('wa.webhook', appId, signatureValue.slice(7).toLowerCase());
-    const body = rawBody.toString('utf8');
-
-    let payload: Json | undefined;
-    let parseError: string | undefined;
-    try {
-      payload = asObject(JSON.parse(body));
-    } catch (error) {
-      parseError = (error as Error).message;
-    }
-    if (!payload || payload.object !== 'whatsapp_business_account' || !Array.isArray(payload.entry)) {
-      const reason = parseError ? 'unparseable' : 'not-whatsapp';
-      await this.quarantine(
-        req,
-        appId,
-        app.tenantIds,
-        id,
-        receivedAt,
-        body,
-        reason,
-        parseError ?? 'not a whatsapp_business_account payload',
-      );
-      const outcome = parseError ? 'not_json' : 'not_whatsapp';
-      if (this.env.WEBHOOK_BAD_CONTENT_STATUS === 200) {
-        req.webhookOutcome = outcome;
-        return;
-      }
-      this.reject(
-        req,
-        outcome,
-        HttpStatus.BAD_REQUEST,
-        outcome,
-        parseError ? 'Body is not JSON (kept for inspection)' : 'Not a WhatsApp Business Account payload (kept for inspection)',
-      );
-    }
-
-    const tenantId = this.rawTenantOf(payload, app.tenantIds);
-    const result = await this.publisher.publish(
-      Topics.webhookRaw,
-      { tenantId, appId, receivedAt, body, signature: signatureValue },
-      { id, time: new Date(receivedAt) },
-    );
-    this.ensureStored(req, result, 'raw');
-    req.webhookOutcome = 'accepted';
-  }
-
-  /** Signed but unusable bodies are kept on the quarantine topic before the 400, so nothing signed is lost. */
-  private async quarantine(
-    req: WebhookRequest,
-    appId: string,
-    tenantIds: string[],
-    rawId: string,
-    receivedAt: string,
-    body: string,
-    reason: QuarantineReason,
-    detail: string,
-  ): Promise<void> {
-    this.logger.warn({ appId, reason, bytes: body.length }, 'signed webhook quarantined');
-    const result = await this.publisher.publish(
-      Topics.webhookQuarantine,
-      { tenantId: tenantIds[0] ?? UNROUTED_TENANT, appId, reason, detail: detail.slice(0, 2000), receivedAt, body },
-      { id: deterministicUuid('wa.webhook.quarantine', rawId) },
-    );
-    this.ensureStored(req, result, 'quarantine');
-  }
-
-  private ensureStored(req: WebhookRequest, result: DurableResult, what: string): void {
-    if (result.outcome === 'stored') return;
-    this.logger.error({ what, outcome: result.outcome, err: result.error }, 'webhook not stored; answering 503 so Meta retries');
-    const outcome: WebhookOutcome =
-      result.outcome === 'overloaded' ? 'overloaded' : result.outcome === 'timeout' ? 'kafka_timeout' : 'kafka_failed';
-    this.reject(req, outcome, HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', 'Webhook not stored; retry later');
-  }
-
-  private reject(req: WebhookRequest, outcome: WebhookOutcome, status: HttpStatus, code: string, message: string): never {
-    req.webhookOutcome = outcome;
-    throw new DomainError(code, message, status);
-  }
-
-  /**
-   * The raw record's tenant (its partition key and archive scope): the first entry that resolves
-   * to one of this app's tenants. The normalizer resolves every change again on its own.
-   */
-  private rawTenantOf(payload: Json, appTenantIds: string[]): string {
-    for (const entryValue of asArray(payload.entry)) {
-      const entry = asObject(entryValue);
-      const wabaId = asString(entry?.id);
-      const byWaba = wabaId ? this.registry.tenantByWabaId(wabaId) : undefined;
-      if (byWaba && appTenantIds.includes(byWaba.id)) return byWaba.id;
-      for (const change of asArray(entry?.changes)) {
-        const phoneNumberId = asString(asObject(asObject(asObject(change)?.value)?.metadata)?.phone_number_id);
-        const byPhone = phoneNumberId ? this.registry.tenantByPhoneNumberId(phoneNumberId)?.tenant : undefined;
-        if (byPhone && appTenantIds.includes(byPhone.id)) return byPhone.id;
-      }
-    }
-    return appTenantIds[0] ?? UNROUTED_TENANT;
   }
 }
