@@ -26,6 +26,7 @@ import { TenantRegistry } from '@wa/tenancy';
 import { createTestDatabase, createTestKafka, waitFor, type TestDatabase, type TestKafka } from '@wa/testing';
 import { buildSandbox, WebhookSender } from '@wa/cloud-api-sandbox';
 import { outboundGatewayService } from '../services/outbound-gateway/src/service';
+import { GatewayEnv } from '../services/outbound-gateway/src/config/env';
 
 const ROOT = join(__dirname, '..');
 const arg = (name: string, fallback: number) => {
@@ -618,8 +619,9 @@ function print(report: RunReport): void {
 async function main(): Promise<void> {
   const serve = process.argv.indexOf('--serve-sandbox');
   if (serve > 0) return serveSandbox(process.argv[serve + 1], process.argv[serve + 2]);
+  const defaults = new GatewayEnv();
   process.stdout.write(
-    `gateway benchmark: N=${N}, limit=${LIMIT} msg/s, publish=${PUBLISH_RATE || 'all at once'}; the gateway's budget: 0.97 of the tier less 2 msg/s (RATE_HEADROOM, RATE_RESERVE_PER_SECOND)\n`,
+    `gateway benchmark: N=${N}, limit=${LIMIT} msg/s, publish=${PUBLISH_RATE || 'all at once'}; the gateway's budget: ${defaults.RATE_HEADROOM} of the tier less ${defaults.RATE_RESERVE_PER_SECOND} msg/s (RATE_HEADROOM, RATE_RESERVE_PER_SECOND)\n`,
   );
   const reports: RunReport[] = [];
   if (only !== 'kill') {
