@@ -544,7 +544,8 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
         (labels) => labels.match(/kind="(\w+)"/)?.[1] ?? '',
       ),
     );
-  const gatewayLag = (name: string) => Number(metric(new RegExp(`^nodejs_eventloop_lag_${name}_seconds `)).split(' ')[1] ?? NaN) * 1000;
+  const gatewayLag = (name: string) =>
+    Number(metric(new RegExp(`^nodejs_eventloop_lag_${name}_seconds(\\{[^}]*\\})? `)).split(' ')[1] ?? NaN) * 1000;
   if (metrics) {
     notes.push(
       `gateway event loop: delay p99 ${gatewayLag('p99').toFixed(0)} ms, max ${gatewayLag('max').toFixed(0)} ms; sends handed back (slot passed): ` +

@@ -19,6 +19,7 @@ import { PRIORITY_RANK } from './results';
 import { CompletionWriter, type Completion } from './completion-writer';
 import { HoldBook } from './holds';
 import { Housekeeper } from './housekeeper';
+import { ThroughputBackoff } from './throughput-backoff';
 
 const calls = counter('gateway_cloud_api_calls_total', 'Cloud API /messages calls by outcome', ['phone_number_id', 'outcome']);
 const callSeconds = histogram('gateway_cloud_api_call_seconds', 'Cloud API /messages call time', ['phone_number_id']);
@@ -67,7 +68,7 @@ const TICK_MARGIN_MS = 15;
 class NumberLoop {
   private wakeUp?: () => void;
   private woken = false;
-  private throttledUntil = 0;
+  private readonly backoff = new ThroughputBackoff();
   private emptyClaims = 0;
   /** Claimed by this replica, not yet given a token; priority order. */
   private buffer: ClaimedSend[] = [];
@@ -103,17 +104,13 @@ class NumberLoop {
     this.wakeUp?.();
   }
 
-  /**
-   * Meta said 130429: use 80 % of the budget for two seconds (other replicas learn on their own).
-   * Gentle on purpose: the budget already sits below the tier, so a 130429 means jitter or inbound
-   * traffic, not a wrong rate; halving would cost far more than the few retried messages.
-   */
+  /** Meta said 130429: step this replica's share of the budget down for a while (other replicas learn on their own). */
   throttle(): void {
-    this.throttledUntil = Date.now() + 2000;
+    this.backoff.refused(Date.now());
   }
 
   private factor(): number {
-    return Date.now() < this.throttledUntil ? 0.8 : 1;
+    return this.backoff.at(Date.now());
   }
 
   private rate(): number {
