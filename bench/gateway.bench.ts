@@ -520,6 +520,19 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
   for (const t of acceptedTimes)
     perFive[Math.floor((t - acceptedTimes[0]) / 5000)] = (perFive[Math.floor((t - acceptedTimes[0]) / 5000)] ?? 0) + 1;
   notes.push(`sends/s per 5 s from the first: ${Array.from(perFive, (n) => Math.round((n ?? 0) / 5)).join(' ')}`);
+  const firstSeconds = Array.from(
+    { length: 10 },
+    (_, i) => acceptedTimes.filter((t) => t - acceptedTimes[0] >= i * 1000 && t - acceptedTimes[0] < (i + 1) * 1000).length,
+  );
+  const lastSeconds = Array.from(
+    { length: 5 },
+    (_, i) =>
+      acceptedTimes.filter(
+        (t) =>
+          acceptedTimes[acceptedTimes.length - 1] - t < (5 - i) * 1000 && acceptedTimes[acceptedTimes.length - 1] - t >= (4 - i) * 1000,
+      ).length,
+  );
+  notes.push(`sends in each of the first 10 s: ${firstSeconds.join(' ')}; in each of the last 5 s: ${lastSeconds.join(' ')}`);
   const [events] = (
     await pg.query(
       `SELECT count(*) FILTER (WHERE events @> '[{"type":"reaped"}]')::int AS reaped,
