@@ -223,17 +223,15 @@ class NumberLoop {
   }
 
   /**
-   * A token is good only inside its own slot. The slot's sends are spread evenly over the first
-   * half of it (5 ms steps), so no replica bursts, and a timer that fires late (a busy event loop:
-   * p99 ~40 ms under the benchmark) still finds its send inside the slot; over the whole slot, about
-   * 2 % of a saturated run's sends missed it. A send whose slot has already ended when its moment
-   * comes (a late statement, a long stall) is not fired late but handed back to the buffer for a
+   * A token is good only inside its own slot. The slot's sends are spread evenly over it (5 ms
+   * steps), so no replica bursts; a send whose slot has already ended when its moment comes (a
+   * late statement, a stalled event loop) is not fired late but handed back to the buffer for a
    * later slot. So every replica's sends stay inside the slots they were granted, and together the
    * replicas never exceed a slot's budget: in any sliding second, about the rate and no more.
    */
   private spread(sends: ClaimedSend[], slotStart: number, slotEnd: number): void {
     const from = Math.max(Date.now(), slotStart);
-    const span = Math.max(0, slotEnd - from - 2) * 0.5;
+    const span = Math.max(0, slotEnd - from - 2) * 0.9;
     const steps = Math.max(1, Math.min(sends.length, Math.floor(span / 5)));
     const per = Math.ceil(sends.length / steps);
     for (let i = 0; i * per < sends.length; i++) {
