@@ -1,5 +1,5 @@
 import { Topics, type CitizenConsentV1 } from '@wa/contracts';
-import { EventProducer } from '@wa/kafka';
+import { EventProducer, type ProducerTuning } from '@wa/kafka';
 import { createTestKafka, sequencedConsent, sequenceOf, waitFor, type TestKafka } from '@wa/testing';
 
 /** Counts how many produce requests the wrapped kafkajs producer has outstanding at most. */
@@ -33,64 +33,55 @@ describe('EventProducer against the real broker', () => {
     await tk.cleanup();
   });
 
-  async function publishConcurrently(producer: EventProducer, prefix: string, citizens: number, perCitizen: number): Promise<void> {
-    const sends: Promise<void>[] = [];
-    // Spread over several ticks, as HTTP requests arrive, so batches form while others are in flight.
-    for (let seq = 0; seq < perCitizen; seq++) {
-      for (let c = 0; c < citizens; c++)
-        sends.push(producer.publish(Topics.citizenConsent, sequencedConsent('roads-agency', `${prefix}${1000 + c}`, seq)));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await Promise.all(sends);
-  }
-
-  it('is idempotent with one request in flight: concurrent callers share requests and keep per-key order', async () => {
-    const producer = new EventProducer(tk.kafka, tk.options, '/tests/producer');
+  /**
+   * A fresh producer publishes `citizens` x `perCitizen` consent events spread over several ticks,
+   * as HTTP requests arrive, so batches form while others are in flight; returns what the kafkajs
+   * producer saw and the events as they landed on the topic.
+   */
+  async function publishConcurrently(
+    tuning: ProducerTuning,
+    prefix: string,
+    citizens: number,
+    perCitizen: number,
+  ): Promise<{ peak: number; requests: number; landed: CitizenConsentV1[] }> {
+    const producer = new EventProducer(tk.kafka, tk.options, '/tests/producer', tuning);
     await producer.connect();
     const seen = trackConcurrency(producer);
     const collector = await tk.collect(Topics.citizenConsent.name);
     try {
-      await publishConcurrently(producer, '5730000', 20, 25);
-      expect(seen.peak()).toBe(1);
-      expect(seen.requests()).toBeLessThan(500);
-      const mine = () => collector.records.filter((r) => r.value!.includes('"5730000'));
-      const records = await waitFor(() => (mine().length >= 500 ? mine() : undefined));
-      expect(records).toHaveLength(500);
-      const byCitizen = new Map<string, number[]>();
-      for (const r of records) {
-        const data = JSON.parse(r.value!) as CitizenConsentV1;
-        byCitizen.set(data.contact.waId!, [...(byCitizen.get(data.contact.waId!) ?? []), sequenceOf(data)]);
+      const sends: Promise<void>[] = [];
+      for (let seq = 0; seq < perCitizen; seq++) {
+        for (let c = 0; c < citizens; c++)
+          sends.push(producer.publish(Topics.citizenConsent, sequencedConsent('roads-agency', `${prefix}${1000 + c}`, seq)));
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      for (const seqs of byCitizen.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    } finally {
-      await collector.stop();
-      await producer.disconnect();
-    }
-  });
-
-  it('keeps several requests in flight when asked, and every acknowledged record is on the topic', async () => {
-    const producer = new EventProducer(tk.kafka, tk.options, '/tests/producer', { maxInFlightRequests: 4 });
-    await producer.connect();
-    const seen = trackConcurrency(producer);
-    const collector = await tk.collect(Topics.citizenConsent.name);
-    try {
-      await publishConcurrently(producer, '5731000', 40, 30);
-      expect(seen.peak()).toBeGreaterThan(1);
-      expect(seen.peak()).toBeLessThanOrEqual(4);
-      const mine = () => collector.records.filter((r) => r.value!.includes('"5731000'));
-      const records = await waitFor(() => (mine().length >= 1200 ? mine() : undefined));
-      expect(records).toHaveLength(1200);
-      const distinct = new Set(
-        records.map((r) => {
-          const data = JSON.parse(r.value!) as CitizenConsentV1;
-          return `${data.contact.waId}:${data.channel}`;
-        }),
-      );
-      expect(distinct.size).toBe(1200);
+      await Promise.all(sends);
+      const total = citizens * perCitizen;
+      const mine = () => collector.records.filter((r) => r.value!.includes(`"${prefix}`));
+      const records = await waitFor(() => (mine().length >= total ? mine() : undefined));
+      return { peak: seen.peak(), requests: seen.requests(), landed: records.map((r) => JSON.parse(r.value!) as CitizenConsentV1) };
     } finally {
       await collector.stop();
       // Waits for the requests still in flight before closing.
       await producer.disconnect();
     }
+  }
+
+  it('is idempotent with one request in flight: concurrent callers share requests and keep per-key order', async () => {
+    const { peak, requests, landed } = await publishConcurrently({}, '5730000', 20, 25);
+    expect(peak).toBe(1);
+    expect(requests).toBeLessThan(500);
+    expect(landed).toHaveLength(500);
+    const byCitizen = new Map<string, number[]>();
+    for (const data of landed) byCitizen.set(data.contact.waId!, [...(byCitizen.get(data.contact.waId!) ?? []), sequenceOf(data)]);
+    for (const seqs of byCitizen.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  it('keeps several requests in flight when asked, and every acknowledged record is on the topic', async () => {
+    const { peak, landed } = await publishConcurrently({ maxInFlightRequests: 4 }, '5731000', 40, 30);
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(landed).toHaveLength(1200);
+    expect(new Set(landed.map((data) => `${data.contact.waId}:${data.channel}`)).size).toBe(1200);
   });
 });

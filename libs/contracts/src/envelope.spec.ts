@@ -1,5 +1,5 @@
 import './validation-cache';
-import { CE, ContractViolation, decodeEvent, encodeEvent } from './envelope';
+import { CE, ContractViolation, decodeEvent, encodeEvent, encodeTombstone } from './envelope';
 import type { CitizenConsentV1 } from './events/outbound';
 import { ALL_TOPICS, Topics, topicByName } from './topics';
 
@@ -60,6 +60,17 @@ describe('CloudEvents envelope', () => {
     const headers = { [CE.id]: 'x', [CE.type]: 'templates.catalog.v1', [CE.source]: '/x', [CE.tenant]: 'roads-agency' };
     expect(decodeEvent(Topics.templateCatalog, null, headers).tombstone).toBe(true);
     expect(() => decodeEvent(Topics.citizenConsent, null, { ...headers, [CE.type]: 'citizen.consent.v1' })).toThrow(ContractViolation);
+  });
+
+  it('encodes tombstones that decode as such, and only for compacted topics', () => {
+    const tombstone = encodeTombstone(Topics.templateCatalog, 'roads-agency:notice:es', 'roads-agency', { source: '/tests' });
+    expect(tombstone).toMatchObject({ key: 'roads-agency:notice:es', value: null });
+    expect(decodeEvent(Topics.templateCatalog, tombstone.value, tombstone.headers)).toMatchObject({
+      type: 'templates.catalog.v1',
+      tenantId: 'roads-agency',
+      tombstone: true,
+    });
+    expect(() => encodeTombstone(Topics.citizenConsent, 'k', 'roads-agency', { source: '/tests' })).toThrow(/not compacted/);
   });
 });
 

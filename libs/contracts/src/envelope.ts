@@ -95,22 +95,40 @@ function resolveType(spec: TopicSpec, type: string | undefined): string {
   return types[0];
 }
 
-/** Builds the Kafka record for an event; validates first so a producer can never publish garbage. */
-export function encodeEvent<T extends object & { tenantId: string }>(spec: TopicSpec<T>, data: T, options: EncodeOptions): EncodedRecord {
-  const type = resolveType(spec as TopicSpec, options.type);
-  const { errors } = options.validate === false ? { errors: [] } : validatePayload(spec.types[type], data);
-  if (errors.length) throw new ContractViolation('invalid-payload', `refusing to publish ${type}`, errors);
+function cloudEventHeaders(type: string, tenantId: string, options: EncodeOptions): Record<string, string> {
   const headers: Record<string, string> = {
     [CE.specversion]: '1.0',
     [CE.id]: options.id ?? randomUUID(),
     [CE.type]: type,
     [CE.source]: options.source,
     [CE.time]: (options.time ?? new Date()).toISOString(),
-    [CE.tenant]: data.tenantId,
-    [CE.contentType]: 'application/json',
+    [CE.tenant]: tenantId,
   };
   if (options.subject) headers[CE.subject] = options.subject;
+  return headers;
+}
+
+/** Builds the Kafka record for an event; validates first so a producer can never publish garbage. */
+export function encodeEvent<T extends object & { tenantId: string }>(spec: TopicSpec<T>, data: T, options: EncodeOptions): EncodedRecord {
+  const type = resolveType(spec as TopicSpec, options.type);
+  const { errors } = options.validate === false ? { errors: [] } : validatePayload(spec.types[type], data);
+  if (errors.length) throw new ContractViolation('invalid-payload', `refusing to publish ${type}`, errors);
+  const headers = { ...cloudEventHeaders(type, data.tenantId, options), [CE.contentType]: 'application/json' };
   return { key: spec.key(data), value: JSON.stringify(data), headers };
+}
+
+/**
+ * A tombstone (null value) for a key of a compacted topic, so compaction forgets the key and read
+ * models drop it. It carries the CloudEvents headers (consumers decode it as `tombstone: true`).
+ */
+export function encodeTombstone(
+  spec: TopicSpec,
+  key: string,
+  tenantId: string,
+  options: Omit<EncodeOptions, 'type' | 'validate'>,
+): { key: string; value: null; headers: Record<string, string> } {
+  if (spec.cleanupPolicy !== 'compact') throw new Error(`${spec.name} is not compacted; tombstones mean nothing there`);
+  return { key, value: null, headers: cloudEventHeaders(resolveType(spec, undefined), tenantId, options) };
 }
 
 export type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;

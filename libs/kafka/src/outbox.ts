@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { context, trace, type Context } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, type DataSource, type EntityManager } from 'typeorm';
-import { CE, encodeEvent, type EncodeOptions, type TopicSpec } from '@wa/contracts';
+import { CE, encodeEvent, encodeTombstone, type EncodeOptions, type TopicSpec } from '@wa/contracts';
 import { counter, gauge } from '@wa/observability';
 import type { EventProducer } from './producer';
 import { extractTraceContext, injectTraceContext } from './trace-context';
@@ -102,19 +101,8 @@ export class Outbox {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('Outbox.addTombstone must run inside a transaction (dataSource.transaction(...))');
     }
-    if (spec.cleanupPolicy !== 'compact') throw new Error(`${spec.name} is not compacted; tombstones mean nothing there`);
-    const types = Object.keys(spec.types);
-    if (types.length !== 1) throw new Error(`${spec.name} carries several types; tombstones need one`);
-    const eventId = options.id ?? randomUUID();
-    const headers: Record<string, string> = {
-      [CE.specversion]: '1.0',
-      [CE.id]: eventId,
-      [CE.type]: types[0],
-      [CE.source]: options.source ?? this.source,
-      [CE.time]: (options.time ?? new Date()).toISOString(),
-      [CE.tenant]: tenantId,
-    };
-    if (options.subject) headers[CE.subject] = options.subject;
+    const { headers } = encodeTombstone(spec, key, tenantId, { ...options, source: options.source ?? this.source });
+    const eventId = headers[CE.id];
     injectTraceContext(headers, context.active());
     await manager.insert(OutboxRecord, { eventId, topic: spec.name, key, value: null, headers });
     return eventId;

@@ -10,8 +10,6 @@ interface StoredFile {
   phoneNumberId: string;
   mimeType: string;
   content: Buffer;
-  /** Meta shows the checksum base64-encoded in webhooks. */
-  sha256: string;
 }
 
 interface DownloadTicket {
@@ -51,8 +49,9 @@ export class SandboxMediaStore implements MediaRegistrar {
     const mediaId = `8${String(randomInt(0, 10 ** 14)).padStart(14, '0')}`;
     const mimeType = media.mimeType ?? 'application/octet-stream';
     const content = media.dataBase64 ? Buffer.from(media.dataBase64, 'base64') : Buffer.from(`sandbox ${type} ${mediaId} (${mimeType})\n`);
+    // Meta shows the checksum base64-encoded in webhooks (and hex from GET /{media-id}).
     const sha256 = createHash('sha256').update(content).digest('base64');
-    this.files.set(mediaId, { mediaId, tenantId, phoneNumberId, mimeType, content, sha256 });
+    this.files.set(mediaId, { mediaId, tenantId, phoneNumberId, mimeType, content });
     return { mediaId, mimeType, sha256, url: this.issueUrl(mediaId, this.publicBaseUrl) };
   }
 
@@ -67,7 +66,6 @@ export class SandboxMediaStore implements MediaRegistrar {
           phoneNumberId: upload.phoneNumberId,
           mimeType: upload.mimeType,
           content: upload.content,
-          sha256: createHash('sha256').update(upload.content).digest('base64'),
         }
       : undefined;
   }

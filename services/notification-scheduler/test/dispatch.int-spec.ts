@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { Topics, type CitizenConsentV1, type MessageStatusV1, type OutboundResultV1 } from '@wa/contracts';
+import { encodeTombstone, Topics, type CitizenConsentV1, type MessageStatusV1, type OutboundResultV1 } from '@wa/contracts';
 import { EventProducer } from '@wa/kafka';
 import { createTestKafka, waitFor, type Collector, type TestKafka } from '@wa/testing';
 import { DispatchService } from '../src/dispatch/dispatch.service';
@@ -142,19 +141,7 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     await raw.connect();
     await raw.send({
       topic: `${tk.prefix}${Topics.templateCatalog.name}`,
-      messages: [
-        {
-          key: 'roads-agency:licence_expiry_reminder:fr',
-          value: null,
-          headers: {
-            ce_specversion: '1.0',
-            ce_id: randomUUID(),
-            ce_type: 'templates.catalog.v1',
-            ce_source: '/tests',
-            ce_tenant: 'roads-agency',
-          },
-        },
-      ],
+      messages: [encodeTombstone(Topics.templateCatalog, 'roads-agency:licence_expiry_reminder:fr', 'roads-agency', { source: '/tests' })],
     });
     await raw.disconnect();
     await waitFor(

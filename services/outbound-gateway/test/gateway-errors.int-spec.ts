@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { OutboundRequestV1 } from '@wa/contracts';
 import { sleep, waitFor } from '@wa/testing';
-import { ROADS, citizen, startGatewayHarness, type GatewayHarness } from './support/harness';
+import { ROADS, citizen, plainTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
 
 const UNCERTAIN_GRACE_MS = 4000;
 
@@ -102,13 +102,7 @@ describe('outbound gateway: errors and uncertain sends', () => {
 
   it('falls back to the template when Meta says the window is closed (131047), after one retry', async () => {
     const c = citizen();
-    await h.approve({
-      tenantId: ROADS.tenantId,
-      name: 'reply_waiting',
-      language: 'es',
-      parameters: [],
-      components: [{ type: 'BODY', text: 'Tiene una respuesta pendiente.' }],
-    });
+    await h.approve(plainTemplate(ROADS.tenantId, 'reply_waiting', 'es', 'Tiene una respuesta pendiente.'));
     h.simulator.addRule({ code: 131047, recipient: c.waId, type: 'text' });
     await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, c.waId);
     const request = await h.send({

@@ -5,7 +5,7 @@ import { AppModule } from '../src/app.module';
 import { GraphClient } from '../src/cloud-api/graph-client';
 import { Dispatcher } from '../src/dispatch/dispatcher';
 import { outboundGatewayService } from '../src/service';
-import { AUTH_SECRET, IMMIGRATION, TENANTS_FILE, citizen, startGatewayHarness, type GatewayHarness } from './support/harness';
+import { AUTH_SECRET, IMMIGRATION, TENANTS_FILE, plainTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
 
 /** Two gateway replicas on one database and consumer group: one budget per number, one send per request. */
 describe('outbound gateway: several replicas', () => {
@@ -18,13 +18,7 @@ describe('outbound gateway: several replicas', () => {
       db: h.gateway.db,
       env: { TENANTS_FILE, GRAPH_BASE_URL: h.sandboxUrl, AUTH_MODE: 'sandbox', AUTH_SANDBOX_SECRET: AUTH_SECRET, IDLE_POLL_MS: '50' },
     });
-    await h.approve({
-      tenantId: IMMIGRATION.tenantId,
-      name: 'visa_ready',
-      language: 'en',
-      parameters: [],
-      components: [{ type: 'BODY', text: 'Your visa is ready for collection.' }],
-    });
+    await h.approve(plainTemplate(IMMIGRATION.tenantId, 'visa_ready', 'en', 'Your visa is ready for collection.'));
   });
   afterAll(async () => {
     await second?.close();
@@ -46,20 +40,7 @@ describe('outbound gateway: several replicas', () => {
     const calls: number[] = [];
     recordCalls(h.gateway.app, number, calls);
     recordCalls(second.app, number, calls);
-    const requests = [];
-    for (let i = 0; i < 320; i++) {
-      requests.push(
-        h.send({
-          tenantId: IMMIGRATION.tenantId,
-          phoneNumberId: number,
-          kind: 'template',
-          priority: 'bulk',
-          to: { phone: citizen().phone },
-          template: { name: 'visa_ready', language: 'en' },
-        }),
-      );
-    }
-    const sent = await Promise.all(requests);
+    const sent = await h.sendBulk(320, { tenantId: IMMIGRATION.tenantId, phoneNumberId: number }, { name: 'visa_ready', language: 'en' });
     for (const r of sent) expect(await h.resultOf(r.requestId, 90000)).toMatchObject({ outcome: 'accepted' });
 
     const accepted = h.simulator.sent.filter((m) => m.phoneNumberId === number);

@@ -1,9 +1,9 @@
 /** @jest-environment <rootDir>/libs/auth/testing/jose-environment.cjs */
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Topics, type MessageStatusV1 } from '@wa/contracts';
+import { encodeTombstone, Topics, type MessageStatusV1 } from '@wa/contracts';
 import { waitFor } from '@wa/testing';
-import { IMMIGRATION, ROADS, citizen, namedTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
+import { IMMIGRATION, ROADS, citizen, namedTemplate, plainTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
 
 const PAIR_INTERVAL_MS = 1500;
 
@@ -13,17 +13,9 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
   beforeAll(async () => {
     h = await startGatewayHarness('gw-rules', { PAIR_INTERVAL_MS: String(PAIR_INTERVAL_MS) });
     await h.approve(namedTemplate(ROADS.tenantId, 'licence_expiry'));
-    await h.approve({
-      ...namedTemplate(ROADS.tenantId, 'officer_replied'),
-      components: [{ type: 'BODY', text: 'Un funcionario respondió a su solicitud.' }],
-      parameters: [],
-    });
+    await h.approve(plainTemplate(ROADS.tenantId, 'officer_replied', 'es', 'Un funcionario respondió a su solicitud.'));
     await h.approve({ ...namedTemplate(ROADS.tenantId, 'road_works_promo', 'es', 'MARKETING'), status: 'PAUSED' });
-    await h.approve({
-      ...namedTemplate(IMMIGRATION.tenantId, 'visa_notice', 'en'),
-      components: [{ type: 'BODY', text: 'Your visa notice is ready.' }],
-      parameters: [],
-    });
+    await h.approve(plainTemplate(IMMIGRATION.tenantId, 'visa_notice', 'en', 'Your visa notice is ready.'));
   });
   afterAll(async () => {
     await h?.close();
@@ -137,20 +129,11 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
   });
 
   it('forgets a translation the registry deleted (tombstone on the compacted catalog)', async () => {
-    await h.approve({ ...namedTemplate(ROADS.tenantId, 'old_notice'), components: [{ type: 'BODY', text: 'Aviso.' }], parameters: [] });
+    await h.approve(plainTemplate(ROADS.tenantId, 'old_notice', 'es', 'Aviso.'));
     await h.producer.send([
       {
         topic: Topics.templateCatalog.name,
-        key: `${ROADS.tenantId}:old_notice:es`,
-        value: null,
-        headers: {
-          ce_specversion: '1.0',
-          ce_id: randomUUID(),
-          ce_type: 'templates.catalog.v1',
-          ce_source: '/tests',
-          ce_tenant: ROADS.tenantId,
-          ce_time: new Date().toISOString(),
-        },
+        ...encodeTombstone(Topics.templateCatalog, `${ROADS.tenantId}:old_notice:es`, ROADS.tenantId, { source: '/tests' }),
       },
     ]);
     const db = h.gateway.app.get(DataSource);
@@ -254,20 +237,11 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
 
   it('sends replies before bulk notifications waiting on the same number', async () => {
     const number = IMMIGRATION.slowPhoneNumberId; // 80 msg/s tier
-    const bulk = [];
-    for (let i = 0; i < 400; i++) {
-      bulk.push(
-        h.send({
-          tenantId: IMMIGRATION.tenantId,
-          phoneNumberId: number,
-          kind: 'template',
-          priority: 'bulk',
-          to: { phone: citizen().phone },
-          template: { name: 'visa_notice', language: 'en' },
-        }),
-      );
-    }
-    const bulkRequests = await Promise.all(bulk);
+    const bulkRequests = await h.sendBulk(
+      400,
+      { tenantId: IMMIGRATION.tenantId, phoneNumberId: number },
+      { name: 'visa_notice', language: 'en' },
+    );
     await waitFor(() => h.simulator.sent.filter((m) => m.phoneNumberId === number).length >= 20, {
       timeoutMs: 60000,
       what: 'bulk sending to start',

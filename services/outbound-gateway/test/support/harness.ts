@@ -64,6 +64,12 @@ export interface GatewayHarness {
   producer: EventProducer;
   results: Collector;
   send(request: Partial<OutboundRequestV1> & Pick<OutboundRequestV1, 'kind'>, options?: { ceId?: string }): Promise<OutboundRequestV1>;
+  /** `count` bulk sends of a template without parameters from one number, each to a new citizen. */
+  sendBulk(
+    count: number,
+    from: { tenantId: string; phoneNumberId: string },
+    template: { name: string; language: string },
+  ): Promise<OutboundRequestV1[]>;
   resultOf(requestId: string, timeoutMs?: number): Promise<OutboundResultV1>;
   resultsOf(requestId: string): OutboundResultV1[];
   sentTo(waId: string): SentMessage[];
@@ -134,6 +140,13 @@ export async function startGatewayHarness(label: string, env: Record<string, str
       } as OutboundRequestV1;
       await producer.publish(Topics.outboundRequest, request, { id: options.ceId ?? randomUUID() });
       return request;
+    },
+    sendBulk(count, { tenantId, phoneNumberId }, template) {
+      return Promise.all(
+        Array.from({ length: count }, () =>
+          harness.send({ tenantId, phoneNumberId, kind: 'template', priority: 'bulk', to: { phone: citizen().phone }, template }),
+        ),
+      );
     },
     async resultOf(requestId, timeoutMs = 30000) {
       return waitFor(() => parsedResults().find((r) => r.requestId === requestId), { timeoutMs, what: `the result of ${requestId}` });
@@ -256,6 +269,11 @@ export async function startGatewayHarness(label: string, env: Record<string, str
 }
 
 /** A body-only template with named variables, as the registry publishes it. */
+/** An approved template without placeholders: one body text. */
+export function plainTemplate(tenantId: string, name: string, language: string, text: string) {
+  return { tenantId, name, language, components: [{ type: 'BODY', text }] };
+}
+
 export function namedTemplate(tenantId: string, name: string, language = 'es', category = 'UTILITY') {
   return {
     tenantId,
