@@ -12,7 +12,7 @@ export default [
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
-      // Services never import each other; libs never import services; only the kafka lib imports kafkajs.
+      // Services never import each other; libs never import services; only the kafka lib imports a Kafka client.
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -38,7 +38,15 @@ export default [
     files: ['libs/**/*.ts', 'services/**/*.ts'],
     ignores: ['libs/kafka/**', 'libs/testing/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'Use @wa/kafka: it is the only place that talks to kafkajs.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'kafkajs', message: 'Use @wa/kafka: it is the only place that talks to kafkajs.' },
+            { name: '@platformatic/kafka', message: 'Use @wa/kafka: it is the only place that talks to a Kafka client.' },
+          ],
+        },
+      ],
     },
   },
 ];

@@ -4,7 +4,7 @@
 const { compilerOptions } = require('./tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target.replace(/^\.\//, "")}`]),
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target.replace(/^\.\//, '')}`]),
 );
 const transform = {
   '^.+\\.ts$': [
@@ -19,8 +19,16 @@ const transform = {
       module: { type: 'commonjs' },
     },
   ],
+  // ESM-only dependencies (see the transformer), compiled for Jest's CommonJS loader.
+  '/node_modules/@platformatic/kafka/.+\\.js$': '<rootDir>/tools/jest-esm-to-cjs.cjs',
 };
-const common = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+const common = {
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/kafka/)'],
+  moduleNameMapper,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+};
 
 module.exports = {
   projects: [

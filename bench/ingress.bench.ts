@@ -10,7 +10,8 @@
 //
 // INGRESS_CONSUMERS=false benchmarks a receiver-only replica (normalizers deployed apart).
 // Knobs (env): BENCH_SECONDS (per round, default 15), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 64),
-// BENCH_INGRESS_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=.local/prof" to profile the ingress).
+// BENCH_INGRESS_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=.local/prof" to profile the ingress),
+// BENCH_BASELINE_NODE_ARGS (the same for the bare endpoint, to compare profiles).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -48,6 +49,8 @@ async function baselineServer(): Promise<void> {
 
   const app = await NestFactory.create(BareModule, new FastifyAdapter({ bodyLimit: 4 * 1024 * 1024 }), { logger: false });
   await app.listen(Number(process.env.PORT), '127.0.0.1');
+  // A clean exit on stop, so that --cpu-prof (BENCH_BASELINE_NODE_ARGS) writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
   process.stdout.write('baseline ready\n');
 }
 
@@ -261,7 +264,11 @@ async function main(): Promise<void> {
     },
     (process.env.BENCH_INGRESS_NODE_ARGS ?? '').split(' ').filter(Boolean),
   );
-  const baseline = startProcess([__filename, '--baseline-server'], { PORT: String(baselinePort) });
+  const baseline = startProcess(
+    [__filename, '--baseline-server'],
+    { PORT: String(baselinePort) },
+    (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  );
 
   const ingressUrl = `http://127.0.0.1:${ingressPort}`;
   const baselineUrl = `http://127.0.0.1:${baselinePort}`;

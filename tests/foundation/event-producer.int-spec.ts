@@ -1,15 +1,16 @@
 import { Topics, type CitizenConsentV1 } from '@wa/contracts';
+import { Partitioners } from 'kafkajs';
 import { EventProducer, type ProducerTuning } from '@wa/kafka';
-import { createTestKafka, sequencedConsent, sequenceOf, waitFor, type TestKafka } from '@wa/testing';
+import { createTestKafka, sequencedConsent, sequenceOf, waitFor, type Collected, type TestKafka } from '@wa/testing';
 
-/** Counts how many produce requests the wrapped kafkajs producer has outstanding at most. */
+/** Counts how many produce requests the producer's client library has outstanding at most. */
 function trackConcurrency(producer: EventProducer): { peak: () => number; requests: () => number } {
-  const inner = (producer as unknown as { producer: { sendBatch: (...args: unknown[]) => Promise<unknown> } }).producer;
-  const original = inner.sendBatch.bind(inner);
+  const wire = (producer as unknown as { wire: { send: (...args: unknown[]) => Promise<unknown> } }).wire;
+  const original = wire.send.bind(wire);
   let current = 0;
   let peak = 0;
   let requests = 0;
-  inner.sendBatch = async (...args: unknown[]) => {
+  wire.send = async (...args: unknown[]) => {
     current++;
     requests++;
     peak = Math.max(peak, current);
@@ -35,15 +36,15 @@ describe('EventProducer against the real broker', () => {
 
   /**
    * A fresh producer publishes `citizens` x `perCitizen` consent events spread over several ticks,
-   * as HTTP requests arrive, so batches form while others are in flight; returns what the kafkajs
-   * producer saw and the events as they landed on the topic.
+   * as HTTP requests arrive, so batches form while others are in flight; returns what the client
+   * library saw and the events (and records) as they landed on the topic.
    */
   async function publishConcurrently(
     tuning: ProducerTuning,
     prefix: string,
     citizens: number,
     perCitizen: number,
-  ): Promise<{ peak: number; requests: number; landed: CitizenConsentV1[] }> {
+  ): Promise<{ peak: number; requests: number; landed: CitizenConsentV1[]; records: Collected[] }> {
     const producer = new EventProducer(tk.kafka, tk.options, '/tests/producer', tuning);
     await producer.connect();
     const seen = trackConcurrency(producer);
@@ -59,7 +60,8 @@ describe('EventProducer against the real broker', () => {
       const total = citizens * perCitizen;
       const mine = () => collector.records.filter((r) => r.value!.includes(`"${prefix}`));
       const records = await waitFor(() => (mine().length >= total ? mine() : undefined));
-      return { peak: seen.peak(), requests: seen.requests(), landed: records.map((r) => JSON.parse(r.value!) as CitizenConsentV1) };
+      const landed = records.map((r) => JSON.parse(r.value!) as CitizenConsentV1);
+      return { peak: seen.peak(), requests: seen.requests(), landed, records };
     } finally {
       await collector.stop();
       // Waits for the requests still in flight before closing.
@@ -83,5 +85,60 @@ describe('EventProducer against the real broker', () => {
     expect(peak).toBeLessThanOrEqual(4);
     expect(landed).toHaveLength(1200);
     expect(new Set(landed.map((data) => `${data.contact.waId}:${data.channel}`)).size).toBe(1200);
+  });
+
+  describe('on the platformatic client (the webhook edge)', () => {
+    let viaKafkajs: Collected[];
+    let viaPlatformatic: Collected[];
+    let peak: number;
+
+    beforeAll(async () => {
+      viaKafkajs = (await publishConcurrently({ maxInFlightRequests: 4 }, '5732000', 60, 10)).records;
+      const run = await publishConcurrently({ maxInFlightRequests: 4, client: 'platformatic' }, '5733000', 60, 10);
+      viaPlatformatic = run.records;
+      peak = run.peak;
+    });
+
+    it('keeps at most the asked requests in flight, and every acknowledged record is on the topic', () => {
+      expect(peak).toBeGreaterThan(1);
+      expect(peak).toBeLessThanOrEqual(4);
+      expect(viaPlatformatic).toHaveLength(600);
+      const events = viaPlatformatic.map((r) => JSON.parse(r.value!) as CitizenConsentV1);
+      expect(new Set(events.map((data) => `${data.contact.waId}:${data.channel}`)).size).toBe(600);
+    });
+
+    it('writes the same envelope as the default client: key, CloudEvents headers, trace context', () => {
+      const [record] = viaPlatformatic;
+      const data = JSON.parse(record.value!) as CitizenConsentV1;
+      expect(record.key).toBe(`roads-agency:${data.contact.waId}`);
+      expect(record.headers).toEqual(
+        expect.objectContaining({
+          ce_specversion: '1.0',
+          ce_type: 'citizen.consent.v1',
+          ce_source: '/tests/producer',
+          ce_tenant: 'roads-agency',
+          'content-type': 'application/json',
+        }),
+      );
+      expect(Object.keys(record.headers).sort()).toEqual(Object.keys(viaKafkajs[0].headers).sort());
+    });
+
+    it("puts every key on the partition the Java client's partitioner picks, as kafkajs does", () => {
+      const javaPartitioner = Partitioners.DefaultPartitioner();
+      const partitionMetadata = [0, 1, 2].map((partitionId) => ({
+        partitionId,
+        partitionErrorCode: 0,
+        leader: 1,
+        replicas: [1],
+        isr: [1],
+      }));
+      const javaPartitionOf = (key: string) => javaPartitioner({ topic: 'any', partitionMetadata, message: { key, value: null } });
+      for (const records of [viaKafkajs, viaPlatformatic]) {
+        const landed = new Map(records.map((r) => [r.key!, r.partition]));
+        expect(landed.size).toBe(60);
+        expect(new Set(landed.values()).size).toBe(3);
+        expect([...landed]).toEqual([...landed].map(([key]) => [key, javaPartitionOf(key)]));
+      }
+    });
   });
 });

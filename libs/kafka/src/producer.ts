@@ -1,8 +1,9 @@
 import { context, ROOT_CONTEXT, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { encodeEvent, type EncodeOptions, type TopicSpec } from '@wa/contracts';
 import { counter } from '@wa/observability';
 import { prefixed, type KafkaOptions } from './kafka-options';
+import { KafkajsWire, PlatformaticWire, type ProduceWire, type WireMessage } from './produce-wire';
 import { injectTraceContext, startProducerSpan } from './trace-context';
 
 export interface OutgoingRecord {
@@ -42,6 +43,12 @@ export interface ProducerTuning {
    * the raw webhook topic, where the wait for acks=all otherwise caps an HTTP edge's throughput.
    */
   maxInFlightRequests?: number;
+  /**
+   * The client library on the wire. kafkajs (the default) is idempotent with one request in flight;
+   * platformatic costs about a third of the CPU per record and is never idempotent (see
+   * PlatformaticWire): for an edge whose throughput is the producer's CPU and whose consumers dedupe.
+   */
+  client?: 'kafkajs' | 'platformatic';
 }
 
 const produced = counter('kafka_produced_records_total', 'Records acknowledged by all in-sync replicas', ['topic']);
@@ -54,7 +61,7 @@ const produceFailures = counter('kafka_produce_failures_total', 'Produce request
  * when idle.
  */
 export class EventProducer {
-  private readonly producer: Producer;
+  private readonly wire: ProduceWire;
   private queue: Pending[] = [];
   private scheduled = false;
   private inFlight = 0;
@@ -62,7 +69,6 @@ export class EventProducer {
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
-  private readonly timeout: number;
 
   constructor(
     kafka: Kafka,
@@ -70,23 +76,16 @@ export class EventProducer {
     private readonly source: string,
     tuning: ProducerTuning = {},
   ) {
-    // The Java-compatible (murmur2) partitioner: agency systems producing with the Java client put
-    // the same key on the same partition as we do.
     this.maxInFlight = Math.max(1, tuning.maxInFlightRequests ?? 1);
-    this.producer = kafka.producer({
-      idempotent: this.maxInFlight === 1,
-      maxInFlightRequests: this.maxInFlight,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
     this.maxBatch = tuning.maxBatchRecords ?? 1000;
     this.maxBatchBytes = tuning.maxBatchBytes ?? 900 * 1024;
-    this.timeout = tuning.requestTimeoutMs ?? 30000;
+    const settings = { maxInFlightRequests: this.maxInFlight, requestTimeoutMs: tuning.requestTimeoutMs ?? 30000 };
+    this.wire = tuning.client === 'platformatic' ? new PlatformaticWire(options, settings) : new KafkajsWire(kafka, settings);
   }
 
   async connect(): Promise<void> {
     if (this.connected) return;
-    await this.producer.connect();
+    await this.wire.connect();
     this.connected = true;
   }
 
@@ -96,7 +95,7 @@ export class EventProducer {
 
   async disconnect(): Promise<void> {
     while (this.scheduled || this.inFlight || this.queue.length) await new Promise((r) => setTimeout(r, 5));
-    if (this.connected) await this.producer.disconnect();
+    if (this.connected) await this.wire.disconnect();
     this.connected = false;
   }
 
@@ -165,7 +164,7 @@ export class EventProducer {
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
+    const byTopic = new Map<string, WireMessage[]>();
     const spans = batch.map((p) => {
       const topic = prefixed(this.options, p.record.topic);
       const span = startProducerSpan(topic, p.parent);
@@ -177,11 +176,7 @@ export class EventProducer {
       return span;
     });
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        timeout: this.timeout,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await this.wire.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       for (const [topic, messages] of byTopic) produced.inc({ topic }, messages.length);
       spans.forEach((s) => s.end());
       batch.forEach((p) => p.resolve());

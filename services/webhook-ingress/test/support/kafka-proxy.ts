@@ -15,7 +15,8 @@ interface Pending {
  * Kafka clients connect to whatever address the broker advertises in Metadata (and
  * FindCoordinator) responses, which would route them around a plain proxy after the first request.
  * So the proxy reads the frames it relays and rewrites those two responses to advertise itself.
- * Only the non-flexible versions kafkajs 2.x speaks are handled (Metadata v1-v8, FindCoordinator v0-v2).
+ * Handled: the versions kafkajs 2.x speaks (Metadata v1-v8, FindCoordinator v0-v2) and the
+ * flexible Metadata versions (v9+) of @platformatic/kafka, which the webhook producer uses.
  */
 export class KafkaProxy {
   private server?: Server;
@@ -86,6 +87,7 @@ export class KafkaProxy {
 
   private rewrite(frame: Buffer, { apiKey, apiVersion }: Pending): Buffer {
     if (apiKey === METADATA && apiVersion >= 1 && apiVersion <= 8) return this.rewriteMetadata(frame, apiVersion);
+    if (apiKey === METADATA && apiVersion >= 9) return this.rewriteFlexibleMetadata(frame);
     if (apiKey === FIND_COORDINATOR && apiVersion <= 2) return this.rewriteCoordinator(frame, apiVersion);
     return frame;
   }
@@ -107,6 +109,26 @@ export class KafkaProxy {
       brokers.push(Buffer.concat([int32(nodeId), kafkaString('127.0.0.1'), int32(this.port), rack]));
     }
     return sized(Buffer.concat([head, int32(count), ...brokers, frame.subarray(offset)]));
+  }
+
+  /** Compact strings and arrays (unsigned varint length + 1) and tagged fields after each struct. */
+  private rewriteFlexibleMetadata(frame: Buffer): Buffer {
+    let offset = skipTaggedFields(frame, 8); // response header v1: correlation_id, tagged fields
+    offset += 4; // throttle_time_ms
+    const head = frame.subarray(4, offset);
+    const [countPlusOne, afterCount] = readUnsignedVarInt(frame, offset);
+    offset = afterCount;
+    const brokers: Buffer[] = [];
+    for (let i = 0; i < countPlusOne - 1; i++) {
+      const nodeId = frame.readInt32BE(offset);
+      const [hostLengthPlusOne, afterHostLength] = readUnsignedVarInt(frame, offset + 4);
+      offset = afterHostLength + hostLengthPlusOne - 1 + 4; // host, port
+      const rackStart = offset;
+      const [rackLengthPlusOne, afterRackLength] = readUnsignedVarInt(frame, offset);
+      offset = skipTaggedFields(frame, afterRackLength + Math.max(rackLengthPlusOne - 1, 0));
+      brokers.push(Buffer.concat([int32(nodeId), compactString('127.0.0.1'), int32(this.port), frame.subarray(rackStart, offset)]));
+    }
+    return sized(Buffer.concat([head, unsignedVarInt(countPlusOne), ...brokers, frame.subarray(offset)]));
   }
 
   private rewriteCoordinator(frame: Buffer, version: number): Buffer {
@@ -136,6 +158,40 @@ function kafkaString(value: string): Buffer {
   const length = Buffer.alloc(2);
   length.writeInt16BE(bytes.length);
   return Buffer.concat([length, bytes]);
+}
+
+function compactString(value: string): Buffer {
+  const bytes = Buffer.from(value);
+  return Buffer.concat([unsignedVarInt(bytes.length + 1), bytes]);
+}
+
+function unsignedVarInt(value: number): Buffer {
+  const bytes: number[] = [];
+  while (value > 0x7f) {
+    bytes.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  bytes.push(value);
+  return Buffer.from(bytes);
+}
+
+function readUnsignedVarInt(frame: Buffer, offset: number): [value: number, next: number] {
+  let value = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = frame[offset++];
+    value |= (byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return [value >>> 0, offset];
+  }
+}
+
+function skipTaggedFields(frame: Buffer, offset: number): number {
+  let [count, next] = readUnsignedVarInt(frame, offset);
+  while (count-- > 0) {
+    const [, afterTag] = readUnsignedVarInt(frame, next);
+    const [size, afterSize] = readUnsignedVarInt(frame, afterTag);
+    next = afterSize + size;
+  }
+  return next;
 }
 
 function sized(body: Buffer): Buffer {
