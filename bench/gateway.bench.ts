@@ -306,7 +306,9 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
   const db: TestDatabase = await createTestDatabase(['gateway']);
   cleanups.push(() => db.drop());
   await migrate({ schema: 'gateway', url: db.migratorUrl('gateway'), entities: [], migrations: outboundGatewayService.migrations });
-  const producer = new EventProducer(tk.kafka, tk.options, '/bench/gateway');
+  // The agency publisher and the ingress stand-in (status relay) on the client the webhook ingress
+  // uses: they are load generators here, and share the machine with what is measured.
+  const producer = new EventProducer(tk.kafka, tk.options, '/bench/gateway', { client: 'platformatic', maxInFlightRequests: 4 });
   await producer.connect();
 
   const relay = await startStatusRelay(producer);

@@ -18,7 +18,13 @@ export interface TracingOptions {
   ignoreIncomingRequest?: (request: IncomingMessage) => boolean;
 }
 
-export function startTracing(options: TracingOptions): NodeSDK {
+/**
+ * Starts the SDK, or nothing at all under OTEL_SDK_DISABLED=true: the SDK itself honours that flag
+ * only in start(), after the instrumentations have patched http, pg and the rest (they enable
+ * themselves when constructed), so a disabled service would still pay for every wrapper.
+ */
+export function startTracing(options: TracingOptions): NodeSDK | undefined {
+  if (process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
   if (sdk) return sdk;
   process.env.OTEL_SERVICE_NAME ??= options.serviceName;
   // Without a collector the default OTLP metrics/logs exporters retry for seconds at shutdown;
