@@ -20,3 +20,19 @@ export const STACK_SERVICES: StackService[] = [
 
 export const mainOf = (s: StackService) => `services/${s.name}/src/main.ts`;
 export const migrateOf = (s: StackService) => `services/${s.name}/src/migrate.ts`;
+
+/**
+ * Deployments (Kubernetes only) that run a service's consumers apart from its HTTP replicas, from
+ * the same image and main.js. The service's own Deployment turns its consumers off with
+ * `receiverEnv`; the worker joins the service's consumer group. The local stack runs both roles in
+ * one process.
+ */
+export interface ServiceWorker {
+  name: string;
+  service: string;
+  receiverEnv: { name: string; value: string };
+}
+
+export const SERVICE_WORKERS: ServiceWorker[] = [
+  { name: 'webhook-ingress-normalizer', service: 'webhook-ingress', receiverEnv: { name: 'INGRESS_CONSUMERS', value: 'false' } },
+];

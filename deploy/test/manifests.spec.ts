@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { ALL_TOPICS } from '@wa/contracts';
 import { groupTopicDeclarations } from '@wa/kafka';
-import { STACK_SERVICES } from '../../tools/stack-services';
+import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
 import { checkOverlay, type PolicyContext } from './policy';
 import {
@@ -46,6 +46,7 @@ beforeAll(async () => {
   for (const t of derived) partitions.set(t.name, t.partitions);
   ctx = {
     services: STACK_SERVICES,
+    workers: SERVICE_WORKERS,
     partitions,
     requiredTopics: [...ALL_TOPICS.map((t) => t.name), ...derived.map((t) => t.name)],
     // The webhook and the REST APIs (gateway media/messages, template admin, agent console).
@@ -297,6 +298,52 @@ describeRendered('the rules catch bad manifests', () => {
           (m: { name: string }) => m.name !== 'tenant-access-tokens',
         )),
       /outbound-gateway: tenant secret file:\/var\/run\/secrets\/wa\/access-tokens/,
+    ],
+    [
+      'webhook receivers that still consume (the normalizers are their own Deployment)',
+      'prod',
+      (r) =>
+        (container(r, 'webhook-ingress').env = container(r, 'webhook-ingress').env.filter(
+          (e: { name: string }) => e.name !== 'INGRESS_CONSUMERS',
+        )),
+      /webhook-ingress: must set INGRESS_CONSUMERS=false/,
+    ],
+    [
+      'the normalizers behind the webhook Service',
+      'dev',
+      (r) => (find(r.app, 'Service', 'webhook-ingress').spec.selector = { 'app.kubernetes.io/component': 'worker' }),
+      /Service\/webhook-ingress: selects the pods of worker webhook-ingress-normalizer/,
+    ],
+    [
+      'normalizers scaled on another consumer group than the service',
+      'prod',
+      (r) =>
+        (find(r.app, 'ScaledObject', 'webhook-ingress-normalizer').spec.triggers[0].metadata.consumerGroup = 'webhook-ingress-normalizer'),
+      /consumerGroup webhook-ingress-normalizer is not the service's group webhook-ingress/,
+    ],
+    [
+      'normalizers without the tenant secrets',
+      'prod',
+      (r) =>
+        (container(r, 'webhook-ingress-normalizer').volumeMounts = container(r, 'webhook-ingress-normalizer').volumeMounts.filter(
+          (m: { name: string }) => m.name !== 'tenant-app-secrets',
+        )),
+      /webhook-ingress-normalizer: tenant secret file:/,
+    ],
+    [
+      'normalizers reachable from the internet',
+      'dev',
+      (r) =>
+        find(r.app, 'NetworkPolicy', 'webhook-ingress-normalizer').spec.ingress.push(
+          clone(find(r.app, 'NetworkPolicy', 'webhook-ingress').spec.ingress[0]),
+        ),
+      /webhook-ingress-normalizer: serves no public HTTP/,
+    ],
+    [
+      'normalizers missing from the manifests',
+      'prod',
+      (r) => (r.app = r.app.filter((o) => !(o.kind === 'Deployment' && o.metadata.name === 'webhook-ingress-normalizer'))),
+      /webhook-ingress-normalizer \(worker of webhook-ingress/,
     ],
   ];
 

@@ -21,8 +21,18 @@ export interface PlatformService {
   port: number;
 }
 
+export interface PlatformWorker {
+  name: string;
+  /** The service whose consumers it runs (its image, main.js, port, database and consumer group). */
+  service: string;
+  /** Set on the service's own Deployment so that only the workers consume. */
+  receiverEnv: { name: string; value: string };
+}
+
 export interface PolicyContext {
   services: PlatformService[];
+  /** Deployments that run a service's consumers apart from its HTTP replicas (tools/stack-services.ts). */
+  workers: PlatformWorker[];
   /** Partitions per topic name (libs/contracts). */
   partitions: Map<string, number>;
   /** Every topic the platform needs: the registry plus each group's retry and DLQ topics. */
@@ -197,6 +207,16 @@ function namespaceOfPeer(peer: { namespaceSelector?: Selector }): string | undef
   return peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
 }
 
+/** Every Deployment the platform rules apply to, by name: the services and their workers (with the service's port). */
+function platformDeployments(ctx: PolicyContext): Map<string, PlatformService & { consumerGroup: string }> {
+  const byName = new Map(ctx.services.map((s) => [s.name, { ...s, consumerGroup: s.name }]));
+  for (const w of ctx.workers) {
+    const service = byName.get(w.service);
+    if (service) byName.set(w.name, { ...service, name: w.name, consumerGroup: service.name });
+  }
+  return byName;
+}
+
 function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
   const policies = ofKind<INetworkPolicy>(app, 'NetworkPolicy');
   const denyAll = policies.some((p) => {
@@ -215,7 +235,7 @@ function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
       if (!rule.ports?.length) v.push(`NetworkPolicy/${p.metadata?.name}: an ingress rule without ports allows every port`);
     }
   }
-  const platform = new Map(ctx.services.map((s) => [s.name, s]));
+  const platform = platformDeployments(ctx);
   for (const d of deployments) {
     const name = d.metadata?.name ?? '';
     const service = platform.get(name);
@@ -264,9 +284,11 @@ function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
   const platformConfig = ofKind<IConfigMap>(app, 'ConfigMap').find((c) => c.metadata?.name?.startsWith('wa-platform'));
   const brokers = platformConfig?.data?.KAFKA_BROKERS;
   const prefix = platformConfig?.data?.KAFKA_TOPIC_PREFIX ?? '';
+  const platform = platformDeployments(ctx);
   for (const d of deployments) {
     const name = d.metadata?.name ?? '';
-    if (!ctx.services.some((s) => s.name === name)) continue;
+    const group = platform.get(name)?.consumerGroup;
+    if (!group) continue;
     const hpa = hpas.filter((h) => h.spec?.scaleTargetRef?.name === name);
     const keda = scaled.filter((s) => s.spec.scaleTargetRef.name === name);
     if (hpa.length + keda.length > 1) v.push(`Deployment/${name}: more than one autoscaler (HPA and KEDA must not share a Deployment)`);
@@ -291,8 +313,8 @@ function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
       for (const t of s.spec.triggers) {
         const m = t.metadata;
         if (t.type !== 'kafka') continue;
-        if (m.consumerGroup !== `${prefix}${name}`)
-          v.push(`ScaledObject/${name}: consumerGroup ${m.consumerGroup} is not the service's group ${prefix}${name}`);
+        if (m.consumerGroup !== `${prefix}${group}`)
+          v.push(`ScaledObject/${name}: consumerGroup ${m.consumerGroup} is not the service's group ${prefix}${group}`);
         if (brokers && m.bootstrapServers !== brokers)
           v.push(`ScaledObject/${name}: bootstrapServers ${m.bootstrapServers} differ from KAFKA_BROKERS ${brokers}`);
         const topic = m.topic?.startsWith(prefix) ? m.topic.slice(prefix.length) : m.topic;
@@ -334,11 +356,14 @@ function checkTenants(r: OverlayRender, deployments: (K8sObject & IDeployment)[]
     deployments
       .find((d) => d.metadata?.name === service)
       ?.spec?.template.spec?.containers[0].envFrom?.filter((f) => f.secretRef && f.secretRef.name !== `${service}-db`) ?? [];
+  // The ingress checks every app's secret and verify token at start-up, normalizers included.
+  const withWorkers = (services: string[]) => [...services, ...ctx.workers.filter((w) => services.includes(w.service)).map((w) => w.name)];
   const needs: [string, string[]][] = [];
   for (const t of registry.tenants) needs.push([t.accessTokenRef, ['webhook-ingress', 'outbound-gateway', 'template-registry']]);
   for (const t of registry.tenants) {
     const app = registry.app(t.appId)!;
-    for (const ref of [app.appSecretRef, app.verifyTokenRef, app.previousAppSecretRef]) if (ref) needs.push([ref, ['webhook-ingress']]);
+    for (const ref of [app.appSecretRef, app.verifyTokenRef, app.previousAppSecretRef])
+      if (ref) needs.push([ref, withWorkers(['webhook-ingress'])]);
   }
   for (const [ref, services] of needs) {
     for (const service of services) {
@@ -470,6 +495,25 @@ function checkSecrets(r: OverlayRender, ctx: PolicyContext, v: string[]): void {
     if (!ctx.documentedSecrets.has(name)) v.push(`ExternalSecret target ${name} is not documented in docs/operations.md`);
 }
 
+/**
+ * A Deployment that runs service `s` (its own, or one of its workers): its main.js on its port,
+ * the standard probes, its config and database Secret, and a PodDisruptionBudget.
+ */
+function checkRunsService(d: K8sObject & IDeployment, s: PlatformService, pdbs: (K8sObject & IPodDisruptionBudget)[], v: string[]): void {
+  const id = `Deployment/${d.metadata?.name}`;
+  const c = d.spec!.template.spec!.containers[0];
+  if (!(c.args ?? []).includes(`dist/services/${s.name}/src/main.js`)) v.push(`${id}: must run dist/services/${s.name}/src/main.js`);
+  if (containerPort(c, 'http') !== s.port) v.push(`${id}: container port http must be ${s.port} (tools/stack-services.ts)`);
+  if (envValue(c, 'PORT') !== String(s.port)) v.push(`${id}: PORT must be ${s.port}`);
+  if (c.readinessProbe?.httpGet?.path !== '/health/ready') v.push(`${id}: readinessProbe must GET /health/ready`);
+  if (c.livenessProbe?.httpGet?.path !== '/health/live') v.push(`${id}: livenessProbe must GET /health/live (never Kafka or Postgres)`);
+  if (!c.envFrom?.some((f) => f.configMapRef)) v.push(`${id}: envFrom needs the wa-platform ConfigMap`);
+  if (!c.envFrom?.some((f) => f.secretRef?.name === `${s.name}-db`)) v.push(`${id}: envFrom needs Secret ${s.name}-db (DATABASE_URL)`);
+  const pdb = pdbs.find((p) => selects(p.spec?.selector as Selector, labelsOf(d.spec?.template)));
+  if (!pdb) v.push(`${id}: no PodDisruptionBudget`);
+  else if (pdb.spec?.maxUnavailable !== 1) v.push(`PodDisruptionBudget/${pdb.metadata?.name}: maxUnavailable must be 1`);
+}
+
 /** Every violation of the deployment rules in one environment's renders. */
 export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
   const v: string[] = [];
@@ -532,16 +576,8 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
       v.push(`Deployment/${s.name} (tools/stack-services.ts) is missing`);
       continue;
     }
-    const id = `Deployment/${s.name}`;
-    const pod = d.spec!.template.spec!;
-    const c = pod.containers[0];
-    if (!(c.args ?? []).includes(`dist/services/${s.name}/src/main.js`)) v.push(`${id}: must run dist/services/${s.name}/src/main.js`);
-    if (containerPort(c, 'http') !== s.port) v.push(`${id}: container port http must be ${s.port} (tools/stack-services.ts)`);
-    if (envValue(c, 'PORT') !== String(s.port)) v.push(`${id}: PORT must be ${s.port}`);
-    if (c.readinessProbe?.httpGet?.path !== '/health/ready') v.push(`${id}: readinessProbe must GET /health/ready`);
-    if (c.livenessProbe?.httpGet?.path !== '/health/live') v.push(`${id}: livenessProbe must GET /health/live (never Kafka or Postgres)`);
-    if (!c.envFrom?.some((f) => f.configMapRef)) v.push(`${id}: envFrom needs the wa-platform ConfigMap`);
-    if (!c.envFrom?.some((f) => f.secretRef?.name === `${s.name}-db`)) v.push(`${id}: envFrom needs Secret ${s.name}-db (DATABASE_URL)`);
+    checkRunsService(d, s, pdbs, v);
+    const c = d.spec!.template.spec!.containers[0];
     const podLabels = labelsOf(d.spec?.template);
     const svc = services.find((x) => x.metadata?.name === s.name);
     if (!svc) v.push(`Service/${s.name} is missing`);
@@ -551,9 +587,28 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
         if (containerPort(c, p.targetPort as string | number) !== s.port)
           v.push(`Service/${s.name}: targetPort ${p.targetPort} is not port ${s.port}`);
     }
-    const pdb = pdbs.find((p) => selects(p.spec?.selector as Selector, podLabels));
-    if (!pdb) v.push(`${id}: no PodDisruptionBudget`);
-    else if (pdb.spec?.maxUnavailable !== 1) v.push(`PodDisruptionBudget/${pdb.metadata?.name}: maxUnavailable must be 1`);
+  }
+
+  for (const w of ctx.workers) {
+    const s = ctx.services.find((x) => x.name === w.service);
+    const d = byName.get(w.name);
+    const id = `Deployment/${w.name}`;
+    if (!s) continue;
+    if (!d) {
+      v.push(`${id} (worker of ${w.service}, tools/stack-services.ts) is missing`);
+      continue;
+    }
+    checkRunsService(d, s, pdbs, v);
+    const c = d.spec!.template.spec!.containers[0];
+    if (envValue(c, w.receiverEnv.name) === w.receiverEnv.value)
+      v.push(`${id}: ${w.receiverEnv.name}=${w.receiverEnv.value} turns its consumers off`);
+    const receiver = byName.get(s.name)?.spec?.template.spec?.containers[0];
+    if (receiver && envValue(receiver, w.receiverEnv.name) !== w.receiverEnv.value)
+      v.push(`Deployment/${s.name}: must set ${w.receiverEnv.name}=${w.receiverEnv.value} (its consumers run in ${w.name})`);
+    const podLabels = labelsOf(d.spec?.template);
+    for (const svc of services)
+      if (Object.keys(svc.spec?.selector ?? {}).length && selects({ matchLabels: svc.spec?.selector }, podLabels))
+        v.push(`Service/${svc.metadata?.name}: selects the pods of worker ${w.name}`);
   }
 
   checkNetwork(r.app, deployments, ctx, v);
