@@ -134,10 +134,19 @@ async function serveSandbox(tenants: string, webhookBase: string): Promise<void>
   process.once('SIGTERM', () => void sandbox.close().then(() => process.exit(0)));
 }
 
+/**
+ * BENCH_CPU_PROF=gateway,sandbox (or 1 for the gateway): a V8 CPU profile of those processes per
+ * run, in .local/bench/prof/<process> (for tuning).
+ */
+function cpuProfileArgs(which: 'gateway' | 'sandbox'): string[] {
+  const wanted = (process.env.BENCH_CPU_PROF ?? '').split(',').map((p) => (p === '1' ? 'gateway' : p));
+  return wanted.includes(which) ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, '.local', 'bench', 'prof', which)] : [];
+}
+
 async function startSandboxProcess(tenants: string, webhookBase: string, logPath: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ['-r', './tools/ts-register.cjs', 'bench/gateway.bench.ts', '--serve-sandbox', tenants, webhookBase],
+    [...cpuProfileArgs('sandbox'), '-r', './tools/ts-register.cjs', 'bench/gateway.bench.ts', '--serve-sandbox', tenants, webhookBase],
     {
       cwd: ROOT,
       env: { ...process.env },
@@ -219,13 +228,15 @@ class GatewayProcess {
 
   async start(): Promise<void> {
     const log = createWriteStream(this.logPath, { flags: 'a' });
-    // BENCH_CPU_PROF=1: a V8 CPU profile of the gateway per run, in .local/bench/prof (for tuning).
-    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, '.local', 'bench', 'prof')] : [];
-    this.child = spawn(process.execPath, [...profile, '-r', './tools/ts-register.cjs', 'services/outbound-gateway/src/main.ts'], {
-      cwd: ROOT,
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [...cpuProfileArgs('gateway'), '-r', './tools/ts-register.cjs', 'services/outbound-gateway/src/main.ts'],
+      {
+        cwd: ROOT,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
     const child = this.child;
