@@ -1,6 +1,8 @@
 // Producer throughput of @wa/kafka's EventProducer vs raw kafkajs, in the same run, same broker,
 // same producer settings (idempotent, acks=all, one request in flight). The lib does more per
 // record (class-validator, CloudEvents headers, a span, trace context); this shows what it costs.
+// Then the webhook edge's setting (4 requests in flight, not idempotent) on each client library
+// the lib can use (kafkajs, @platformatic/kafka): records/s and this process's CPU per record.
 // Usage: npm run bench:kafka [-- --records 100000 --window 1000 --rounds 3]
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
@@ -71,6 +73,35 @@ async function viaLibSend(kafka: Kafka, options: KafkaOptions): Promise<number> 
   return RECORDS / seconds;
 }
 
+/** The webhook edge's producer setting on one client library: rate and CPU per record. */
+async function edgeSend(kafka: Kafka, options: KafkaOptions, client: 'kafkajs' | 'platformatic'): Promise<{ rate: number; cpuUs: number }> {
+  const producer = new EventProducer(kafka, options, '/bench', { maxBatchRecords: WINDOW, maxInFlightRequests: 4, client });
+  await producer.connect();
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  let next = 0;
+  // 64 callers each awaiting its own record, as 64 concurrent webhook requests do.
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      for (let i = next++; i < RECORDS; i = next++) {
+        const data = payload(i);
+        await producer.send([
+          {
+            topic: Topics.citizenConsent.name,
+            key: `${data.tenantId}:${data.contact.waId}`,
+            value: JSON.stringify(data),
+            headers: { ce_id: randomUUID(), ce_type: 'citizen.consent.v1', ce_source: '/bench', ce_tenant: data.tenantId },
+          },
+        ]);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  await producer.disconnect();
+  return { rate: RECORDS / seconds, cpuUs: (used.user + used.system) / RECORDS };
+}
+
 /** EventProducer.publish: also validates each payload against its contract class and builds the envelope. */
 async function viaLib(kafka: Kafka, options: KafkaOptions): Promise<number> {
   const producer = new EventProducer(kafka, options, '/bench', { maxBatchRecords: WINDOW });
@@ -125,6 +156,21 @@ async function main(): Promise<void> {
     `ratio publish/raw: median ${median(ratio(lib)).toFixed(2)} (per round ${ratio(lib)
       .map((r) => r.toFixed(2))
       .join(', ')}; class-validator costs ~20 us/record)`,
+  );
+
+  const edge: Record<'kafkajs' | 'platformatic', { rate: number; cpuUs: number }[]> = { kafkajs: [], platformatic: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const client of ['kafkajs', 'platformatic'] as const) edge[client].push(await edgeSend(kafka, options, client));
+    const [k, p] = [edge.kafkajs.at(-1)!, edge.platformatic.at(-1)!];
+    console.log(
+      `edge round ${round}: kafkajs ${k.rate.toFixed(0)} rec/s, ${k.cpuUs.toFixed(1)} µs CPU/record | platformatic ${p.rate.toFixed(0)} rec/s, ${p.cpuUs.toFixed(1)} µs CPU/record`,
+    );
+  }
+  const cpuRatios = edge.platformatic.map((p, i) => p.cpuUs / edge.kafkajs[i].cpuUs);
+  console.log(
+    `\nwebhook edge setting (64 callers, 4 requests in flight): CPU per record platformatic/kafkajs median ${median(cpuRatios).toFixed(2)} ` +
+      `(per round ${cpuRatios.map((r) => r.toFixed(2)).join(', ')}); rate platformatic/kafkajs median ` +
+      `${median(edge.platformatic.map((p, i) => p.rate / edge.kafkajs[i].rate)).toFixed(2)}`,
   );
   await deleteTopicsWithPrefix(kafka, prefix);
 }

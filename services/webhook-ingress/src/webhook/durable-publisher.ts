@@ -30,7 +30,7 @@ export const WEBHOOK_PRODUCER = Symbol('WEBHOOK_PRODUCER');
  * batch size over the broker's ack latency, and the CPU sits idle waiting. Idempotence is given up
  * on purpose: a retried request may store a webhook twice, which the raw record's deterministic id
  * and the normalizer's dedupe absorb, as they absorb Meta's own redeliveries. The platformatic
- * client: a receiver replica's throughput is its CPU, and this client spends about a third of
+ * client: a receiver replica's throughput is its CPU, and this client spends about half of
  * kafkajs's per record.
  */
 export const webhookProducerProvider = {
