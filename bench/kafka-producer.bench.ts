@@ -7,7 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { Topics, type CitizenConsentV1 } from '@wa/contracts';
-import { createKafka, deleteTopicsWithPrefix, EventProducer, ensureTopics, type Kafka, type KafkaOptions } from '@wa/kafka';
+import {
+  createKafka,
+  deleteTopicsWithPrefix,
+  EventProducer,
+  ensureTopics,
+  type Kafka,
+  type KafkaOptions,
+  type OutgoingRecord,
+} from '@wa/kafka';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +35,17 @@ const payload = (i: number): CitizenConsentV1 =>
     wording: 'I agree to receive reminders about my documents from the National Roads Agency on WhatsApp.',
     occurredAt: new Date().toISOString(),
   }) as CitizenConsentV1;
+
+/** A record as the outbox relay and retry/DLQ forwarding hand it over: already encoded. */
+function preparedRecord(i: number): OutgoingRecord {
+  const data = payload(i);
+  return {
+    topic: Topics.citizenConsent.name,
+    key: `${data.tenantId}:${data.contact.waId}`,
+    value: JSON.stringify(data),
+    headers: { ce_id: randomUUID(), ce_type: 'citizen.consent.v1', ce_source: '/bench', ce_tenant: data.tenantId },
+  };
+}
 
 async function rawKafkajs(kafka: Kafka, topic: string): Promise<number> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
@@ -56,15 +75,7 @@ async function viaLibSend(kafka: Kafka, options: KafkaOptions): Promise<number> 
   for (let sent = 0; sent < RECORDS; sent += WINDOW) {
     await Promise.all(
       Array.from({ length: Math.min(WINDOW, RECORDS - sent) }, (_, j) => {
-        const data = payload(sent + j);
-        return producer.send([
-          {
-            topic: Topics.citizenConsent.name,
-            key: `${data.tenantId}:${data.contact.waId}`,
-            value: JSON.stringify(data),
-            headers: { ce_id: randomUUID(), ce_type: 'citizen.consent.v1', ce_source: '/bench', ce_tenant: data.tenantId },
-          },
-        ]);
+        return producer.send([preparedRecord(sent + j)]);
       }),
     );
   }
@@ -84,15 +95,7 @@ async function edgeSend(kafka: Kafka, options: KafkaOptions, client: 'kafkajs' |
   await Promise.all(
     Array.from({ length: 64 }, async () => {
       for (let i = next++; i < RECORDS; i = next++) {
-        const data = payload(i);
-        await producer.send([
-          {
-            topic: Topics.citizenConsent.name,
-            key: `${data.tenantId}:${data.contact.waId}`,
-            value: JSON.stringify(data),
-            headers: { ce_id: randomUUID(), ce_type: 'citizen.consent.v1', ce_source: '/bench', ce_tenant: data.tenantId },
-          },
-        ]);
+        await producer.send([preparedRecord(i)]);
       }
     }),
   );

@@ -80,8 +80,8 @@ function javaCompatiblePartitioner(): (message: PlatformaticMessage) => number {
 }
 
 /**
- * @platformatic/kafka: about half of kafkajs's CPU per record through EventProducer (0.57 in
- * `npm run bench:kafka`'s edge rounds; the client alone about a third), for the one hot
+ * @platformatic/kafka: about half of kafkajs's CPU per record through EventProducer (medians
+ * 0.43-0.57 in `npm run bench:kafka`'s edge rounds; the client alone about a third), for the one hot
  * edge whose throughput is the producer's CPU, the webhook receiver. Not idempotent: callers must
  * tolerate a retried request's duplicate (the raw webhook topic's consumers dedupe by event id).
  * The 1.x line is the one that installs on Node 20 (2.x and 1.27+ need Node 22).

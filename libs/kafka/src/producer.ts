@@ -45,7 +45,7 @@ export interface ProducerTuning {
   maxInFlightRequests?: number;
   /**
    * The client library on the wire. kafkajs (the default) is idempotent with one request in flight;
-   * platformatic costs about half the CPU per record (0.57 in bench:kafka) and is never idempotent (see
+   * platformatic costs about half the CPU per record (bench:kafka) and is never idempotent (see
    * PlatformaticWire): for an edge whose throughput is the producer's CPU and whose consumers dedupe.
    */
   client?: 'kafkajs' | 'platformatic';
