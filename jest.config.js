@@ -20,7 +20,7 @@ const transform = {
     },
   ],
   // ESM-only dependencies (see the transformer), compiled for Jest's CommonJS loader.
-  '/node_modules/@platformatic/kafka/.+\\.js$': '<rootDir>/tools/jest-esm-to-cjs.cjs',
+  '/node_modules/@platformatic/kafka/dist/.+\\.js$': '<rootDir>/tools/jest-esm-to-cjs.cjs',
 };
 const common = {
   transform,
