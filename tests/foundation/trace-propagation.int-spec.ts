@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { createMessagingTables } from '@wa/kafka';
 import { migrate } from '@wa/persistence';
 import { createTestDatabase, createTestKafka, uniqueSuffix, type TestDatabase, type TestKafka } from '@wa/testing';
+import { runTracedFixture, SpanKinds, type SpanLine } from './fixtures/traced-process';
 
 const SCHEMA = 'tracetest';
-const ROOT = join(__dirname, '..', '..');
 
 class Tables1764115200000 implements MigrationInterface {
   name = 'Tables1764115200000';
@@ -16,17 +14,7 @@ class Tables1764115200000 implements MigrationInterface {
   async down(): Promise<void> {}
 }
 
-interface SpanLine {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parent?: string;
-}
-
-const SERVER = 1;
-const PRODUCER = 3;
-const CONSUMER = 4;
+const { SERVER, PRODUCER, CONSUMER } = SpanKinds;
 
 describe('one trace from an HTTP request through the outbox, Kafka and a consumer', () => {
   let db: TestDatabase;
@@ -45,29 +33,13 @@ describe('one trace from an HTTP request through the outbox, Kafka and a consume
 
   it('parents the producer span on the request and the consumer span on the producer', async () => {
     const tenant = `trace-${uniqueSuffix()}`.slice(0, 30);
-    const child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', 'tests/foundation/fixtures/trace-pipeline.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: db.appUrl(SCHEMA),
-        KAFKA_BROKERS: tk.options.brokers[0],
-        KAFKA_TOPIC_PREFIX: tk.prefix,
-        TRACE_SCHEMA: SCHEMA,
-        TRACE_TENANT: tenant,
-        OTEL_TRACES_EXPORTER: 'none',
-      },
+    const { spans } = await runTracedFixture('trace-pipeline.ts', {
+      DATABASE_URL: db.appUrl(SCHEMA),
+      KAFKA_BROKERS: tk.options.brokers[0],
+      KAFKA_TOPIC_PREFIX: tk.prefix,
+      TRACE_SCHEMA: SCHEMA,
+      TRACE_TENANT: tenant,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
-
-    const spans: SpanLine[] = stdout
-      .split('\n')
-      .filter((l) => l.startsWith('SPAN '))
-      .map((l) => JSON.parse(l.slice(5)));
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const serverSpan = spans.find((s) => s.kind === SERVER);
     const producerSpan = spans.find((s) => s.kind === PRODUCER && s.name.endsWith('citizen.consent.v1'));

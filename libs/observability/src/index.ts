@@ -1,3 +1,4 @@
+export * from './incoming-http';
 export * from './logger';
 export * from './masking';
 export * from './metrics';

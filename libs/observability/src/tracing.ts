@@ -3,6 +3,7 @@
 import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
 import type { IncomingMessage } from 'node:http';
 import { NodeSDK, type tracing } from '@opentelemetry/sdk-node';
+import { handIncomingSpansToRoutes } from './incoming-http';
 
 let sdk: NodeSDK | undefined;
 
@@ -11,9 +12,10 @@ export interface TracingOptions {
   /** Tests pass an in-memory processor; otherwise OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   spanProcessors?: tracing.SpanProcessor[];
   /**
-   * Incoming requests the HTTP instrumentation leaves alone: hot routes that start their own
-   * server span, because the instrumentation's per-request cost (emitter binding, attributes) is
-   * larger than the route's own work.
+   * Requests that start their own server span: a hot route whose own work is smaller than the HTTP
+   * instrumentation's per-request cost. Naming any turns the instrumentation's incoming side off
+   * for the whole server (it costs even the requests it ignores: see incoming-http.ts); every
+   * other request then gets its server span from service-kit's route spans (Fastify hooks).
    */
   ignoreIncomingRequest?: (request: IncomingMessage) => boolean;
 }
@@ -41,9 +43,7 @@ export function startTracing(options: TracingOptions): NodeSDK | undefined {
         '@opentelemetry/instrumentation-dns': { enabled: false },
         '@opentelemetry/instrumentation-net': { enabled: false },
         '@opentelemetry/instrumentation-pino': { enabled: false },
-        '@opentelemetry/instrumentation-http': {
-          ...(options.ignoreIncomingRequest ? { ignoreIncomingRequestHook: options.ignoreIncomingRequest } : {}),
-        },
+        '@opentelemetry/instrumentation-http': { disableIncomingRequestInstrumentation: options.ignoreIncomingRequest !== undefined },
         // @wa/kafka makes its own producer/consumer spans: records are batched across callers and
         // relayed from the outbox, and the stock instrumentation would re-parent every record on
         // whoever flushed the batch (and overwrite the traceparent the outbox preserved).
@@ -56,6 +56,7 @@ export function startTracing(options: TracingOptions): NodeSDK | undefined {
     ],
   });
   sdk.start();
+  if (options.ignoreIncomingRequest) handIncomingSpansToRoutes(options.ignoreIncomingRequest);
   return sdk;
 }
 

@@ -5,8 +5,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { InvalidEnvironmentError, loadEnv, type BaseEnv } from '@wa/config';
 import { ConsumerHost, KafkaTransportStrategy } from '@wa/kafka';
-import { histogram } from '@wa/observability';
+import { histogram, routeSpansExcept } from '@wa/observability';
 import { HttpErrorFilter } from './errors.filter';
+import { installRouteSpans } from './route-spans';
 import type { ServiceDescriptor } from './service-descriptor';
 
 const httpSeconds = histogram('http_request_duration_seconds', 'HTTP request time', ['method', 'route', 'status']);
@@ -37,6 +38,8 @@ export async function createServiceApp<E extends BaseEnv>(
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new HttpErrorFilter());
+  const selfTraced = routeSpansExcept();
+  if (selfTraced) installRouteSpans(app.getHttpAdapter().getInstance(), selfTraced);
   app
     .getHttpAdapter()
     .getInstance()
