@@ -1,5 +1,6 @@
 export * from './bootstrap';
 export * from './errors.filter';
 export * from './platform.module';
+export * from './route-spans';
 export * from './service-descriptor';
 export * from './tokens';
