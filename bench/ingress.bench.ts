@@ -9,6 +9,8 @@
 // ingress gave is a record on Kafka. Each server runs in its own process; autocannon runs here.
 //
 // INGRESS_CONSUMERS=false benchmarks a receiver-only replica (normalizers deployed apart).
+// BENCH_REPLICAS=n runs n ingress processes and n bare ones (each its own port, the connections
+// split between them), as n replicas on the machine's cores: the ratio is then n against n.
 // Knobs (env): BENCH_SECONDS (per round, default 15), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 64),
 // BENCH_INGRESS_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=.local/prof" to profile the ingress),
 // BENCH_BASELINE_NODE_ARGS (the same for the bare endpoint, to compare profiles).
@@ -29,6 +31,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const WARMUP_REQUESTS = 5000;
+const REPLICAS = Math.max(1, Number(process.env.BENCH_REPLICAS ?? 1));
 
 // ---------------------------------------------------------------------------------------------
 // The ceiling: a bare NestJS + Fastify app in its own process (`--baseline-server`).
@@ -165,7 +168,7 @@ async function stop(child: ChildProcess): Promise<void> {
  * when the clock stops, which the server may well have answered (and stored) after all, and the
  * 2xx count would then undercount what reached Kafka.
  */
-async function load(url: string, amount: number, overallRate?: number): Promise<AutocannonResult> {
+async function load(urls: string[], amount: number, overallRate?: number): Promise<AutocannonResult> {
   // Signed ahead of the run: the load generator shares the two cores with the servers, so it
   // should spend its time sending, not hashing. Every request is a distinct webhook.
   const requests = Array.from({ length: amount }, () => {
@@ -175,21 +178,54 @@ async function load(url: string, amount: number, overallRate?: number): Promise<
   });
   let next = 0;
   const started = process.hrtime.bigint();
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    amount,
-    ...(overallRate ? { overallRate } : {}),
-    requests: [
-      {
-        method: 'POST',
-        path: '/webhooks/whatsapp/roads-app',
-        setupRequest: (request: Record<string, unknown>) => ({ ...request, ...requests[next++ % requests.length] }),
-      },
-    ],
-  });
+  // One autocannon per replica, the connections, requests and rate split evenly between them.
+  const share = (total: number, i: number) => Math.floor(total / urls.length) + (i < total % urls.length ? 1 : 0);
+  const results = await Promise.all(
+    urls.map((url, i) =>
+      autocannon({
+        url,
+        connections: share(CONNECTIONS, i),
+        amount: share(amount, i),
+        ...(overallRate ? { overallRate: overallRate / urls.length } : {}),
+        requests: [
+          {
+            method: 'POST',
+            path: '/webhooks/whatsapp/roads-app',
+            setupRequest: (request: Record<string, unknown>) => ({ ...request, ...requests[next++ % requests.length] }),
+          },
+        ],
+      }),
+    ),
+  );
+  const result = results.length === 1 ? results[0] : combined(results);
   wallSeconds.set(result, Number(process.hrtime.bigint() - started) / 1e9);
   return result;
+}
+
+/** Several replicas' results as one: counts add up; p50 is the median replica's, p99 and max the worst replica's. */
+function combined(results: AutocannonResult[]): AutocannonResult {
+  const sum = (pick: (r: AutocannonResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  const worst = (pick: (r: AutocannonResult) => number) => Math.max(...results.map(pick));
+  return {
+    duration: worst((r) => r.duration),
+    requests: { average: sum((r) => r.requests.average), total: sum((r) => r.requests.total) },
+    latency: {
+      p50: median(results.map((r) => r.latency.p50)),
+      p99: worst((r) => r.latency.p99),
+      average:
+        sum((r) => r.latency.average * r.requests.total) /
+        Math.max(
+          1,
+          sum((r) => r.requests.total),
+        ),
+      max: worst((r) => r.latency.max),
+    },
+    '2xx': sum((r) => r['2xx']),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    statusCodeStats: {},
+  };
 }
 
 /** CPU seconds a process has used so far (user + system), from /proc (Linux); undefined elsewhere. */
@@ -246,32 +282,45 @@ async function main(): Promise<void> {
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
 
-  const ingressPort = await freePort();
-  const baselinePort = await freePort();
-  const ingress = startProcess(
-    ['services/webhook-ingress/src/main.ts'],
-    {
-      ...secrets,
-      // As the local stack runs it (production would need an OIDC issuer for the media API's tokens).
-      NODE_ENV: 'development',
-      AUTH_SANDBOX_SECRET: 'bench-only-signing-key-0123456789abcdef',
-      PORT: String(ingressPort),
-      DATABASE_URL: db.appUrl('ingress'),
-      KAFKA_BROKERS: infraEnv().brokers.join(','),
-      KAFKA_TOPIC_PREFIX: tk.prefix,
-      TENANTS_FILE: join(ROOT, 'config', 'tenants.sandbox.yaml'),
-      LOG_LEVEL: 'warn',
-    },
-    (process.env.BENCH_INGRESS_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  );
-  const baseline = startProcess(
-    [__filename, '--baseline-server'],
-    { PORT: String(baselinePort) },
-    (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  );
+  const ingresses: { child: ChildProcess; output: () => string }[] = [];
+  const baselines: { child: ChildProcess; output: () => string }[] = [];
+  const ingressUrls: string[] = [];
+  const baselineUrls: string[] = [];
+  for (let replica = 0; replica < REPLICAS; replica++) {
+    const ingressPort = await freePort();
+    const baselinePort = await freePort();
+    ingresses.push(
+      startProcess(
+        ['services/webhook-ingress/src/main.ts'],
+        {
+          ...secrets,
+          // As the local stack runs it (production would need an OIDC issuer for the media API's tokens).
+          NODE_ENV: 'development',
+          AUTH_SANDBOX_SECRET: 'bench-only-signing-key-0123456789abcdef',
+          PORT: String(ingressPort),
+          DATABASE_URL: db.appUrl('ingress'),
+          KAFKA_BROKERS: infraEnv().brokers.join(','),
+          KAFKA_TOPIC_PREFIX: tk.prefix,
+          TENANTS_FILE: join(ROOT, 'config', 'tenants.sandbox.yaml'),
+          LOG_LEVEL: 'warn',
+        },
+        (process.env.BENCH_INGRESS_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ),
+    );
+    baselines.push(
+      startProcess(
+        [__filename, '--baseline-server'],
+        { PORT: String(baselinePort) },
+        (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ),
+    );
+    ingressUrls.push(`http://127.0.0.1:${ingressPort}`);
+    baselineUrls.push(`http://127.0.0.1:${baselinePort}`);
+  }
+  const ingressUrl = ingressUrls[0];
+  /** CPU seconds of a group of processes together. */
+  const cpuOf = (group: { child: ChildProcess }[]) => group.reduce((total, p) => total + (cpuSeconds(p.child.pid) ?? 0), 0);
 
-  const ingressUrl = `http://127.0.0.1:${ingressPort}`;
-  const baselineUrl = `http://127.0.0.1:${baselinePort}`;
   const consumers = process.env.INGRESS_CONSUMERS !== 'false';
   const pg = new Client({ connectionString: db.appUrl('ingress') });
   await pg.connect();
@@ -306,25 +355,29 @@ async function main(): Promise<void> {
   }
 
   try {
-    await waitFor(async () => (await fetch(`${ingressUrl}/health/ready`).catch(() => undefined))?.ok, {
-      timeoutMs: 120000,
-      intervalMs: 500,
-      what: `the ingress to be ready\n${ingress.output()}`,
-    });
-    await waitFor(() => baseline.output().includes('baseline ready'), { timeoutMs: 60000, intervalMs: 200, what: 'the baseline' });
+    for (const [i, url] of ingressUrls.entries()) {
+      await waitFor(async () => (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok, {
+        timeoutMs: 120000,
+        intervalMs: 500,
+        what: `the ingress to be ready\n${ingresses[i].output()}`,
+      });
+    }
+    for (const baseline of baselines)
+      await waitFor(() => baseline.output().includes('baseline ready'), { timeoutMs: 60000, intervalMs: 200, what: 'the baseline' });
 
     console.log(
-      `\nbench:ingress  ${ROUNDS} rounds x ${SECONDS} s per target, ${CONNECTIONS} connections, loopback, ${cpus().length} cores`,
+      `\nbench:ingress  ${ROUNDS} rounds x ${SECONDS} s per target, ${CONNECTIONS} connections, loopback, ${cpus().length} cores` +
+        (REPLICAS > 1 ? `, ${REPLICAS} processes per target (connections split; p99 = the worst process's)` : ''),
     );
     console.log('payloads: signed, Meta-escaped; 60% single statuses, 30% citizen texts (some Arabic/emoji), 10% batches of 5 statuses\n');
 
     let ingress2xx = 0;
     let ingressNon2xx = 0;
     // Warm-ups (JIT, connections, consumer group) also size the rounds to about SECONDS each.
-    const warmIngress = await load(ingressUrl, WARMUP_REQUESTS);
+    const warmIngress = await load(ingressUrls, WARMUP_REQUESTS);
     ingress2xx += warmIngress['2xx'];
     ingressNon2xx += warmIngress.non2xx;
-    const warmBaseline = await load(baselineUrl, WARMUP_REQUESTS);
+    const warmBaseline = await load(baselineUrls, WARMUP_REQUESTS);
     const ingressAmount = Math.round(rateOf(warmIngress) * SECONDS);
     const baselineAmount = Math.round(rateOf(warmBaseline) * SECONDS);
 
@@ -335,16 +388,16 @@ async function main(): Promise<void> {
     // unlike req/s, it hardly depends on what else the machine is running.
     const cpu = { bare: 0, ingress: 0, broker: 0, bareRequests: 0, ingressRequests: 0 };
     for (let round = 1; round <= ROUNDS; round++) {
-      let before = cpuSeconds(baseline.child.pid);
-      const b = await load(baselineUrl, baselineAmount);
-      cpu.bare += (cpuSeconds(baseline.child.pid) ?? 0) - (before ?? 0);
+      let before = cpuOf(baselines);
+      const b = await load(baselineUrls, baselineAmount);
+      cpu.bare += cpuOf(baselines) - before;
       cpu.bareRequests += b['2xx'] + b.non2xx;
       rows.push({ target: 'bare Nest+Fastify', round, r: b });
-      before = cpuSeconds(ingress.child.pid);
+      before = cpuOf(ingresses);
       const brokerBefore = cpuSeconds(brokerPid());
-      const r = await load(ingressUrl, ingressAmount);
+      const r = await load(ingressUrls, ingressAmount);
       drains.push(await drained());
-      cpu.ingress += (cpuSeconds(ingress.child.pid) ?? 0) - (before ?? 0);
+      cpu.ingress += cpuOf(ingresses) - before;
       cpu.broker += (cpuSeconds(brokerPid()) ?? 0) - (brokerBefore ?? 0);
       cpu.ingressRequests += r['2xx'] + r.non2xx;
       ingress2xx += r['2xx'];
@@ -388,7 +441,7 @@ async function main(): Promise<void> {
     }
     // Latency below saturation: the same webhooks offered at 80 % of the measured rate.
     const pacedRate = Math.max(1, Math.round(realRps * 0.8));
-    const paced = await load(ingressUrl, Math.round(pacedRate * SECONDS), pacedRate);
+    const paced = await load(ingressUrls, Math.round(pacedRate * SECONDS), pacedRate);
     ingress2xx += paced['2xx'];
     ingressNon2xx += paced.non2xx;
     await drained();
@@ -405,8 +458,7 @@ async function main(): Promise<void> {
     if (onKafka !== ingress2xx) process.exitCode = 1;
   } finally {
     await pg.end();
-    await stop(ingress.child);
-    await stop(baseline.child);
+    for (const { child } of [...ingresses, ...baselines]) await stop(child);
     await db.drop().catch(() => undefined);
     await tk.cleanup();
   }
