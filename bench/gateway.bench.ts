@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
@@ -528,23 +529,23 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
     best10 = Math.max(best10, j - i + 1);
   }
   notes.push(`best 10-second stretch: ${(best10 / 10).toFixed(0)} sends/s (${((best10 / 10 / LIMIT) * 100).toFixed(1)} % of the limit)`);
-  // Where the shortfall is: sends per 5-second stretch from the first acceptance.
-  const perFive: number[] = [];
-  for (const t of acceptedTimes)
-    perFive[Math.floor((t - acceptedTimes[0]) / 5000)] = (perFive[Math.floor((t - acceptedTimes[0]) / 5000)] ?? 0) + 1;
-  notes.push(`sends/s per 5 s from the first: ${Array.from(perFive, (n) => Math.round((n ?? 0) / 5)).join(' ')}`);
-  const firstSeconds = Array.from(
-    { length: 10 },
-    (_, i) => acceptedTimes.filter((t) => t - acceptedTimes[0] >= i * 1000 && t - acceptedTimes[0] < (i + 1) * 1000).length,
+  /** Where the shortfall is: accepted sends per `ms`-long stretch from `origin` (or back from it). */
+  const stretches = (ms: number, origin: number, backward = false) => {
+    const counts: number[] = [];
+    for (const t of acceptedTimes) {
+      const i = Math.floor((backward ? origin - t : t - origin) / ms);
+      counts[i] = (counts[i] ?? 0) + 1;
+    }
+    return Array.from(counts, (n) => n ?? 0);
+  };
+  const [firstAccept, lastAccept] = [acceptedTimes[0], acceptedTimes[acceptedTimes.length - 1]];
+  notes.push(
+    `sends/s per 5 s from the first: ${stretches(5000, firstAccept)
+      .map((n) => Math.round(n / 5))
+      .join(' ')}`,
   );
-  const lastSeconds = Array.from(
-    { length: 5 },
-    (_, i) =>
-      acceptedTimes.filter(
-        (t) =>
-          acceptedTimes[acceptedTimes.length - 1] - t < (5 - i) * 1000 && acceptedTimes[acceptedTimes.length - 1] - t >= (4 - i) * 1000,
-      ).length,
-  );
+  const firstSeconds = stretches(1000, firstAccept).slice(0, 10);
+  const lastSeconds = stretches(1000, lastAccept, true).slice(0, 5).reverse();
   notes.push(`sends in each of the first 10 s: ${firstSeconds.join(' ')}; in each of the last 5 s: ${lastSeconds.join(' ')}`);
   const [events] = (
     await pg.query(
@@ -600,7 +601,7 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
     `CPU used: gateway ${gatewayCpu.toFixed(1)} s (${((gatewayCpu / N) * 1e6).toFixed(0)} µs per request${killed ? ', restarted process only' : ''}), ` +
       `sandbox ${sandboxCpu.toFixed(1)} s, Postgres ${(infraAfter.postgres - infraBefore.postgres).toFixed(1)} s, ` +
       `Kafka broker ${(infraAfter.kafka - infraBefore.kafka).toFixed(1)} s, this benchmark (publisher, status relay, result collector) ` +
-      `${(cpuSeconds(process.pid) - benchBefore).toFixed(1)} s; machine load average ${(await import('node:os')).loadavg()[0].toFixed(2)} on ${(await import('node:os')).cpus().length} cores`,
+      `${(cpuSeconds(process.pid) - benchBefore).toFixed(1)} s; machine load average ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`,
   );
   if (kind === 'kill') {
     notes.push(`${uncertain} sends were in flight at the kill (reaped as uncertain)`);

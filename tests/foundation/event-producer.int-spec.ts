@@ -107,7 +107,7 @@ describe('EventProducer against the real broker', () => {
       expect(new Set(events.map((data) => `${data.contact.waId}:${data.channel}`)).size).toBe(600);
     });
 
-    it('writes the same envelope as the default client: key, CloudEvents headers, trace context', () => {
+    it('writes the same envelope as the default client: key and CloudEvents headers', () => {
       const [record] = viaPlatformatic;
       const data = JSON.parse(record.value!) as CitizenConsentV1;
       expect(record.key).toBe(`roads-agency:${data.contact.waId}`);

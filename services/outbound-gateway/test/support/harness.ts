@@ -268,12 +268,12 @@ export async function startGatewayHarness(label: string, env: Record<string, str
   return harness;
 }
 
-/** A body-only template with named variables, as the registry publishes it. */
 /** An approved template without placeholders: one body text. */
 export function plainTemplate(tenantId: string, name: string, language: string, text: string) {
   return { tenantId, name, language, components: [{ type: 'BODY', text }] };
 }
 
+/** A body-only template with named variables, as the registry publishes it. */
 export function namedTemplate(tenantId: string, name: string, language = 'es', category = 'UTILITY') {
   return {
     tenantId,
