@@ -68,29 +68,6 @@ export class MessageStatusConsumer {
         );
         for (const row of settled) await addResult(this.outbox, manager, row, { outcome: 'accepted', wamid: row.wamid });
       }
-
-      // The request's delivery status only moves forward (read > delivered > sent; failed is final).
-      const best = new Map<string, { status: string; at: Date; tenant: string }>();
-      for (const f of fresh) {
-        const current = best.get(f.wamid);
-        if (!current || (STATUS_RANK[f.status] ?? 0) > (STATUS_RANK[current.status] ?? 0))
-          best.set(f.wamid, { status: f.status, at: f.occurred_at, tenant: f.tenant_id });
-      }
-      await manager.query(
-        `UPDATE gateway.outbound_message m
-         SET delivery_status = v.status, delivery_status_at = v.occurred_at, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int[]) AS v(wamid, status, occurred_at, tenant_id, rank)
-         WHERE m.wamid = v.wamid AND m.tenant_id = v.tenant_id
-           AND (m.delivery_status IS NULL
-                OR (m.delivery_status <> 'failed' AND (CASE m.delivery_status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 ELSE 3 END) < v.rank))`,
-        [
-          [...best.keys()],
-          [...best.values()].map((b) => b.status),
-          [...best.values()].map((b) => b.at),
-          [...best.values()].map((b) => b.tenant),
-          [...best.values()].map((b) => STATUS_RANK[b.status] ?? 0),
-        ],
-      );
     });
   }
 }
