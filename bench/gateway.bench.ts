@@ -6,10 +6,15 @@
 // (Meta is remote: its event loop must not share this process's bookkeeping); a stand-in for the
 // ingress (status webhooks → wa.message.status.v1) and the measuring live in this process.
 //
-// Usage: npm run bench:gateway [-- --n 50000 --limit 1000 --kill-at 0.4 --publish-rate 0 --only throughput|kill]
+// Usage: npm run bench:gateway [-- --n 50000 --limit 1000 --kill-at 0.4 --publish-rate 3000 --only throughput|kill]
 //   --n             requests per run (use --n 5000 for a quick run)
 //   --limit         the number's throughput tier for this run, msg/s (the sandbox enforces the same)
-//   --publish-rate  requests/s offered (0 = all at once; then latency is mostly queueing)
+//   --publish-rate  requests/s offered. Default 3,000: three times the limit, about the rate at which the
+//                   platform's producer of bulk requests (the scheduler's due sweep: 2,600-3,800 notices/s
+//                   in bench:scheduler) feeds the gateway, so a backlog builds from the first second and
+//                   the gateway always has work. 0 = all at once (50,000 in ~3 s): the harsher burst, in
+//                   which publisher, broker and intake take the two cores from the first seconds of sending.
+//   BENCH_SANDBOX_NODE_ARGS  node flags for the sandbox process (e.g. --trace-gc; its output goes to the log)
 //   --kill-at       fraction of N accepted by Meta when the gateway is killed
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -47,7 +52,7 @@ const only = (() => {
 })();
 const N = arg('n', 50000);
 const LIMIT = arg('limit', 1000);
-const PUBLISH_RATE = arg('publish-rate', 0);
+const PUBLISH_RATE = arg('publish-rate', 3000);
 const KILL_AT = arg('kill-at', 0.4);
 const TENANT = 'immigration-dept';
 const PHONE = '310000000000002';
@@ -147,7 +152,16 @@ function cpuProfileArgs(which: 'gateway' | 'sandbox'): string[] {
 async function startSandboxProcess(tenants: string, webhookBase: string, logPath: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [...cpuProfileArgs('sandbox'), '-r', './tools/ts-register.cjs', 'bench/gateway.bench.ts', '--serve-sandbox', tenants, webhookBase],
+    [
+      ...cpuProfileArgs('sandbox'),
+      ...(process.env.BENCH_SANDBOX_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '-r',
+      './tools/ts-register.cjs',
+      'bench/gateway.bench.ts',
+      '--serve-sandbox',
+      tenants,
+      webhookBase,
+    ],
     {
       cwd: ROOT,
       env: { ...process.env },
@@ -156,6 +170,7 @@ async function startSandboxProcess(tenants: string, webhookBase: string, logPath
   );
   const log = createWriteStream(logPath, { flags: 'a' });
   child.stderr?.pipe(log);
+  child.stdout?.pipe(log);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
