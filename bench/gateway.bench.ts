@@ -1,19 +1,21 @@
 // Outbound gateway under load: N template requests through Kafka to the sandbox, one business
 // number at a 1,000 msg/s tier, many distinct citizens. Run 1 measures throughput, the largest
-// count in any sliding second, publish→accepted latency and duplicates; run 2 kills the gateway
-// (SIGKILL) mid-run, restarts it, and counts duplicates and requests that never got a result.
+// count in any sliding second, publish→accepted latency and duplicates; run 2 the same with all
+// requests published at once; run 3 kills the gateway (SIGKILL) mid-run, restarts it, and counts
+// duplicates and requests that never got a result.
 // The gateway runs as a child process (node main.ts, as in production), and so does the sandbox
 // (Meta is remote: its event loop must not share this process's bookkeeping); a stand-in for the
 // ingress (status webhooks → wa.message.status.v1) and the measuring live in this process.
 //
-// Usage: npm run bench:gateway [-- --n 50000 --limit 1000 --kill-at 0.4 --publish-rate 3000 --only throughput|kill]
+// Usage: npm run bench:gateway [-- --n 50000 --limit 1000 --kill-at 0.4 --publish-rate 3000 --only throughput|burst|kill]
 //   --n             requests per run (use --n 5000 for a quick run)
 //   --limit         the number's throughput tier for this run, msg/s (the sandbox enforces the same)
 //   --publish-rate  requests/s offered. Default 3,000: three times the limit, about the rate at which the
 //                   platform's producer of bulk requests (the scheduler's due sweep: 2,600-3,800 notices/s
 //                   in bench:scheduler) feeds the gateway, so a backlog builds from the first second and
-//                   the gateway always has work. 0 = all at once (50,000 in ~3 s): the harsher burst, in
-//                   which publisher, broker and intake take the two cores from the first seconds of sending.
+//                   the gateway always has work. 0 = all at once.
+// Scenarios: throughput (at --publish-rate); burst (all 50,000 published at once, ~3 s: publisher, broker
+// and intake then take the two cores from the first seconds of sending); kill (at --publish-rate).
 //   BENCH_SANDBOX_NODE_ARGS  node flags for the sandbox process (e.g. --trace-gc; its output goes to the log)
 //   --kill-at       fraction of N accepted by Meta when the gateway is killed
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -317,7 +319,10 @@ async function startStatusRelay(producer: EventProducer): Promise<{ url: string;
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, forwarded: () => forwarded };
 }
 
-async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
+type Scenario = 'throughput' | 'burst' | 'kill';
+
+async function runScenario(kind: Scenario): Promise<RunReport> {
+  const publishRate = kind === 'burst' ? 0 : PUBLISH_RATE;
   const started = Date.now();
   const infraBefore = infrastructureCpu();
   const benchBefore = cpuSeconds(process.pid);
@@ -474,8 +479,8 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
       const now = Date.now();
       for (const r of batch) publishedAt.set(r.requestId, now);
       await producer.send(records.slice(i, i + chunk));
-      if (PUBLISH_RATE > 0) {
-        const due = publishStart + ((i + chunk) / PUBLISH_RATE) * 1000;
+      if (publishRate > 0) {
+        const due = publishStart + ((i + chunk) / publishRate) * 1000;
         if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
       }
     }
@@ -495,9 +500,7 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
   }
   await publishing;
   const publishSeconds = (publishEnd - publishStart) / 1000;
-  notes.push(
-    `published ${N} requests in ${publishSeconds.toFixed(1)} s${PUBLISH_RATE ? ` (paced at ${PUBLISH_RATE}/s)` : ' (all at once)'}`,
-  );
+  notes.push(`published ${N} requests in ${publishSeconds.toFixed(1)} s${publishRate ? ` (paced at ${publishRate}/s)` : ' (all at once)'}`);
 
   await waitFor(async () => (await accepted()) >= N, {
     timeoutMs: Math.max(300000, (N / LIMIT) * 4000),
@@ -630,7 +633,7 @@ async function runScenario(kind: 'throughput' | 'kill'): Promise<RunReport> {
     notes.push(`${uncertain} sends were in flight at the kill (reaped as uncertain)`);
   }
   const report: RunReport = {
-    run: kind === 'kill' ? 'kill -9 + restart' : 'throughput',
+    run: kind === 'kill' ? 'kill -9 + restart' : kind === 'burst' ? 'burst (all published at once)' : 'throughput',
     requests: N,
     accepted: byRequest.size,
     sendsPerSecond: byRequest.size / span,
@@ -696,12 +699,9 @@ async function main(): Promise<void> {
     `gateway benchmark: N=${N}, limit=${LIMIT} msg/s, publish=${PUBLISH_RATE || 'all at once'}; the gateway's budget: ${defaults.RATE_HEADROOM} of the tier less ${defaults.RATE_RESERVE_PER_SECOND} msg/s (RATE_HEADROOM, RATE_RESERVE_PER_SECOND)\n`,
   );
   const reports: RunReport[] = [];
-  if (only !== 'kill') {
-    reports.push(await runScenario('throughput'));
-    print(reports[reports.length - 1]);
-  }
-  if (only !== 'throughput') {
-    reports.push(await runScenario('kill'));
+  for (const scenario of ['throughput', 'burst', 'kill'] as const) {
+    if (only && only !== scenario) continue;
+    reports.push(await runScenario(scenario));
     print(reports[reports.length - 1]);
   }
   writeFileSync(join(ROOT, '.local', 'bench', 'gateway-report.json'), JSON.stringify({ N, LIMIT, PUBLISH_RATE, reports }, null, 2));
