@@ -4,6 +4,7 @@ import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentation
 import type { IncomingMessage } from 'node:http';
 import { NodeSDK, type tracing } from '@opentelemetry/sdk-node';
 import { handIncomingSpansToRoutes } from './incoming-http';
+import { SynchronousContextManager } from './synchronous-context';
 
 let sdk: NodeSDK | undefined;
 
@@ -18,6 +19,12 @@ export interface TracingOptions {
    * other request then gets its server span from service-kit's route spans (Fastify hooks).
    */
   ignoreIncomingRequest?: (request: IncomingMessage) => boolean;
+  /**
+   * false: no AsyncLocalStorage (SynchronousContextManager), for a process whose hot path carries
+   * its trace context explicitly and whose throughput Node 20's promise hooks would cut (the
+   * webhook receivers). Spans started after an await then begin their own trace.
+   */
+  asyncContext?: boolean;
 }
 
 /**
@@ -37,6 +44,7 @@ export function startTracing(options: TracingOptions): NodeSDK | undefined {
   sdk = new NodeSDK({
     serviceName: options.serviceName,
     spanProcessors: options.spanProcessors,
+    ...(options.asyncContext === false ? { contextManager: new SynchronousContextManager() } : {}),
     instrumentations: [
       getNodeAutoInstrumentations({
         '@opentelemetry/instrumentation-fs': { enabled: false },

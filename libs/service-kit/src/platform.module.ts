@@ -67,6 +67,7 @@ export class PlatformModule {
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
           },
           ...(descriptor.selfLoggedRoutes?.length ? { exclude: descriptor.selfLoggedRoutes } : {}),
+          ...(descriptor.requestLogger?.(env) === false ? { forRoutes: [] } : {}),
         }),
       ],
       controllers: [HealthController, MetricsController],

@@ -24,6 +24,12 @@ export interface ServiceDescriptor<E extends BaseEnv = BaseEnv> {
    * than the webhook's own work); the service logs their failures itself.
    */
   selfLoggedRoutes?: RouteInfo[];
+  /**
+   * Whether the per-request HTTP logger runs at all (default: yes). nestjs-pino keeps each
+   * request's logger in AsyncLocalStorage, which in Node 20 turns on promise hooks for the whole
+   * process; a replica that must not pay for them (the webhook receivers) turns it off.
+   */
+  requestLogger?(env: E): boolean;
   /** Summary for the OpenAPI document at /docs. */
   description: string;
   /** Paths served by raw Fastify routes (which Nest's scanner cannot see), added to the document. */

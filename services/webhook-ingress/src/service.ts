@@ -5,6 +5,7 @@ import { StoredMedia } from './media/stored-media.entity';
 import { Init1764115200000 } from './migrations/1764115200000-init';
 import { DedupeAndMedia1764201600000 } from './migrations/1764201600000-dedupe-and-media';
 import { WebhookDedupe } from './normalizer/webhook-dedupe.entity';
+import { usesAsyncContext } from './receiver-role';
 import { RawWebhook } from './raw-archive/raw-webhook.entity';
 import { WEBHOOK_POST_OPENAPI } from './webhook/webhook-openapi';
 import { WEBHOOK_ROUTE } from './webhook/webhook-route';
@@ -23,5 +24,7 @@ export const ingressService: ServiceDescriptor<IngressEnv> = {
   openApiPaths: WEBHOOK_POST_OPENAPI,
   // It logs its own failures, with their outcome.
   selfLoggedRoutes: [{ path: WEBHOOK_ROUTE.slice(1), method: RequestMethod.POST }],
+  // Receivers: no per-request HTTP logger at all (receiver-role.ts says why).
+  requestLogger: (env) => usesAsyncContext(env.INGRESS_CONSUMERS),
   description: 'Receives WhatsApp Cloud API webhooks, stores them durably on Kafka and normalizes them.',
 };

@@ -2,6 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import { withAuthEnv } from '@wa/auth';
 import { BaseEnv, InvalidEnvironmentError } from '@wa/config';
+import { runsConsumers } from '../receiver-role';
 
 /** Tenant file used when none is given outside production: the two sandbox agencies. */
 export const SANDBOX_TENANTS_FILE = 'config/tenants.sandbox.yaml';
@@ -62,7 +63,7 @@ export class IngressEnv extends withAuthEnv(BaseEnv) {
    * pure webhook receiver, so receivers can scale with Meta's request rate and normalizers with
    * consumer lag, each in its own Deployment.
    */
-  @Transform(({ value }) => (typeof value === 'string' ? value === 'true' || value === '1' : value))
+  @Transform(({ value }) => runsConsumers(value as string | boolean | undefined))
   @IsBoolean({ message: 'INGRESS_CONSUMERS must be true or false' })
   INGRESS_CONSUMERS = true;
 
