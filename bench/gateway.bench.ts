@@ -10,14 +10,15 @@
 // Usage: npm run bench:gateway [-- --n 50000 --limit 1000 --kill-at 0.4 --publish-rate 3000 --only throughput|burst|kill]
 //   --n             requests per run (use --n 5000 for a quick run)
 //   --limit         the number's throughput tier for this run, msg/s (the sandbox enforces the same)
-//   --publish-rate  requests/s offered. Default 3,000: three times the limit, about the rate at which the
-//                   platform's producer of bulk requests (the scheduler's due sweep: 2,600-3,800 notices/s
-//                   in bench:scheduler) feeds the gateway, so a backlog builds from the first second and
-//                   the gateway always has work. 0 = all at once.
-// Scenarios: throughput (at --publish-rate); burst (all 50,000 published at once, ~3 s: publisher, broker
-// and intake then take the two cores from the first seconds of sending); kill (at --publish-rate).
-//   BENCH_SANDBOX_NODE_ARGS  node flags for the sandbox process (e.g. --trace-gc; its output goes to the log)
+//   --publish-rate  requests/s offered in the throughput and kill runs. Default 3,000: three times the
+//                   limit, about the rate at which the platform's producer of bulk requests (the
+//                   scheduler's due sweep: 2,600-3,800 notices/s in bench:scheduler) feeds the gateway,
+//                   so a backlog builds from the first second and the gateway always has work.
+//                   The burst run publishes all N at once (~3 s): publisher, broker and intake then take
+//                   the two cores from the first seconds of sending.
 //   --kill-at       fraction of N accepted by Meta when the gateway is killed
+//   BENCH_CPU_PROF=gateway,sandbox  V8 CPU profiles of those processes
+//   BENCH_SANDBOX_NODE_ARGS         node flags for the sandbox process (e.g. --trace-gc; output in its log)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -502,14 +503,15 @@ async function runScenario(kind: Scenario): Promise<RunReport> {
   const publishSeconds = (publishEnd - publishStart) / 1000;
   notes.push(`published ${N} requests in ${publishSeconds.toFixed(1)} s${publishRate ? ` (paced at ${publishRate}/s)` : ' (all at once)'}`);
 
+  const patienceMs = Math.max(300000, (N / LIMIT) * 4000);
   await waitFor(async () => (await accepted()) >= N, {
-    timeoutMs: Math.max(300000, (N / LIMIT) * 4000),
+    timeoutMs: patienceMs,
     intervalMs: 500,
     what: 'Meta to accept every request',
   }).catch((error) => notes.push(`stopped waiting: ${(error as Error).message}`));
   results = await tk.collect(Topics.outboundResult.name);
   await waitFor(() => resulted().size >= N, {
-    timeoutMs: Math.max(300000, (N / LIMIT) * 4000),
+    timeoutMs: patienceMs,
     intervalMs: 500,
     what: 'a result for every request',
   }).catch((error) => notes.push(`stopped waiting: ${(error as Error).message}`));

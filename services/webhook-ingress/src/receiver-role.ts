@@ -9,8 +9,8 @@ export function runsConsumers(value: string | boolean | undefined): boolean {
 /**
  * A receiver replica (INGRESS_CONSUMERS=false) runs without AsyncLocalStorage, in tracing and in the
  * request logger. In Node 20 the first AsyncLocalStorage.run() turns on promise hooks for every
- * promise in the process, for good: on a receiver they took a third of its webhooks per second
- * (bench:ingress, 4,900 against 7,350 req/s). The webhook route carries its trace context
+ * promise in the process, for good: on a receiver they cost over a quarter of its webhooks per
+ * second (bench:ingress, 7,055 against 9,822 req/s). The webhook route carries its trace context
  * explicitly, so its traces stay whole; a receiver's other routes (probes, metrics, the handshake,
  * the media API) lose the per-request HTTP log line and trace only what runs synchronously under
  * their route span. Normalizers, which serve no webhooks, keep both.

@@ -30,12 +30,12 @@ export class MessageStatusConsumer {
 
   async record(batch: MessageStatusV1[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const fresh = await sql<{ wamid: string; status: string; request_id: string | null; tenant_id: string; occurred_at: Date }>(
+      const fresh = await sql<{ wamid: string; status: string; request_id: string | null; tenant_id: string }>(
         manager,
         `INSERT INTO gateway.message_status (wamid, status, occurred_at, tenant_id, request_id, errors, pricing)
          SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::uuid[], $6::jsonb[], $7::jsonb[])
          ON CONFLICT (wamid, status) DO NOTHING
-         RETURNING wamid, status, request_id, tenant_id, occurred_at`,
+         RETURNING wamid, status, request_id, tenant_id`,
         [
           batch.map((s) => s.messageId),
           batch.map((s) => s.status),
