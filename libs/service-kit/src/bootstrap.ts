@@ -33,7 +33,7 @@ export async function createServiceApp<E extends BaseEnv>(
   const app = await NestFactory.create<NestFastifyApplication>(
     appModule as never,
     new FastifyAdapter({ bodyLimit: descriptor.bodyLimit ?? 1024 * 1024, trustProxy: true }),
-    { bufferLogs: true, rawBody: descriptor.rawBody ?? false },
+    { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

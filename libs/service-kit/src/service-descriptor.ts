@@ -15,8 +15,6 @@ export interface ServiceDescriptor<E extends BaseEnv = BaseEnv> {
   entities: (new (...args: any[]) => unknown)[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   migrations: (new (...args: any[]) => unknown)[];
-  /** Accept `req.rawBody` (the webhook ingress verifies signatures over exact bytes). */
-  rawBody?: boolean;
   /** Largest request body accepted, bytes. */
   bodyLimit?: number;
   /**

@@ -17,7 +17,6 @@ export const ingressService: ServiceDescriptor<IngressEnv> = {
   envClass: IngressEnv,
   entities: [RawWebhook, WebhookDedupe, StoredMedia],
   migrations: [Init1764115200000, DedupeAndMedia1764201600000],
-  rawBody: true,
   // Meta posts up to 3 MB; the margin keeps a legitimate maximal batch from bouncing.
   bodyLimit: 4 * 1024 * 1024,
   // The webhook POST is a raw Fastify route (WebhookHttpSetup says why); its entry in /docs.

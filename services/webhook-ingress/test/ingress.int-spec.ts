@@ -114,6 +114,21 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       ).toBe(415);
       const huge = JSON.stringify({ object: 'whatsapp_business_account', entry: [], pad: 'x'.repeat(4 * 1024 * 1024) });
       expect((await post('roads-app', huge, signed(ROADS_SECRET, huge))).status).toBe(413);
+      // The same body streamed without a declared length (chunked): refused once it passes the limit.
+      const chunked = new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < huge.length; i += 256 * 1024) controller.enqueue(new TextEncoder().encode(huge.slice(i, i + 256 * 1024)));
+          controller.close();
+        },
+      });
+      const streamed = await fetch(`${ingress.url}/webhooks/whatsapp/roads-app`, {
+        method: 'POST',
+        headers: signed(ROADS_SECRET, huge),
+        body: chunked,
+        duplex: 'half',
+      } as RequestInit);
+      expect(streamed.status).toBe(413);
+      expect(await streamed.json()).toMatchObject({ code: 'payload_too_large' });
       await sleep(1500);
       expect(raw().length).toBe(rawBefore);
     });
