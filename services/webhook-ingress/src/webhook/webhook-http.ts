@@ -140,8 +140,11 @@ export class WebhookHttpSetup implements OnModuleInit {
       raw.on('data', onData);
       raw.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
       raw.once('error', reject);
-      // A client that goes away mid-body: settle, so the span ends (after 'end' this is a no-op).
-      raw.once('close', () => reject(new DomainError('aborted', 'Request closed before its body ended', HttpStatus.BAD_REQUEST)));
+      // A client that goes away mid-body: settle, so the span ends. 'close' follows every request,
+      // so the error (a stack trace) is built only when the body did not arrive whole.
+      raw.once('close', () => {
+        if (!raw.complete) reject(new DomainError('aborted', 'Request closed before its body ended', HttpStatus.BAD_REQUEST));
+      });
     });
   }
 }
