@@ -29,7 +29,9 @@ export const migrateOf = (s: StackService) => `services/${s.name}/src/migrate.ts
  */
 export interface ServiceWorker {
   name: string;
+  /** The service whose consumers it runs (its image, main.js, port, database and consumer group). */
   service: string;
+  /** Set on the service's own Deployment so that only the workers consume. */
   receiverEnv: { name: string; value: string };
 }
 

@@ -10,6 +10,7 @@ import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { ServiceWorker } from '../../tools/stack-services';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { TenantRegistry } from '@wa/tenancy';
@@ -21,18 +22,10 @@ export interface PlatformService {
   port: number;
 }
 
-export interface PlatformWorker {
-  name: string;
-  /** The service whose consumers it runs (its image, main.js, port, database and consumer group). */
-  service: string;
-  /** Set on the service's own Deployment so that only the workers consume. */
-  receiverEnv: { name: string; value: string };
-}
-
 export interface PolicyContext {
   services: PlatformService[];
   /** Deployments that run a service's consumers apart from its HTTP replicas (tools/stack-services.ts). */
-  workers: PlatformWorker[];
+  workers: ServiceWorker[];
   /** Partitions per topic name (libs/contracts). */
   partitions: Map<string, number>;
   /** Every topic the platform needs: the registry plus each group's retry and DLQ topics. */

@@ -4,9 +4,8 @@ import { Topics } from '@wa/contracts';
 import { migrate } from '@wa/persistence';
 import { createTestDatabase, createTestKafka, waitFor, type Collector, type TestDatabase, type TestKafka } from '@wa/testing';
 import { ingressService } from '../src/service';
-import { signatureOf } from '../src/webhook/signature';
 import { fixtureText } from './support/fixtures';
-import { freePort, loadSandboxSecrets, ROOT, TENANTS_FILE } from './support/harness';
+import { freePort, loadSandboxSecrets, postSigned, ROOT, TENANTS_FILE } from './support/harness';
 
 /**
  * The ingress as main.ts starts it (tracing first): a webhook stays one trace from Meta's request
@@ -47,19 +46,8 @@ describe('trace continuity through the ingress', () => {
     return started;
   }
 
-  async function post(target: string, fixture: string, traceId: string): Promise<number> {
-    const body = fixtureText(fixture);
-    const response = await fetch(`${target}/webhooks/whatsapp/roads-app`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': signatureOf('sandbox-roads-app-secret', body),
-        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
-      },
-      body,
-    });
-    return response.status;
-  }
+  const post = async (target: string, fixture: string, traceId: string): Promise<number> =>
+    (await postSigned(target, fixtureText(fixture), { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` })).status;
 
   beforeAll(async () => {
     tk = await createTestKafka('ingress-trace');

@@ -134,11 +134,11 @@ export function events<T = Record<string, unknown>>(
 /** The roads agency app's sandbox secret (deploy/local/sandbox.env). */
 export const ROADS_SECRET = 'sandbox-roads-app-secret';
 
-/** POSTs a body to the roads app's webhook, signed as Meta signs it. */
-export function postSigned(ingressUrl: string, body: string): Promise<Response> {
+/** POSTs a body to the roads app's webhook, signed as Meta signs it (plus any other headers, e.g. a traceparent). */
+export function postSigned(ingressUrl: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${ingressUrl}/webhooks/whatsapp/roads-app`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(ROADS_SECRET, body) },
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(ROADS_SECRET, body), ...headers },
     body,
   });
 }
