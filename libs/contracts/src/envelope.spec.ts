@@ -28,6 +28,14 @@ describe('CloudEvents envelope', () => {
     expect(decoded).toMatchObject({ id: record.headers[CE.id], tenantId: 'roads-agency', tombstone: false, data: consent });
   });
 
+  it('stamps ce_time from a Date, keeps an already formatted one as given, and defaults to now', () => {
+    const at = (time?: Date | string) => encodeEvent(Topics.citizenConsent, consent, { source: '/x', time }).headers[CE.time];
+    expect(at(new Date('2026-11-26T10:00:00Z'))).toBe('2026-11-26T10:00:00.000Z');
+    expect(at('2026-11-26T10:00:00.123Z')).toBe('2026-11-26T10:00:00.123Z');
+    const before = Date.now();
+    expect(Date.parse(at())).toBeGreaterThanOrEqual(before - 1);
+  });
+
   it('refuses to publish an invalid payload, naming the fields', () => {
     const bad = { ...consent, category: 'sometimes', contact: { phone: '0300' } };
     expect(() => encodeEvent(Topics.citizenConsent, bad, { source: '/x' })).toThrow(/contact\.phone: phone must be E\.164/);

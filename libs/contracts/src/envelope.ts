@@ -37,7 +37,8 @@ export interface EncodeOptions {
   type?: string;
   id?: string;
   subject?: string;
-  time?: Date;
+  /** When it happened; an ISO 8601 string is used as given (a hot path that already formatted it). */
+  time?: Date | string;
   /**
    * false skips validating `data` against its class. Only for a hot path whose payload is assembled
    * from parts it has just checked itself (the webhook edge's raw record); consumers still validate
@@ -101,7 +102,7 @@ function cloudEventHeaders(type: string, tenantId: string, options: EncodeOption
     [CE.id]: options.id ?? randomUUID(),
     [CE.type]: type,
     [CE.source]: options.source,
-    [CE.time]: (options.time ?? new Date()).toISOString(),
+    [CE.time]: typeof options.time === 'string' ? options.time : (options.time ?? new Date()).toISOString(),
     [CE.tenant]: tenantId,
   };
   if (options.subject) headers[CE.subject] = options.subject;

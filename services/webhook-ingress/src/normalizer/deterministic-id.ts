@@ -15,6 +15,18 @@ export function deterministicUuid(...parts: string[]): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * A UUID (version 8: a custom layout, RFC 9562) made of the first 122 bits of a digest the caller
+ * already has, given in hex. The webhook edge names each raw record by its signature, an
+ * HMAC-SHA256 of the exact bytes keyed with the app's secret: unique per (app, body) like a
+ * name-based UUID, without hashing the request a second time.
+ */
+export function uuidFromDigestHex(hex: string): string {
+  if (!/^[0-9a-f]{32,}$/.test(hex)) throw new Error('expected at least 32 lowercase hex digits');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }

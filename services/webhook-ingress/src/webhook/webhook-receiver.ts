@@ -4,7 +4,7 @@ import { Topics, type QuarantineReason } from '@wa/contracts';
 import { DomainError, InjectEnv } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import type { IngressEnv } from '../config/env';
-import { deterministicUuid } from '../normalizer/deterministic-id';
+import { deterministicUuid, uuidFromDigestHex } from '../normalizer/deterministic-id';
 import { asArray, asObject, asString, type Json } from '../normalizer/json-shapes';
 import { UNROUTED_TENANT } from '../normalizer/normalize';
 import { AppCredentials } from './app-credentials';
@@ -50,8 +50,9 @@ export class WebhookReceiver {
       );
     }
     const signatureValue = String(signature);
-    // One id per (app, exact bytes): a redelivered webhook is recognisably the same record.
-    const id = deterministicUuid('wa.webhook', appId, signatureValue.slice(7).toLowerCase());
+    // One id per (app, exact bytes): a redelivered webhook is recognisably the same record. The
+    // verified signature is already a keyed hash of exactly that, so it names the record.
+    const id = uuidFromDigestHex(signatureValue.trim().slice(7).toLowerCase());
     const body = rawBody.toString('utf8');
 
     let payload: Json | undefined;
@@ -94,7 +95,7 @@ export class WebhookReceiver {
       { tenantId, appId, receivedAt, body, signature: signatureValue },
       // Assembled here from checked parts (known app, verified signature, registry tenant, parsed
       // envelope); class-validator would add about a tenth to the request's CPU. The normalizer validates on read.
-      { id, time: new Date(receivedAt), validate: false },
+      { id, time: receivedAt, validate: false },
       trace,
     );
     this.ensureStored(req, result, 'raw');
