@@ -87,6 +87,25 @@ describe('EventProducer against the real broker', () => {
     expect(new Set(landed.map((data) => `${data.contact.waId}:${data.channel}`)).size).toBe(1200);
   });
 
+  it('merges queued records into requests up to about 900 KB, counting UTF-8 bytes exactly near the limit', async () => {
+    for (const client of ['kafkajs', 'platformatic'] as const) {
+      const producer = new EventProducer(tk.kafka, tk.options, '/tests/producer', { client, maxInFlightRequests: 4 });
+      await producer.connect();
+      const seen = trackConcurrency(producer);
+      try {
+        // Six 300 KB values queued in one tick: three fit under the limit. Arabic letters are two
+        // UTF-8 bytes each, so 150,000 of them weigh as much as 300,000 ASCII characters.
+        const values = [...Array(3).fill('a'.repeat(300_000)), ...Array(3).fill('\u0645'.repeat(150_000))] as string[];
+        await producer.send(
+          values.map((value, i) => ({ topic: Topics.citizenConsent.name, key: `big-${client}-${i}`, value, headers: {} })),
+        );
+        expect(seen.requests()).toBe(2);
+      } finally {
+        await producer.disconnect();
+      }
+    }
+  });
+
   describe('on the platformatic client (the webhook edge)', () => {
     let viaKafkajs: Collected[];
     let viaPlatformatic: Collected[];

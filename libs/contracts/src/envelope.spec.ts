@@ -24,6 +24,16 @@ describe('CloudEvents envelope', () => {
       [CE.tenant]: 'roads-agency',
       [CE.contentType]: 'application/json',
     });
+    expect(Object.keys(record.headers)).toEqual([
+      CE.specversion,
+      CE.id,
+      CE.type,
+      CE.source,
+      CE.time,
+      CE.tenant,
+      CE.subject,
+      CE.contentType,
+    ]);
     const decoded = decodeEvent(Topics.citizenConsent, Buffer.from(record.value), record.headers);
     expect(decoded).toMatchObject({ id: record.headers[CE.id], tenantId: 'roads-agency', tombstone: false, data: consent });
   });

@@ -62,11 +62,52 @@ export class KafkajsWire implements ProduceWire {
   }
 }
 
-type PlatformaticMessage = MessageToProduce<string | null, string | Buffer | null, string, string>;
+type PlatformaticMessage = MessageToProduce<string | null, string | Buffer | null, Buffer, Buffer>;
 
-// Strings become UTF-8 bytes; Buffers (outbox payloads) go as they are; null stays absent.
+// Strings become UTF-8 bytes; Buffers (outbox payloads, prepared headers) go as they are; null stays absent.
 const toBytes = (value: string | Buffer | null | undefined): Buffer | undefined =>
   value === null || value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+
+/** Headers whose values repeat from record to record (the envelope's constants and the tenant). */
+const REPEATING_HEADERS = new Set(['ce_specversion', 'ce_type', 'ce_source', 'ce_tenant', 'content-type']);
+
+/**
+ * Header names and repeating header values as bytes, encoded once: a record carries eight or so
+ * headers, and encoding each name and value per record was most of the client's per-record
+ * allocations. Bounded, so an unexpected variety of values cannot grow it without limit.
+ */
+class HeaderBytes {
+  private static readonly LIMIT = 4096;
+  private readonly names = new Map<string, Buffer>();
+  private readonly values = new Map<string, Map<string, Buffer>>();
+  private size = 0;
+
+  toMap(headers: Record<string, string>): Map<Buffer, Buffer> {
+    const bytes = new Map<Buffer, Buffer>();
+    for (const name in headers) {
+      const value = headers[name];
+      bytes.set(this.cached(this.names, name), REPEATING_HEADERS.has(name) ? this.valueOf(name, value) : Buffer.from(value, 'utf8'));
+    }
+    return bytes;
+  }
+
+  private valueOf(name: string, value: string): Buffer {
+    let known = this.values.get(name);
+    if (!known) this.values.set(name, (known = new Map()));
+    return this.cached(known, value);
+  }
+
+  private cached(map: Map<string, Buffer>, text: string): Buffer {
+    const hit = map.get(text);
+    if (hit) return hit;
+    const bytes = Buffer.from(text, 'utf8');
+    if (this.size < HeaderBytes.LIMIT) {
+      map.set(text, bytes);
+      this.size++;
+    }
+    return bytes;
+  }
+}
 
 /**
  * Java's partitioner for keyed records: positive murmur2 of the key, modulo the partition count (the library applies
@@ -87,7 +128,8 @@ function javaCompatiblePartitioner(): (message: PlatformaticMessage) => number {
  * The 1.x line is the one that installs on Node 20 (2.x and 1.27+ need Node 22).
  */
 export class PlatformaticWire implements ProduceWire {
-  private readonly producer: PlatformaticProducer<string | null, string | Buffer | null, string, string>;
+  private readonly producer: PlatformaticProducer<string | null, string | Buffer | null, Buffer, Buffer>;
+  private readonly headerBytes = new HeaderBytes();
 
   constructor(options: KafkaOptions, settings: WireSettings) {
     this.producer = new PlatformaticProducer({
@@ -118,7 +160,7 @@ export class PlatformaticWire implements ProduceWire {
   async send(batch: TopicMessages[]): Promise<void> {
     const messages: PlatformaticMessage[] = [];
     for (const { topic, messages: records } of batch) {
-      for (const { key, value, headers } of records) messages.push({ topic, key, value, headers });
+      for (const { key, value, headers } of records) messages.push({ topic, key, value, headers: this.headerBytes.toMap(headers) });
     }
     await this.producer.send({ messages });
   }

@@ -51,6 +51,21 @@ export interface ProducerTuning {
   client?: 'kafkajs' | 'platformatic';
 }
 
+/** A record's size on the wire, about: UTF-8 bytes of key, value and headers plus Kafka's per-record overhead. */
+function exactSize(record: OutgoingRecord): number {
+  let size = 64 + (record.key === null ? 0 : Buffer.byteLength(record.key)) + (record.value === null ? 0 : Buffer.byteLength(record.value));
+  for (const name in record.headers) size += Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]) + 8;
+  return size;
+}
+
+/** At least exactSize, without encoding anything. */
+function sizeBound(record: OutgoingRecord): number {
+  const value = record.value;
+  let size = 64 + (record.key?.length ?? 0) * 3 + (value === null ? 0 : typeof value === 'string' ? value.length * 3 : value.length);
+  for (const name in record.headers) size += (name.length + record.headers[name].length) * 3 + 8;
+  return size;
+}
+
 const produced = counter('kafka_produced_records_total', 'Records acknowledged by all in-sync replicas', ['topic']);
 const produceFailures = counter('kafka_produce_failures_total', 'Produce requests that failed', ['topic']);
 
@@ -147,15 +162,24 @@ export class EventProducer {
     }
   }
 
-  /** How many queued records fit in the next request (at least one). */
+  /**
+   * How many queued records fit in the next request (at least one). Sizes are first bounded
+   * cheaply (a string's UTF-8 size is at most three bytes per UTF-16 unit); only a batch whose
+   * bound could pass the limit is counted exactly, once (a busy edge's batches stay far below it).
+   */
   private batchLength(): number {
     let bytes = 0;
     let count = 0;
+    let exact = false;
     for (const { record } of this.queue) {
       if (count === this.maxBatch) break;
-      // Key, value (UTF-8 bytes: Arabic text triples), headers, plus Kafka's per-record overhead.
-      let size = 64 + (record.key?.length ?? 0) + (record.value === null ? 0 : Buffer.byteLength(record.value));
-      for (const [name, value] of Object.entries(record.headers)) size += name.length + value.length + 8;
+      let size = exact ? exactSize(record) : sizeBound(record);
+      if (!exact && bytes + size > this.maxBatchBytes) {
+        exact = true;
+        bytes = 0;
+        for (let i = 0; i < count; i++) bytes += exactSize(this.queue[i].record);
+        size = exactSize(record);
+      }
       if (count > 0 && bytes + size > this.maxBatchBytes) break;
       bytes += size;
       count++;
