@@ -29,14 +29,15 @@ export class IngressEnv extends withAuthEnv(BaseEnv) {
   WEBHOOK_MAX_PENDING_PUBLISHES = 20000;
 
   /**
-   * acks=all produce requests a replica keeps in flight for webhooks. More than 1 gives up the
-   * producer's idempotence (a retry may store a webhook twice, which dedupe absorbs) for throughput.
+   * acks=all produce requests a replica keeps in flight for webhooks. 1 (the default) makes the
+   * largest batches and the fewest requests, which a CPU-bound receiver needs most (see
+   * durable-publisher.ts); more shortens the wait behind a slow broker at a cost in CPU.
    */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(16)
-  WEBHOOK_KAFKA_IN_FLIGHT = 4;
+  WEBHOOK_KAFKA_IN_FLIGHT = 1;
 
   /**
    * Answer to a correctly signed body that is not JSON or not a WhatsApp payload, once it is kept
