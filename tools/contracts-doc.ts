@@ -12,6 +12,7 @@ export function renderContractsDoc(): string {
         .map((type) => `\`${type}\``)
         .join('<br>')} | \`${t.keyDescription}\` | ${t.partitions} | ${t.cleanupPolicy} | ${retention(t.retentionMs)} |`,
   );
+  const valueExceptions = ALL_TOPICS.filter((t) => t.valueCodec).map((t) => `- \`${t.name}\`: ${t.valueCodec!.description}.`);
   return `# Event contracts
 
 Generated from \`libs/contracts/src/topics.ts\` by \`tools/contracts-doc.ts\`; a unit test fails when
@@ -35,6 +36,11 @@ Every record follows the CloudEvents 1.0 Kafka protocol binding in binary mode. 
 | \`traceparent\`, \`tracestate\` | W3C trace context |
 
 The record value is the JSON payload; the record key keeps related events in order (see below).
+Except on these topics, whose value is something else and whose other payload fields are
+attributes (consumers still decode and validate them into the payload class):
+
+${valueExceptions.join('\n')}
+
 A record that is not JSON, has an unknown \`ce_type\`, misses a header or fails validation goes to
 the consuming group's DLQ (\`<group>.dlq\`) with the reason in \`x-dlq-reason\` and \`x-error\`.
 A breaking change to a payload is a new version: a new \`ce_type\` and, when the shape changes for

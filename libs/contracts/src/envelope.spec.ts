@@ -46,6 +46,35 @@ describe('CloudEvents envelope', () => {
     expect(Date.parse(at())).toBeGreaterThanOrEqual(before - 1);
   });
 
+  it("carries a raw webhook as Meta's bytes, with the other fields as attributes, and decodes it back", () => {
+    const body = '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"text":"\\u00bfQu\\u00e9? \\"ok\\""}}]}]}';
+    const raw = {
+      tenantId: 'roads-agency',
+      appId: 'roads-app',
+      receivedAt: '2026-11-26T10:00:00.123Z',
+      body,
+      signature: `sha256=${'ab'.repeat(32)}`,
+    };
+    const record = encodeEvent(Topics.webhookRaw, raw, { source: '/services/webhook-ingress', id: '3b1c2d4e-5f60-8a7b-9c0d-1e2f3a4b5c6d' });
+    // Nothing escaped again: the value is the body, byte for byte.
+    expect(record.value).toBe(body);
+    expect(record.headers).toMatchObject({
+      [CE.type]: 'wa.webhook.raw.v2',
+      [CE.tenant]: 'roads-agency',
+      [CE.time]: raw.receivedAt,
+      [CE.contentType]: 'application/json',
+      ce_waappid: 'roads-app',
+      ce_wasignature: raw.signature,
+    });
+    expect(decodeEvent(Topics.webhookRaw, Buffer.from(record.value), record.headers)).toMatchObject({
+      tenantId: 'roads-agency',
+      data: raw,
+    });
+
+    const { ce_wasignature: _dropped, ...unsigned } = record.headers;
+    expect(() => decodeEvent(Topics.webhookRaw, Buffer.from(record.value), unsigned)).toThrow(/signature/);
+  });
+
   it('refuses to publish an invalid payload, naming the fields', () => {
     const bad = { ...consent, category: 'sometimes', contact: { phone: '0300' } };
     expect(() => encodeEvent(Topics.citizenConsent, bad, { source: '/x' })).toThrow(/contact\.phone: phone must be E\.164/);

@@ -120,6 +120,11 @@ export function encodeEvent<T extends object & { tenantId: string }>(spec: Topic
   const type = resolveType(spec as TopicSpec, options.type);
   const { errors } = options.validate === false ? { errors: [] } : validatePayload(spec.types[type], data);
   if (errors.length) throw new ContractViolation('invalid-payload', `refusing to publish ${type}`, errors);
+  if (spec.valueCodec) {
+    const encoded = spec.valueCodec.encode(data);
+    const headers = cloudEventHeaders(type, data.tenantId, options, encoded.contentType);
+    return { key: spec.key(data), value: encoded.value, headers: Object.assign(headers, encoded.headers) };
+  }
   const headers = cloudEventHeaders(type, data.tenantId, options, 'application/json');
   return { key: spec.key(data), value: JSON.stringify(data), headers };
 }
@@ -174,10 +179,14 @@ export function decodeEvent(spec: TopicSpec, value: Buffer | string | null, head
     return { ...envelope, data: null, tombstone: true };
   }
   let plain: unknown;
-  try {
-    plain = JSON.parse(value.toString());
-  } catch (error) {
-    throw new ContractViolation('not-json', (error as Error).message);
+  if (spec.valueCodec) {
+    plain = spec.valueCodec.decode(typeof value === 'string' ? Buffer.from(value) : value, (name) => headerString(headers, name));
+  } else {
+    try {
+      plain = JSON.parse(value.toString());
+    } catch (error) {
+      throw new ContractViolation('not-json', (error as Error).message);
+    }
   }
   const { value: data, errors } = validatePayload(cls, plain);
   if (errors.length) throw new ContractViolation('invalid-payload', `${type} failed validation`, errors);

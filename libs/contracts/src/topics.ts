@@ -25,7 +25,41 @@ export interface TopicSpec<T extends object = object> {
   /** Partition key: everything about one citizen (or one document) lands in one partition, in order. */
   key(data: T): string;
   readonly keyDescription: string;
+  /**
+   * For a topic whose record value is not the JSON of its payload: how the payload maps to the
+   * value and to CloudEvents attributes (headers) and back. The decoded object is validated
+   * against the payload class like any other.
+   */
+  readonly valueCodec?: RecordValueCodec<T>;
 }
+
+export interface RecordValueCodec<T> {
+  /** For docs/contracts.md: what the value is and which attributes carry the rest. */
+  readonly description: string;
+  /** The value, its media type, and the attributes that carry the payload's other fields. */
+  encode(data: T): { value: string; contentType: string; headers: Record<string, string> };
+  /** The payload as a plain object, from the value and the record's headers (as strings). */
+  decode(value: Buffer, header: (name: string) => string | undefined): unknown;
+}
+
+/** Meta's body as the value; app, signature and receipt time as CloudEvents extension attributes. */
+const rawWebhookCodec: RecordValueCodec<webhook.WebhookRawV2> = {
+  description:
+    "the request body's bytes exactly as Meta sent them (`content-type: application/json`); `appId` and `signature` travel as `ce_waappid` and `ce_wasignature`, `receivedAt` as `ce_time`, `tenantId` as `ce_tenant`",
+  encode: (d) => ({
+    value: d.body,
+    contentType: 'application/json',
+    // The event time of a raw webhook is its receipt.
+    headers: { ce_time: d.receivedAt, ce_waappid: d.appId, ce_wasignature: d.signature },
+  }),
+  decode: (value, header) => ({
+    tenantId: header('ce_tenant'),
+    appId: header('ce_waappid'),
+    receivedAt: header('ce_time'),
+    body: value.toString('utf8'),
+    signature: header('ce_wasignature'),
+  }),
+};
 
 function topic<T extends object>(spec: TopicSpec<T>): TopicSpec<T> {
   return Object.freeze(spec);
@@ -39,18 +73,18 @@ type AgencySubject = { tenantId: string; document?: { documentId: string }; refe
 
 /** The single source of topic names, partitioning and payload classes. */
 export const Topics = {
-  webhookRaw: topic<webhook.WebhookRawV1>({
-    name: 'wa.webhook.raw.v1',
-    description: 'Signed webhook bodies exactly as Meta sent them, before parsing',
+  webhookRaw: topic<webhook.WebhookRawV2>({
+    name: 'wa.webhook.raw.v2',
+    description: "Signed webhook bodies exactly as Meta sent them, before parsing: the value is the body's bytes",
     partitions: 6,
     cleanupPolicy: 'delete',
     retentionMs: 14 * DAY,
-    // Meta posts bodies up to 3 MB, the ingress accepts 4 MB, and the body is JSON-escaped again
-    // inside the record.
-    maxMessageBytes: 8 * 1024 * 1024,
-    types: { 'wa.webhook.raw.v1': webhook.WebhookRawV1 },
+    // Meta posts bodies up to 3 MB and the ingress accepts 4 MB; the value is the body itself.
+    maxMessageBytes: 5 * 1024 * 1024,
+    types: { 'wa.webhook.raw.v2': webhook.WebhookRawV2 },
     key: (d) => `${d.tenantId}:${d.appId}`,
     keyDescription: 'tenantId:appId',
+    valueCodec: rawWebhookCodec,
   }),
   webhookQuarantine: topic<webhook.WebhookQuarantineV1>({
     name: 'wa.webhook.quarantine.v1',

@@ -6,7 +6,7 @@ import {
   type InboundMessageV1,
   type MessageStatusV1,
   type WebhookQuarantineV1,
-  type WebhookRawV1,
+  type WebhookRawV2,
 } from '@wa/contracts';
 import { createTestKafka, waitFor, sleep, type Collector, type TestKafka, type TestService } from '@wa/testing';
 import { signatureOf as signBody } from '../src/webhook/signature';
@@ -50,7 +50,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
   const statuses = () => events<MessageStatusV1>(collectors[Topics.messageStatus.name].records);
   const accountEvents = () => events<AccountEventV1>(collectors[Topics.accountEvent.name].records);
   const quarantine = () => events<WebhookQuarantineV1>(collectors[Topics.webhookQuarantine.name].records);
-  const raw = () => events<WebhookRawV1>(collectors[Topics.webhookRaw.name].records);
+  const raw = () => events<WebhookRawV2>(collectors[Topics.webhookRaw.name].records);
 
   async function rawHighWatermark(): Promise<number> {
     const admin = tk.kafka.admin();
@@ -166,6 +166,10 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
         appId: 'immigration-app',
         signature: signBody(IMMIGRATION_SECRET, bytes),
       });
+      // The record's value is the request's bytes: its own signature attribute verifies against it.
+      const record = collectors[Topics.webhookRaw.name].records.find((r) => r.headers.ce_id === stored.id)!;
+      expect(Buffer.from(record.value!, 'utf8').equals(bytes)).toBe(true);
+      expect(signBody(IMMIGRATION_SECRET, Buffer.from(record.value!, 'utf8'))).toBe(record.headers.ce_wasignature);
       const message = await waitFor(() => inbound().find((e) => e.data.messageId === 'wamid.ARABIC1'), { timeoutMs: 60000 });
       expect(message.data.text).toBe('متى تنتهي صلاحية تأشيرتي؟ 🙏🏽 شكراً — café @ señor 👍');
       expect(message.key).toBe('immigration-dept:971501234567');

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { Topics, type InboundMessageV1, type WebhookRawV1 } from '@wa/contracts';
+import { Topics, type InboundMessageV1, type WebhookRawV2 } from '@wa/contracts';
 import { createTestKafka, infraEnv, sleep, waitFor, type Collector, type TestKafka, type TestService } from '@wa/testing';
 import { events, sandboxPost, startIngress, startSandbox, type Sandbox, postSigned, roadsWebhook } from './support/harness';
 import { KafkaProxy } from './support/kafka-proxy';
@@ -107,7 +107,7 @@ describe('webhook ingress when Kafka goes away and comes back', () => {
     expect(eventsFor('wamid.DURING')).toHaveLength(1);
     expect(eventsFor('wamid.BEFORE')).toHaveLength(1);
     // Raw records may be duplicated by the outage (at-least-once); the events are not.
-    const rawCopies = events<WebhookRawV1>(raw.records).filter((e) => e.data.body.includes('wamid.DURING'));
+    const rawCopies = events<WebhookRawV2>(raw.records).filter((e) => e.data.body.includes('wamid.DURING'));
     expect(rawCopies.length).toBeGreaterThanOrEqual(1);
   }, 300000);
 });

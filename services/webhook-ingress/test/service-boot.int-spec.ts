@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { Topics, type WebhookRawV1 } from '@wa/contracts';
+import { Topics, type WebhookRawV2 } from '@wa/contracts';
 import { EventProducer } from '@wa/kafka';
 import { createTestKafka, startTestService, waitFor, type TestKafka, type TestService } from '@wa/testing';
 import { AppModule } from '../src/app.module';
@@ -55,7 +55,7 @@ describe('a service booted as main.ts boots it', () => {
   });
 
   it('consumes Kafka records: the raw topic consumer archives each ce_id once', async () => {
-    const raw: WebhookRawV1 = {
+    const raw: WebhookRawV2 = {
       tenantId: 'roads-agency',
       appId: 'roads-app',
       receivedAt: new Date().toISOString(),

@@ -14,8 +14,13 @@ import {
 } from 'class-validator';
 import { CloudApiError, ContactRef, TenantScoped } from './common';
 
-/** Exactly what Meta posted, kept before any parsing so it can be replayed when the parser improves. */
-export class WebhookRawV1 extends TenantScoped {
+/**
+ * Exactly what Meta posted, kept before any parsing so it can be replayed when the parser improves.
+ * On the wire the record's value is the body's bytes as received and the other fields are
+ * CloudEvents attributes (see Topics.webhookRaw), so the signature can be checked again from the
+ * record and nothing is escaped twice.
+ */
+export class WebhookRawV2 extends TenantScoped {
   @IsString() @MaxLength(128) appId!: string;
   @IsISO8601() receivedAt!: string;
   /** The request body as received (Meta escapes non-ASCII as \uXXXX, so UTF-8 is lossless). */

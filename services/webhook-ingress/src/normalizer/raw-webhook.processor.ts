@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Topics, type WebhookRawV1 } from '@wa/contracts';
+import { Topics, type WebhookRawV2 } from '@wa/contracts';
 import { ConsumerHost, extractTraceContext, type BatchItem } from '@wa/kafka';
 import { counter } from '@wa/observability';
 import { InjectEnv } from '@wa/service-kit';
@@ -44,7 +44,7 @@ export class RawWebhookProcessor {
   }
 
   async process(records: BatchItem[]): Promise<void> {
-    const raws = records.map(({ envelope }) => ({ eventId: envelope.id, raw: envelope.data as WebhookRawV1 }));
+    const raws = records.map(({ envelope }) => ({ eventId: envelope.id, raw: envelope.data as WebhookRawV2 }));
     const items = raws.flatMap(({ eventId, raw }) =>
       normalizeWebhook(raw.body, { appId: raw.appId, receivedAt: raw.receivedAt, rawEventId: eventId }, this.registry),
     );

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { mintSandboxToken, type Role } from '@wa/auth';
+import { ALL_TOPICS, decodeEvent } from '@wa/contracts';
 import type { ServiceDescriptor } from '@wa/service-kit';
 import { startTestService, waitFor, type TestDatabase, type TestKafka, type TestService } from '@wa/testing';
 import { AppModule } from '../../src/app.module';
@@ -124,11 +125,15 @@ export interface Event<T = Record<string, unknown>> {
   data: T;
 }
 
-/** Decodes collected records (ce_id header + JSON value). */
+/** Decodes collected records as consumers do (the topic named by ce_type; validated). */
 export function events<T = Record<string, unknown>>(
   records: { key: string | null; value: string | null; headers: Record<string, string> }[],
 ): Event<T>[] {
-  return records.map((r) => ({ id: r.headers.ce_id, key: r.key, data: JSON.parse(r.value ?? 'null') as T }));
+  return records.map((r) => {
+    const spec = ALL_TOPICS.find((topic) => topic.types[r.headers.ce_type]);
+    if (!spec) throw new Error(`no topic carries ${r.headers.ce_type}`);
+    return { id: r.headers.ce_id, key: r.key, data: decodeEvent(spec, r.value, r.headers).data as T };
+  });
 }
 
 /** The roads agency app's sandbox secret (deploy/local/sandbox.env). */
