@@ -23,7 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -39,7 +39,7 @@ import {
 import { EventProducer } from '@wa/kafka';
 import { migrate } from '@wa/persistence';
 import { TenantRegistry } from '@wa/tenancy';
-import { createTestDatabase, createTestKafka, waitFor, type TestDatabase, type TestKafka } from '@wa/testing';
+import { createTestDatabase, createTestKafka, freePort, waitFor, type TestDatabase, type TestKafka } from '@wa/testing';
 import { buildSandbox, WebhookSender } from '@wa/cloud-api-sandbox';
 import { outboundGatewayService } from '../services/outbound-gateway/src/service';
 import { GatewayEnv } from '../services/outbound-gateway/src/config/env';
@@ -80,17 +80,6 @@ function tenantsFile(dir: string): string {
   const path = join(dir, 'tenants.bench.yaml');
   writeFileSync(path, stringify(file));
   return path;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 const percentile = (sorted: number[], p: number) =>

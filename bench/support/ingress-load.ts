@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { infraEnv } from '@wa/testing';
+import { freePort, infraEnv } from '@wa/testing';
+
+export { freePort };
 
 export const ROOT = join(__dirname, '..', '..');
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -87,14 +88,6 @@ export interface AutocannonResult {
 // autocannon ships no types; this is the slice of its API used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export function startProcess(
   args: string[],

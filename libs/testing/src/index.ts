@@ -3,3 +3,4 @@ export * from './kafka';
 export * from './wait';
 export * from './service';
 export * from './sequenced-events';
+export * from './net';

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { mintSandboxToken, type Role } from '@wa/auth';
 import { ALL_TOPICS, decodeEvent } from '@wa/contracts';
 import type { ServiceDescriptor } from '@wa/service-kit';
-import { startTestService, waitFor, type TestDatabase, type TestKafka, type TestService } from '@wa/testing';
+import { freePort, startTestService, waitFor, type TestDatabase, type TestKafka, type TestService } from '@wa/testing';
 import { AppModule } from '../../src/app.module';
 import type { IngressEnv } from '../../src/config/env';
 import { ingressService } from '../../src/service';
@@ -34,14 +33,7 @@ export function loadSandboxSecrets(): Record<string, string> {
   return secrets;
 }
 
-/** A port nobody listens on right now (the sandbox and the ingress must know each other's address up front). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
 
 export interface Sandbox {
   url: string;
