@@ -138,7 +138,8 @@ export class EventProducer {
         }),
     );
     this.schedule();
-    return Promise.all(acks).then(() => undefined);
+    // One record (every publish) needs no Promise.all around its own promise.
+    return acks.length === 1 ? acks[0] : Promise.all(acks).then(() => undefined);
   }
 
   // Sent on the next tick so callers in the same tick share a request.

@@ -69,7 +69,7 @@ export class DurablePublisher implements OnApplicationShutdown {
     await this.producer.disconnect();
   }
 
-  async publish<T extends object & { tenantId: string }>(
+  publish<T extends object & { tenantId: string }>(
     spec: TopicSpec<T>,
     data: T,
     options: Partial<EncodeOptions>,
@@ -77,29 +77,46 @@ export class DurablePublisher implements OnApplicationShutdown {
   ): Promise<DurableResult> {
     if (this.pending >= this.env.WEBHOOK_MAX_PENDING_PUBLISHES) {
       durableSeconds.observe({ topic: spec.name, outcome: 'overloaded' }, 0);
-      return { outcome: 'overloaded' };
+      return Promise.resolve({ outcome: 'overloaded' });
     }
-    const stop = durableSeconds.startTimer({ topic: spec.name });
+    const started = performance.now();
     this.pending++;
     pendingGauge.set(this.pending);
-    let timer: NodeJS.Timeout | undefined;
-    // The record may still be acked after we gave up and answered 503: Meta then redelivers a
-    // record Kafka already has, which the deterministic ids and the dedupe table absorb.
-    // async so that a synchronous throw (a contract violation) also settles as 'failed'.
-    const acked = (async (): Promise<DurableResult> => {
-      await this.producer.publish(spec, data, options, trace);
-      return { outcome: 'stored' };
-    })().catch((error: unknown): DurableResult => ({ outcome: 'failed', error: (error as Error).message }));
-    void acked.finally(() => {
-      this.pending--;
-      pendingGauge.set(this.pending);
+    // One promise and one timer per webhook (this runs for every request): whichever of the ack,
+    // the failure and the deadline comes first answers. The record may still be acked after we
+    // gave up and answered 503: Meta then redelivers a record Kafka already has, which the
+    // deterministic ids and the dedupe table absorb.
+    return new Promise<DurableResult>((resolve) => {
+      let answered = false;
+      const answer = (result: DurableResult) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        durableSeconds.observe({ topic: spec.name, outcome: result.outcome }, (performance.now() - started) / 1000);
+        resolve(result);
+      };
+      const settled = () => {
+        this.pending--;
+        pendingGauge.set(this.pending);
+      };
+      const timer = setTimeout(() => answer({ outcome: 'timeout' }), this.env.WEBHOOK_DURABLE_TIMEOUT_MS);
+      let acked: Promise<void>;
+      try {
+        acked = this.producer.publish(spec, data, options, trace);
+      } catch (error) {
+        // A synchronous throw (a contract violation) settles as 'failed' too.
+        acked = Promise.reject(error);
+      }
+      acked.then(
+        () => {
+          settled();
+          answer({ outcome: 'stored' });
+        },
+        (error: unknown) => {
+          settled();
+          answer({ outcome: 'failed', error: (error as Error).message });
+        },
+      );
     });
-    const deadline = new Promise<DurableResult>((resolve) => {
-      timer = setTimeout(() => resolve({ outcome: 'timeout' }), this.env.WEBHOOK_DURABLE_TIMEOUT_MS);
-    });
-    const result = await Promise.race([acked, deadline]);
-    clearTimeout(timer);
-    stop({ outcome: result.outcome });
-    return result;
   }
 }
