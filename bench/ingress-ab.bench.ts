@@ -13,9 +13,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate } from '@wa/persistence';
-import { createTestDatabase, createTestKafka, waitFor } from '@wa/testing';
+import { createTestDatabase, createTestKafka, freePort, waitFor } from '@wa/testing';
 import { ingressService } from '../services/webhook-ingress/src/service';
-import { cpuSeconds, fmt, freePort, ingressEnv, load, median, rateOf, ROOT, startProcess, stop } from './support/ingress-load';
+import { cpuSeconds, fmt, ingressEnv, load, median, rateOf, ROOT, startProcess, stop } from './support/ingress-load';
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 8);
 const REQUESTS = Number(process.env.AB_REQUESTS ?? 15000);
@@ -56,14 +56,14 @@ async function main(): Promise<void> {
   ] as const) {
     const port = await freePort();
     const env = { ...ingressEnv(port, db.appUrl('ingress'), tk.prefix), INGRESS_CONSUMERS: 'false', ...extra };
-    const process_ = startProcess(['services/webhook-ingress/src/main.ts'], env, [], root);
+    const started = startProcess(['services/webhook-ingress/src/main.ts'], env, [], root);
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok, {
       timeoutMs: 120000,
       intervalMs: 500,
-      what: `ingress ${name} to be ready\n${process_.output()}`,
+      what: `ingress ${name} to be ready\n${started.output()}`,
     });
-    variants.push({ name, url, child: process_.child, cpu: [] as number[], rate: [] as number[] });
+    variants.push({ name, url, child: started.child, cpu: [] as number[], rate: [] as number[] });
   }
   const [a, b] = variants;
   try {

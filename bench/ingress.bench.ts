@@ -20,14 +20,13 @@ import { cpus } from 'node:os';
 import { Client } from 'pg';
 import { Topics } from '@wa/contracts';
 import { migrate } from '@wa/persistence';
-import { createTestDatabase, createTestKafka, waitFor } from '@wa/testing';
+import { createTestDatabase, createTestKafka, freePort, waitFor } from '@wa/testing';
 import { ingressService } from '../services/webhook-ingress/src/service';
 import {
   brokerPid,
   CONNECTIONS,
   cpuSeconds,
   fmt,
-  freePort,
   ingressEnv,
   load,
   median,

@@ -4,9 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, infraEnv } from '@wa/testing';
-
-export { freePort };
+import { infraEnv } from '@wa/testing';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);

@@ -49,7 +49,8 @@ const rawWebhookCodec: RecordValueCodec<webhook.WebhookRawV2> = {
   encode: (d) => ({
     value: d.body,
     contentType: 'application/json',
-    // The event time of a raw webhook is its receipt.
+    // The event time of a raw webhook is its receipt. Keys written out, as in the envelope's
+    // headers (computed keys build the object on V8's slow path); envelope.spec pins them.
     headers: { ce_time: d.receivedAt, ce_waappid: d.appId, ce_wasignature: d.signature },
   }),
   decode: (value, header) => ({

@@ -1,5 +1,6 @@
 import { murmur2, ProduceAcks, Producer as PlatformaticProducer, type MessageToProduce } from '@platformatic/kafka';
 import { Partitioners, type Kafka, type Producer as KafkajsProducer } from 'kafkajs';
+import { CE } from '@wa/contracts';
 import type { KafkaOptions } from './kafka-options';
 
 export interface WireMessage {
@@ -69,7 +70,7 @@ const toBytes = (value: string | Buffer | null | undefined): Buffer | undefined 
   value === null || value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 
 /** Headers whose values repeat from record to record (the envelope's constants and the tenant). */
-const REPEATING_HEADERS = new Set(['ce_specversion', 'ce_type', 'ce_source', 'ce_tenant', 'content-type']);
+const REPEATING_HEADERS = new Set<string>([CE.specversion, CE.type, CE.source, CE.tenant, CE.contentType]);
 
 /**
  * Header names and repeating header values as bytes, encoded once: a record carries eight or so

@@ -8,10 +8,10 @@ import {
   type WebhookQuarantineV1,
   type WebhookRawV2,
 } from '@wa/contracts';
-import { createTestKafka, waitFor, sleep, type Collector, type TestKafka, type TestService } from '@wa/testing';
+import { createTestKafka, freePort, waitFor, sleep, type Collector, type TestKafka, type TestService } from '@wa/testing';
 import { signatureOf as signBody } from '../src/webhook/signature';
 import { fixtureBytes, fixtureText } from './support/fixtures';
-import { bearer, events, freePort, sandboxPost, startIngress, startSandbox, type Sandbox } from './support/harness';
+import { bearer, events, sandboxPost, startIngress, startSandbox, type Sandbox } from './support/harness';
 
 const ROADS_SECRET = 'sandbox-roads-app-secret';
 const ROADS_PREVIOUS_SECRET = 'rotated-out-roads-secret';

@@ -5,7 +5,8 @@ import { migrate } from '@wa/persistence';
 import { createTestDatabase, createTestKafka, waitFor, type Collector, type TestDatabase, type TestKafka } from '@wa/testing';
 import { ingressService } from '../src/service';
 import { fixtureText } from './support/fixtures';
-import { freePort, loadSandboxSecrets, postSigned, ROOT, TENANTS_FILE } from './support/harness';
+import { freePort } from '@wa/testing';
+import { loadSandboxSecrets, postSigned, ROOT, TENANTS_FILE } from './support/harness';
 
 /**
  * The ingress as main.ts starts it (tracing first): a webhook stays one trace from Meta's request

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mintSandboxToken, type Role } from '@wa/auth';
 import { ALL_TOPICS, decodeEvent } from '@wa/contracts';
 import type { ServiceDescriptor } from '@wa/service-kit';
-import { freePort, startTestService, waitFor, type TestDatabase, type TestKafka, type TestService } from '@wa/testing';
+import { startTestService, waitFor, type TestDatabase, type TestKafka, type TestService } from '@wa/testing';
 import { AppModule } from '../../src/app.module';
 import type { IngressEnv } from '../../src/config/env';
 import { ingressService } from '../../src/service';
@@ -32,8 +32,6 @@ export function loadSandboxSecrets(): Record<string, string> {
   for (const [k, v] of Object.entries(secrets)) process.env[k] ??= v;
   return secrets;
 }
-
-export { freePort };
 
 export interface Sandbox {
   url: string;
