@@ -57,11 +57,13 @@ describe('outbound gateway: several replicas', () => {
     // budget plus one slot's tokens (a slot fired late, up to its 25 ms tolerance, next to ten
     // on-time ones): 75.6 + 7.6 < 84 (docs/gateway.md). Replicas that did not share it would reach ~150.
     expect(maxInWindow(calls, 1000)).toBeLessThan(84);
-    // Meta's side (the simulator stamps arrivals on this same, shared event loop, so a stall can
-    // bunch a few): any 130429 was retried and cost one extra call, nothing else; replicas that did
-    // not share the budget would draw ~150/s and be refused dozens of times.
+    // Meta's side: the simulator counts a strict sliding second at 80 and stamps arrivals on this
+    // same event loop, so a stall bunches calls made on time (CI on two loaded cores saw 1, then 4
+    // refusals). Any 130429 was retried and cost one extra call, nothing else. Replicas that did
+    // not share the budget were refused 163 times (checked by keying the slot per replica), so 5 %
+    // of the sends still tells the two apart without failing on a slow host.
     const refused = h.simulator.stats.rejected['130429'] ?? 0;
-    expect(refused).toBeLessThanOrEqual(3);
+    expect(refused).toBeLessThanOrEqual(320 * 0.05);
     expect(first + other).toBe(320 + refused);
     expect(Object.keys(h.simulator.stats.rejected).filter((code) => code !== '130429')).toEqual([]);
   }, 150000);
