@@ -3,12 +3,16 @@
 // The webhook ingress under load, next to its ceiling. On loopback, autocannon posts signed,
 // realistic WhatsApp webhooks (statuses, citizen messages, small batches; unique wamids) to:
 //   - a bare NestJS + Fastify endpoint that answers 200 and does nothing (the ceiling), and
-//   - the real ingress (its main.ts: signature check, JSON parse, Kafka acks=all before the 200,
-//     with its own consumers normalizing in the same process),
+//   - the real ingress as deployed: a receiver replica (its main.ts with INGRESS_CONSUMERS=false:
+//     signature check, JSON parse, Kafka acks=all before the 200),
 // in alternating rounds, then prints req/s, p50/p99 and the ratio, and checks that every 2xx the
 // ingress gave is a record on Kafka. Each server runs in its own process; autocannon runs here.
+// Then a normalizer replica (the same main.ts with its consumers, as the normalizer Deployment
+// runs it) starts in its own process, archives and normalizes everything the rounds stored, and
+// its rate and CPU per record are printed; every raw record must be archived.
 //
-// INGRESS_CONSUMERS=false benchmarks a receiver-only replica (normalizers deployed apart).
+// INGRESS_CONSUMERS=true instead benchmarks one process doing both (receive + normalize + relay
+// while the load runs), a shape the manifests do not deploy.
 // BENCH_REPLICAS=n runs n ingress processes and n bare ones (each its own port, the connections
 // split between them), as n replicas on the machine's cores: the ratio is then n against n.
 // Knobs (env): BENCH_SECONDS (per round, default 15), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 64),
@@ -87,6 +91,7 @@ async function main(): Promise<void> {
   const tk = await createTestKafka('bench');
   const db = await createTestDatabase(['ingress']);
   await migrate({ schema: 'ingress', url: db.migratorUrl('ingress'), entities: [], migrations: ingressService.migrations });
+  const consumers = process.env.INGRESS_CONSUMERS === 'true';
   const ingresses: { child: ChildProcess; output: () => string }[] = [];
   const baselines: { child: ChildProcess; output: () => string }[] = [];
   const ingressUrls: string[] = [];
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
     ingresses.push(
       startProcess(
         ['services/webhook-ingress/src/main.ts'],
-        ingressEnv(ingressPort, db.appUrl('ingress'), tk.prefix),
+        { ...ingressEnv(ingressPort, db.appUrl('ingress'), tk.prefix), INGRESS_CONSUMERS: String(consumers) },
         (process.env.BENCH_INGRESS_NODE_ARGS ?? '').split(' ').filter(Boolean),
       ),
     );
@@ -115,7 +120,6 @@ async function main(): Promise<void> {
   /** CPU seconds of a group of processes together. */
   const cpuOf = (group: { child: ChildProcess }[]) => group.reduce((total, p) => total + (cpuSeconds(p.child.pid) ?? 0), 0);
 
-  const consumers = process.env.INGRESS_CONSUMERS !== 'false';
   const pg = new Client({ connectionString: db.appUrl('ingress') });
   await pg.connect();
 
@@ -129,24 +133,30 @@ async function main(): Promise<void> {
     }
   }
 
+  const countOf = async (sql: string) => Number((await pg.query(sql)).rows[0].n);
+  const archived = () => countOf('SELECT count(*) AS n FROM ingress.raw_webhook');
+
   /**
-   * Waits until the ingress's own consumers have archived every raw record and published every
-   * normalized event, so their catch-up work does not run into the next ceiling round.
+   * Waits until the normalizers have archived every raw record on Kafka and published every
+   * normalized event. `seconds` runs from the first record archived after the call (so a
+   * normalizer's start and group join are not counted) to the last event published.
    */
-  async function drained(): Promise<{ records: number; seconds: number }> {
-    if (!consumers) return { records: 0, seconds: 0 };
-    const started = Date.now();
+  async function caughtUp(): Promise<{ records: number; seconds: number }> {
     const total = await rawOnKafka();
-    const archived = async () => Number((await pg.query('SELECT count(*) AS n FROM ingress.raw_webhook')).rows[0].n);
-    const backlog = total - (await archived());
+    const before = await archived();
+    let firstProgress: number | undefined;
     await waitFor(
-      async () =>
-        (await archived()) >= total &&
-        Number((await pg.query('SELECT count(*) AS n FROM ingress.outbox WHERE published_at IS NULL')).rows[0].n) === 0,
-      { timeoutMs: 600000, intervalMs: 250, what: 'the normalizer to catch up' },
+      async () => {
+        const done = await archived();
+        if (done > before) firstProgress ??= Date.now();
+        return done >= total && (await countOf('SELECT count(*) AS n FROM ingress.outbox WHERE published_at IS NULL')) === 0;
+      },
+      { timeoutMs: 900000, intervalMs: 100, what: 'the normalizer to catch up' },
     );
-    return { records: backlog, seconds: (Date.now() - started) / 1000 };
+    return { records: total - before, seconds: firstProgress ? (Date.now() - firstProgress) / 1000 : 0 };
   }
+  /** In one-process mode, the ingress's own catch-up must not run into the next ceiling round. */
+  const drained = () => (consumers ? caughtUp() : Promise.resolve({ records: 0, seconds: 0 }));
 
   try {
     for (const [i, url] of ingressUrls.entries()) {
@@ -259,6 +269,37 @@ async function main(): Promise<void> {
       `\ningress answers: ${ingress2xx} x 2xx, ${ingressNon2xx} x non-2xx;  raw records on Kafka: ${onKafka}   (${onKafka === ingress2xx ? 'equal' : 'NOT EQUAL'})\n`,
     );
     if (onKafka !== ingress2xx) process.exitCode = 1;
+
+    if (!consumers) {
+      // The normalizer Deployment's side: the same code with its consumers on, in its own process,
+      // started after the rounds so it takes no CPU from them, working off everything they stored.
+      const port = await freePort();
+      const normalizer = startProcess(
+        ['services/webhook-ingress/src/main.ts'],
+        { ...ingressEnv(port, db.appUrl('ingress'), tk.prefix), INGRESS_CONSUMERS: 'true' },
+        (process.env.BENCH_NORMALIZER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      );
+      try {
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok, {
+          timeoutMs: 120000,
+          intervalMs: 200,
+          what: `the normalizer to be ready\n${normalizer.output()}`,
+        });
+        const cpuBefore = cpuSeconds(normalizer.child.pid) ?? 0;
+        const { records, seconds } = await caughtUp();
+        const cpuUsed = (cpuSeconds(normalizer.child.pid) ?? 0) - cpuBefore;
+        const stored = await archived();
+        const events = await countOf('SELECT count(*) AS n FROM ingress.outbox');
+        console.log(
+          `normalizer replica (own process, after the rounds): ${fmt(records)} raw records archived and normalized in ${fmt(seconds, 1)} s` +
+            ` = ${fmt(records / Math.max(seconds, 0.001))} records/s, ${fmt((cpuUsed / Math.max(records, 1)) * 1e6)} µs CPU per record; ${fmt(events)} events published`,
+        );
+        console.log(`raw records archived: ${stored} of ${onKafka}   (${stored === onKafka ? 'equal' : 'NOT EQUAL'})\n`);
+        if (stored !== onKafka) process.exitCode = 1;
+      } finally {
+        await stop(normalizer.child);
+      }
+    }
   } finally {
     await pg.end();
     for (const { child } of [...ingresses, ...baselines]) await stop(child);
