@@ -58,6 +58,12 @@ interface ItemBase {
   /** With tenantId, the unique key of the downstream event: the wamid, wamid:status, or a content hash. */
   dedupeKind: DedupeKind;
   dedupeKey: string;
+  /**
+   * The normalizer has checked `data` against its contract class (it must: what fails is degraded
+   * or quarantined), so publishing need not check it again: the second class-validator pass was
+   * ~8 % of a normalizer's CPU. Quarantine records are not checked here; the outbox checks them.
+   */
+  contractChecked: boolean;
 }
 
 export type NormalizedItem =
@@ -277,6 +283,7 @@ class Normalizer {
       dedupeKind: 'quarantine',
       dedupeKey: sha256Hex(`${this.meta.appId}\u0000${reason}\u0000${body}`),
       data,
+      contractChecked: false,
     });
   }
 
@@ -430,7 +437,14 @@ class Normalizer {
       const data = withoutUndefined(candidate);
       const { errors } = validatePayload(InboundMessageV1, data);
       if (errors.length === 0) {
-        this.items.push({ topic: 'inboundMessage', tenantId, dedupeKind: 'message', dedupeKey: data.messageId, data });
+        this.items.push({
+          topic: 'inboundMessage',
+          tenantId,
+          dedupeKind: 'message',
+          dedupeKey: data.messageId,
+          data,
+          contractChecked: true,
+        });
         return;
       }
       if (candidate.type === 'unknown') {
@@ -483,7 +497,14 @@ class Normalizer {
       this.quarantine(tenantId, 'normalize-failed', `status failed the contract: ${errors.join('; ')}`.slice(0, 4000), status, path);
       return;
     }
-    this.items.push({ topic: 'messageStatus', tenantId, dedupeKind: 'status', dedupeKey: `${messageId}:${state}`, data });
+    this.items.push({
+      topic: 'messageStatus',
+      tenantId,
+      dedupeKind: 'status',
+      dedupeKey: `${messageId}:${state}`,
+      data,
+      contractChecked: true,
+    });
   }
 
   private userPreference(tenantId: string, wabaId: string, phoneNumberId: string | undefined, value: unknown, path: string): void {
@@ -582,6 +603,7 @@ class Normalizer {
       dedupeKind: 'account',
       dedupeKey: sha256Hex(`${identity}\u0000${metaTime ?? this.meta.rawEventId}`),
       data,
+      contractChecked: true,
     });
   }
 }

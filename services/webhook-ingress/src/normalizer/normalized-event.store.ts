@@ -73,6 +73,7 @@ export class NormalizedEventStore {
         id: eventIdOf(item),
         subject: 'messageId' in item.data ? item.data.messageId : undefined,
         parent: traceOf?.(item),
+        validate: !item.contractChecked,
       })),
     );
     return { emitted, duplicates };
