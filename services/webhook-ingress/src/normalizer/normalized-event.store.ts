@@ -42,7 +42,11 @@ export class NormalizedEventStore {
     }
     if (unique.size === 0) return { emitted: [], duplicates };
     const sorted = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, item]) => item);
-    const eventIdOf = (item: NormalizedItem) => deterministicUuid('wa.normalized', item.tenantId, item.dedupeKind, item.dedupeKey);
+    // A SHA-256 per item, so once: the dedupe row and the outbox row both carry it.
+    const eventIds = new Map(
+      sorted.map((item) => [item, deterministicUuid('wa.normalized', item.tenantId, item.dedupeKind, item.dedupeKey)]),
+    );
+    const eventIdOf = (item: NormalizedItem) => eventIds.get(item)!;
 
     const table = manager.connection.getMetadata(WebhookDedupe).tablePath;
     const claimed: { tenant_id: string; kind: string; dedupe_key: string }[] = await manager.query(
