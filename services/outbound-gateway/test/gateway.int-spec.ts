@@ -237,6 +237,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
 
   it('sends replies before bulk notifications waiting on the same number', async () => {
     const number = IMMIGRATION.slowPhoneNumberId; // 80 msg/s tier
+    const refusedBefore = h.simulator.stats.rejected['130429'] ?? 0;
     const bulkRequests = await h.sendBulk(
       400,
       { tenantId: IMMIGRATION.tenantId, phoneNumberId: number },
@@ -262,11 +263,12 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     ).length;
     expect(bulkDoneBeforeReply).toBeLessThan(300);
     for (const r of bulkRequests) await h.resultOf(r.requestId, 60000);
-    // The 80 msg/s tier held: never more than 80 accepted in any one second.
-    const stats = (await (await fetch(`${h.sandboxUrl}/sandbox/messages/stats`)).json()) as {
-      perNumber: Record<string, { maxAcceptedInOneSecond: number }>;
-    };
-    expect(stats.perNumber[number].maxAcceptedInOneSecond).toBeLessThanOrEqual(80);
+    // The gateway kept to the 80 msg/s tier: Meta (the simulator, a strict sliding second) refused
+    // none of its calls here (a stall of this shared event loop could bunch a few arrivals). With
+    // the slot budget lifted tenfold it was refused 36 times. The simulator's own "max accepted in
+    // one second" cannot exceed its limit by construction, so it is not what is checked.
+    const stats = (await (await fetch(`${h.sandboxUrl}/sandbox/messages/stats`)).json()) as { rejected: Record<string, number> };
+    expect((stats.rejected['130429'] ?? 0) - refusedBefore).toBeLessThanOrEqual(10);
   }, 120000);
 
   it('joins status webhooks to the request and serves its history to its own tenant only', async () => {
