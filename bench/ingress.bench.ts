@@ -177,6 +177,11 @@ async function main(): Promise<void> {
       `\nbench:ingress  ${ROUNDS} rounds x ${SECONDS} s per target, ${CONNECTIONS} connections, loopback, ${cpus().length} cores` +
         (REPLICAS > 1 ? `, ${REPLICAS} processes per target (connections split; p99 = the worst process's)` : ''),
     );
+    console.log(
+      consumers
+        ? 'ingress: ONE process receiving and normalizing under the load (INGRESS_CONSUMERS=true), a shape the manifests do not deploy'
+        : 'ingress: a receiver replica as deployed (INGRESS_CONSUMERS=false); a normalizer replica works off the backlog after the rounds',
+    );
     console.log('payloads: signed, Meta-escaped; 60% single statuses, 30% citizen texts (some Arabic/emoji), 10% batches of 5 statuses\n');
 
     let ingress2xx = 0;
