@@ -2,6 +2,7 @@ import { murmur2, ProduceAcks, Producer as PlatformaticProducer, type MessageToP
 import { Partitioners, type Kafka, type Producer as KafkajsProducer } from 'kafkajs';
 import { CE } from '@wa/contracts';
 import type { KafkaOptions } from './kafka-options';
+import { installTaggedFieldsReader } from './platformatic-tagged-fields';
 
 export interface WireMessage {
   key: string | null;
@@ -133,6 +134,7 @@ export class PlatformaticWire implements ProduceWire {
   private readonly headerBytes = new HeaderBytes();
 
   constructor(options: KafkaOptions, settings: WireSettings) {
+    installTaggedFieldsReader();
     this.producer = new PlatformaticProducer({
       clientId: options.clientId,
       bootstrapBrokers: options.brokers,
