@@ -2,7 +2,7 @@
 // signed webhooks, autocannon runs on loopback, the processes under test and their CPU time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { infraEnv } from '@wa/testing';
 
@@ -197,6 +197,25 @@ export function brokerPid(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds of every PostgreSQL process on the machine (the server forks one backend per
+ * connection; a pool's connections live through a measurement, a backend that exits takes its
+ * share with it): what the database spends, next to the client's own CPU.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue; // exited meanwhile
+    }
+    total += cpuSeconds(Number(entry)) ?? 0;
+  }
+  return total;
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
