@@ -171,16 +171,15 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows it published. */
   async relayOnce(): Promise<number> {
     const schema = this.dataSource.driver.schema ?? 'public';
+    const table = this.dataSource.getMetadata(OutboxRecord).tablePath;
     return this.dataSource.transaction(async (manager) => {
-      const rows: OutboxRecord[] = await manager
-        .getRepository(OutboxRecord)
-        .createQueryBuilder('o')
-        .where('o.published_at IS NULL')
-        .orderBy('o.seq', 'ASC')
-        .limit(this.options.batchSize ?? 500)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
+      // Plain SQL rather than the query builder: entity hydration of every row and an IN list of
+      // one parameter per row cost both sides at the hundreds of rows a busy relay moves per poll.
+      const rows: Pick<OutboxRecord, 'seq' | 'topic' | 'key' | 'value' | 'headers'>[] = await manager.query(
+        `SELECT seq, topic, key, value, headers FROM ${table}
+         WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.options.batchSize ?? 500],
+      );
       pendingGauge.set({ schema }, rows.length);
       if (rows.length === 0) return 0;
       await this.producer.send(
@@ -196,12 +195,9 @@ export class OutboxRelay {
         }),
       );
       await this.options.afterSendBeforeMark?.();
-      await manager
-        .createQueryBuilder()
-        .update(OutboxRecord)
-        .set({ publishedAt: () => 'now()', attempts: () => 'attempts + 1' })
-        .whereInIds(rows.map((r) => r.seq))
-        .execute();
+      await manager.query(`UPDATE ${table} SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])`, [
+        rows.map((r) => r.seq),
+      ]);
       relayed.inc({ schema }, rows.length);
       return rows.length;
     });
