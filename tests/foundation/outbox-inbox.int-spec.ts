@@ -133,4 +133,36 @@ describe('transactional outbox and inbox on real Postgres and Kafka', () => {
     });
     expect(mine.map((r) => JSON.parse(r.value!).channel)).toEqual(Array.from({ length: 50 }, (_, i) => `n${i}`));
   });
+
+  it('deletes published rows past their retention, batch after batch, and never an unpublished one', async () => {
+    const relay = new OutboxRelay(dataSource, producer, { keepPublishedMs: 3600_000, pruneBatchSize: 7 });
+    while ((await relay.relayOnce()) > 0); // earlier tests' rows: published now, so kept
+    const tenant = `prune-${uniqueSuffix()}`.slice(0, 30);
+    for (let i = 0; i < 30; i++) await dataSource.transaction((manager) => outbox.add(manager, Topics.citizenConsent, consent(tenant, i)));
+    while ((await relay.relayOnce()) > 0);
+    const ids: { seq: string }[] = await dataSource.query(
+      `SELECT seq FROM ${SCHEMA}.outbox WHERE headers->>'ce_tenant' = $1 ORDER BY seq`,
+      [tenant],
+    );
+    // Everything up to this tenant's 20th row was published two hours ago (the relay publishes in
+    // seq order, so older rows come first), except one of them that never was: a row stuck
+    // unpublished near the head must not stop the pruning behind it. The 10 newest just now.
+    const boundary = ids[19].seq;
+    const stuck = ids[3].seq;
+    await dataSource.query(`UPDATE ${SCHEMA}.outbox SET published_at = now() - interval '2 hours' WHERE seq <= $1`, [boundary]);
+    await dataSource.query(`UPDATE ${SCHEMA}.outbox SET published_at = NULL WHERE seq = $1`, [stuck]);
+    const all: { seq: string }[] = await dataSource.query(`SELECT seq FROM ${SCHEMA}.outbox ORDER BY seq`);
+    const kept = all.map((r) => r.seq).filter((seq) => BigInt(seq) > BigInt(boundary) || seq === stuck);
+    expect(all.length - kept.length).toBeGreaterThan(19); // earlier tests' rows are among the old ones
+
+    expect(await relay.prunePublished()).toBe(all.length - kept.length);
+    const left: { seq: string }[] = await dataSource.query(`SELECT seq FROM ${SCHEMA}.outbox ORDER BY seq`);
+    expect(left.map((r) => r.seq)).toEqual(kept);
+    expect(await relay.prunePublished()).toBe(0);
+    // 0 keeps published rows forever.
+    await dataSource.query(`UPDATE ${SCHEMA}.outbox SET published_at = now() - interval '2 hours' WHERE seq = ANY($1::bigint[])`, [
+      ids.slice(20).map((r) => r.seq),
+    ]);
+    expect(await new OutboxRelay(dataSource, producer, { keepPublishedMs: 0 }).prunePublished()).toBe(0);
+  });
 });

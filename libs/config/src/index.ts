@@ -44,6 +44,12 @@ export class BaseEnv {
   @IsOptional()
   @IsString()
   TENANTS_FILE?: string;
+
+  /** How long published outbox rows are kept before the relay deletes them; 0 keeps them forever. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  OUTBOX_KEEP_PUBLISHED_HOURS = 24;
 }
 
 export class InvalidEnvironmentError extends Error {

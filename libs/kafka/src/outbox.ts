@@ -114,10 +114,22 @@ export interface OutboxRelayOptions {
   logger?: Logger;
   /** Test hook: runs after Kafka acked, before the rows are marked (to simulate a crash there). */
   afterSendBeforeMark?: () => Promise<void>;
+  /**
+   * How long published rows stay (for "was it published, and when?"; Kafka holds the events
+   * themselves). Older ones are deleted every `pruneIntervalMs`. Default 24 h; 0 keeps them forever.
+   */
+  keepPublishedMs?: number;
+  /** Default 10 minutes. */
+  pruneIntervalMs?: number;
+  /** Rows per delete statement (default 5,000), so no delete holds its locks for long. */
+  pruneBatchSize?: number;
 }
+
+const DEFAULT_KEEP_PUBLISHED_MS = 24 * 60 * 60 * 1000;
 
 const relayed = counter('outbox_relayed_records_total', 'Outbox rows published to Kafka', ['schema']);
 const pendingGauge = gauge('outbox_pending_records', 'Outbox rows not yet published (sampled per poll)', ['schema']);
+const pruned = counter('outbox_pruned_records_total', 'Published outbox rows deleted after their retention', ['schema']);
 
 /**
  * Publishes committed outbox rows in insert order and marks them. Rows are claimed with
@@ -128,6 +140,7 @@ const pendingGauge = gauge('outbox_pending_records', 'Outbox rows not yet publis
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private running = false;
   private loop?: Promise<void>;
   private readonly log: Logger;
@@ -154,17 +167,56 @@ export class OutboxRelay {
       if (this.running) this.timer = setTimeout(() => (this.loop = tick()), published > 0 ? 0 : (this.options.idleIntervalMs ?? 200));
     };
     this.loop = tick();
+    const keep = this.options.keepPublishedMs ?? DEFAULT_KEEP_PUBLISHED_MS;
+    if (keep > 0) {
+      this.pruneTimer = setInterval(
+        () =>
+          void this.prunePublished().catch((error) => this.log.warn({ err: (error as Error).message }, 'outbox prune failed; will retry')),
+        this.options.pruneIntervalMs ?? 10 * 60 * 1000,
+      );
+      this.pruneTimer.unref();
+    }
   }
 
   /** Stops polling after publishing what is already committed (graceful shutdown). */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    clearInterval(this.pruneTimer);
     await this.loop;
     try {
       while ((await this.relayOnce()) > 0);
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'outbox not fully flushed at shutdown');
+    }
+  }
+
+  /**
+   * Deletes rows published longer ago than `keepPublishedMs`; returns how many. It looks only at
+   * the oldest rows by `seq` (the primary key), one batch at a time, so each statement reads about
+   * as many rows as it deletes, without an index on `published_at`: the relay publishes in `seq`
+   * order, so the rows old enough are the head of the table. Rows not yet published are never
+   * touched (nor skipped over: the pass goes on behind them); every replica may run it.
+   */
+  async prunePublished(): Promise<number> {
+    const keepMs = this.options.keepPublishedMs ?? DEFAULT_KEEP_PUBLISHED_MS;
+    if (keepMs <= 0) return 0;
+    const table = this.dataSource.getMetadata(OutboxRecord).tablePath;
+    const schema = this.dataSource.driver.schema ?? 'public';
+    let total = 0;
+    for (;;) {
+      const [{ n }]: { n: number }[] = await this.dataSource.query(
+        `WITH oldest AS (SELECT seq FROM ${table} ORDER BY seq LIMIT $2),
+              gone AS (DELETE FROM ${table} o USING oldest
+                       WHERE o.seq = oldest.seq AND o.published_at < now() - make_interval(secs => $1::float8 / 1000)
+                       RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [keepMs, this.options.pruneBatchSize ?? 5000],
+      );
+      total += n;
+      pruned.inc({ schema }, n);
+      // An oldest batch with nothing old enough (or only rows not yet published) ends the pass.
+      if (n === 0) return total;
     }
   }
 

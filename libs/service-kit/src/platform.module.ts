@@ -119,7 +119,7 @@ export class PlatformModule {
           provide: OutboxRelay,
           inject: [DataSource, EventProducer, PinoLogger],
           useFactory: (dataSource: DataSource, producer: EventProducer, logger: PinoLogger) =>
-            new OutboxRelay(dataSource, producer, { logger: logger.logger }),
+            new OutboxRelay(dataSource, producer, { logger: logger.logger, keepPublishedMs: env.OUTBOX_KEEP_PUBLISHED_HOURS * 3600_000 }),
         },
         RelayStarter,
         PlatformLifecycle,
