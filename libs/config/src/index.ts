@@ -45,11 +45,15 @@ export class BaseEnv {
   @IsString()
   TENANTS_FILE?: string;
 
-  /** How long published outbox rows are kept before the relay deletes them; 0 keeps them forever. */
+  /**
+   * How long published outbox rows are kept before the relay deletes them; 0 keeps them forever.
+   * A week by default: past Meta's retry window and the usual DLQ replays, since a deterministic
+   * ce_id is refused as a repeat (the outbox's unique eventId) only while its row is kept.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  OUTBOX_KEEP_PUBLISHED_HOURS = 24;
+  OUTBOX_KEEP_PUBLISHED_HOURS = 168;
 }
 
 export class InvalidEnvironmentError extends Error {

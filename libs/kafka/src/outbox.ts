@@ -116,7 +116,8 @@ export interface OutboxRelayOptions {
   afterSendBeforeMark?: () => Promise<void>;
   /**
    * How long published rows stay (for "was it published, and when?"; Kafka holds the events
-   * themselves). Older ones are deleted every `pruneIntervalMs`. Default 24 h; 0 keeps them forever.
+   * themselves, and a deterministic ce_id is refused as a repeat only while its row is kept).
+   * Older ones are deleted every `pruneIntervalMs`. Default 7 days; 0 keeps them forever.
    */
   keepPublishedMs?: number;
   /** Default 10 minutes. */
@@ -125,7 +126,7 @@ export interface OutboxRelayOptions {
   pruneBatchSize?: number;
 }
 
-const DEFAULT_KEEP_PUBLISHED_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_KEEP_PUBLISHED_MS = 7 * 24 * 60 * 60 * 1000;
 
 const relayed = counter('outbox_relayed_records_total', 'Outbox rows published to Kafka', ['schema']);
 const pendingGauge = gauge('outbox_pending_records', 'Outbox rows not yet published (sampled per poll)', ['schema']);
