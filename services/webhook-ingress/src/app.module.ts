@@ -5,9 +5,9 @@ import { TenantRegistry } from '@wa/tenancy';
 import type { IngressEnv } from './config/env';
 import { MediaController } from './media/media.controller';
 import { MediaService } from './media/media.service';
-import { DedupePruner } from './normalizer/dedupe-pruner';
 import { NormalizedEventStore } from './normalizer/normalized-event.store';
 import { RawWebhookProcessor } from './normalizer/raw-webhook.processor';
+import { RetentionPruner } from './normalizer/retention-pruner';
 import { RawArchive } from './raw-archive/raw-archive';
 import { ingressService } from './service';
 import { loadIngressTenants } from './tenants/ingress-tenants';
@@ -35,7 +35,7 @@ export class AppModule {
         NormalizedEventStore,
         // The raw topic's batch consumer (archive + normalizer); registers itself unless INGRESS_CONSUMERS=false.
         RawWebhookProcessor,
-        DedupePruner,
+        RetentionPruner,
         MediaService,
       ],
     };

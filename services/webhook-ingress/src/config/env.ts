@@ -73,6 +73,15 @@ export class IngressEnv extends withAuthEnv(BaseEnv) {
   @IsInt()
   @Min(8)
   DEDUPE_RETENTION_DAYS = 30;
+
+  /**
+   * Archived raw bodies (audit, and replay when the parser improves) are kept this long; 0 keeps
+   * them forever. They are the largest rows the platform stores: one per webhook, body included.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RAW_ARCHIVE_RETENTION_DAYS = 90;
 }
 
 /**
