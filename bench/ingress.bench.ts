@@ -124,32 +124,22 @@ async function main(): Promise<void> {
   const pg = new Client({ connectionString: db.appUrl('ingress') });
   await pg.connect();
 
-  async function rawOnKafka(): Promise<number> {
-    const admin = tk.kafka.admin();
-    await admin.connect();
-    try {
-      return (await admin.fetchTopicOffsets(`${tk.prefix}${Topics.webhookRaw.name}`)).reduce((sum, o) => sum + Number(o.high), 0);
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  // One admin client for the whole run: the catch-up wait polls offsets ten times a second.
+  const admin = tk.kafka.admin();
+  await admin.connect();
+  const rawOnKafka = async () =>
+    (await admin.fetchTopicOffsets(`${tk.prefix}${Topics.webhookRaw.name}`)).reduce((sum, o) => sum + Number(o.high), 0);
 
   const countOf = async (sql: string) => Number((await pg.query(sql)).rows[0].n);
   const archived = () => countOf('SELECT count(*) AS n FROM ingress.raw_webhook');
 
   /** Raw records the normalizers' consumer group has committed (done with), over all partitions. */
   async function rawCommitted(): Promise<number> {
-    const admin = tk.kafka.admin();
-    await admin.connect();
-    try {
-      const [offsets] = await admin.fetchOffsets({
-        groupId: `${tk.prefix}${ingressService.consumerGroup}`,
-        topics: [`${tk.prefix}${Topics.webhookRaw.name}`],
-      });
-      return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-    } finally {
-      await admin.disconnect();
-    }
+    const [offsets] = await admin.fetchOffsets({
+      groupId: `${tk.prefix}${ingressService.consumerGroup}`,
+      topics: [`${tk.prefix}${Topics.webhookRaw.name}`],
+    });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   }
 
   /**
@@ -335,6 +325,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await admin.disconnect();
     await pg.end();
     for (const { child } of [...ingresses, ...baselines]) await stop(child);
     await db.drop().catch(() => undefined);
