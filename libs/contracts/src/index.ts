@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import './validation-cache';
+export * from './citizen-key';
 export * from './envelope';
 export * from './topics';
 export * from './events/common';

@@ -1,3 +1,4 @@
+import { citizenKeyOf, type CitizenIdentity } from './citizen-key';
 import type { AgencyCaseV1 } from './events/agency';
 import * as agency from './events/agency';
 import * as handoff from './events/handoff';
@@ -66,8 +67,9 @@ function topic<T extends object>(spec: TopicSpec<T>): TopicSpec<T> {
   return Object.freeze(spec);
 }
 
-function contactKey(tenantId: string, contact: { waId?: string; bsuid?: string; phone?: string }): string {
-  return `${tenantId}:${contact.waId ?? contact.phone?.replace(/^\+/, '') ?? contact.bsuid ?? 'unknown'}`;
+/** Everything about one citizen on one partition: `tenant:citizenKey` (see citizen-key.ts). */
+function contactKey(tenantId: string, contact: CitizenIdentity): string {
+  return `${tenantId}:${citizenKeyOf(contact) ?? 'unknown'}`;
 }
 
 type AgencySubject = { tenantId: string; document?: { documentId: string }; reference?: string; citizen: { subjectId: string } };
@@ -106,7 +108,7 @@ export const Topics = {
     retentionMs: 7 * DAY,
     types: { 'wa.inbound.message.v1': webhook.InboundMessageV1 },
     key: (d) => contactKey(d.tenantId, d.contact),
-    keyDescription: 'tenantId:waId',
+    keyDescription: 'tenantId:citizenKey',
   }),
   messageStatus: topic<webhook.MessageStatusV1>({
     name: 'wa.message.status.v1',
@@ -136,7 +138,7 @@ export const Topics = {
     retentionMs: 7 * DAY,
     types: { 'wa.outbound.request.v1': outbound.OutboundRequestV1 },
     key: (d) => contactKey(d.tenantId, d.to),
-    keyDescription: 'tenantId:waId',
+    keyDescription: 'tenantId:citizenKey',
   }),
   outboundResult: topic<outbound.OutboundResultV1>({
     name: 'wa.outbound.result.v1',
@@ -156,7 +158,7 @@ export const Topics = {
     retentionMs: 365 * DAY,
     types: { 'citizen.consent.v1': outbound.CitizenConsentV1 },
     key: (d) => contactKey(d.tenantId, d.contact),
-    keyDescription: 'tenantId:waId',
+    keyDescription: 'tenantId:citizenKey',
   }),
   templateCatalog: topic<templates.TemplateCatalogEntryV1>({
     name: 'templates.catalog.v1',
@@ -214,8 +216,8 @@ export const Topics = {
     cleanupPolicy: 'delete',
     retentionMs: 7 * DAY,
     types: { 'handoff.request.v1': handoff.HandoffRequestV1 },
-    key: (d) => contactKey(d.tenantId, d.contact),
-    keyDescription: 'tenantId:waId',
+    key: (d) => `${d.tenantId}:${d.citizenKey}`,
+    keyDescription: 'tenantId:citizenKey',
   }),
   handoffMessage: topic<handoff.HandoffMessageV1>({
     name: 'handoff.message.v1',
@@ -224,18 +226,18 @@ export const Topics = {
     cleanupPolicy: 'delete',
     retentionMs: 7 * DAY,
     types: { 'handoff.message.v1': handoff.HandoffMessageV1 },
-    key: (d) => `${d.tenantId}:${d.conversationId}`,
-    keyDescription: 'tenantId:conversationId',
+    key: (d) => `${d.tenantId}:${d.citizenKey}`,
+    keyDescription: 'tenantId:citizenKey',
   }),
-  handoffLifecycle: topic<handoff.HandoffLifecycleV1>({
-    name: 'handoff.lifecycle.v1',
-    description: 'Queued, assigned, closed: the bot resumes when a handoff closes',
-    partitions: 3,
+  conversationOwner: topic<handoff.ConversationOwnerV1>({
+    name: 'conversation.owner.v1',
+    description: 'Who answers the citizen (bot, queued, agent, closed): the only way the owner changes',
+    partitions: 6,
     cleanupPolicy: 'delete',
-    retentionMs: 7 * DAY,
-    types: { 'handoff.lifecycle.v1': handoff.HandoffLifecycleV1 },
-    key: (d) => `${d.tenantId}:${d.conversationId}`,
-    keyDescription: 'tenantId:conversationId',
+    retentionMs: 30 * DAY,
+    types: { 'conversation.owner.v1': handoff.ConversationOwnerV1 },
+    key: (d) => `${d.tenantId}:${d.citizenKey}`,
+    keyDescription: 'tenantId:citizenKey',
   }),
   callcenterDeflection: topic<handoff.CallcenterDeflectionV1>({
     name: 'callcenter.deflection.v1',

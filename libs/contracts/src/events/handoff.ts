@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsISO8601, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ContactRef, LANGUAGE_CODE, TenantScoped } from './common';
 import { Matches } from 'class-validator';
 
@@ -11,10 +11,13 @@ export class TranscriptLine {
 
 export class HandoffRequestV1 extends TenantScoped {
   @IsString() conversationId!: string;
+  @IsString() @MaxLength(300) citizenKey!: string;
   @ValidateNested() @Type(() => ContactRef) contact!: ContactRef;
   @IsString() @MaxLength(64) department!: string;
   @Matches(LANGUAGE_CODE) language!: string;
-  @IsIn(['asked_for_agent', 'repeated_fallback', 'flow', 'callcenter']) reason!: string;
+  @IsIn(['asked_for_agent', 'repeated_fallback', 'flow', 'callcenter', 'template_button']) reason!: string;
+  /** Callers moved from the phone queue keep their place: higher is served first. */
+  @IsOptional() @IsInt() @Min(0) @Max(100) priority?: number;
   @IsArray() @ValidateNested({ each: true }) @Type(() => TranscriptLine) transcript!: TranscriptLine[];
   @IsISO8601() requestedAt!: string;
 }
@@ -22,14 +25,30 @@ export class HandoffRequestV1 extends TenantScoped {
 /** A citizen message that arrived while the conversation is with an agent. */
 export class HandoffMessageV1 extends TenantScoped {
   @IsString() conversationId!: string;
+  @IsString() @MaxLength(300) citizenKey!: string;
   @IsString() messageId!: string;
   @ValidateNested() @Type(() => TranscriptLine) line!: TranscriptLine;
 }
 
-export class HandoffLifecycleV1 extends TenantScoped {
-  @IsString() conversationId!: string;
-  @IsIn(['queued', 'assigned', 'closed', 'abandoned']) state!: string;
-  @IsOptional() @IsString() agentId?: string;
+/**
+ * A change of who answers the citizen (bot, queue, agent; see `@wa/conversation`'s owner rules).
+ * The only way the owner changes: every producer (chatbot, router, console) publishes this, keyed
+ * by tenant and citizen, and every consumer folds the stream in partition order.
+ */
+export class ConversationOwnerV1 extends TenantScoped {
+  /** `citizenKey(contact)`: the partition key's second half. */
+  @IsString() @MaxLength(300) citizenKey!: string;
+  @ValidateNested() @Type(() => ContactRef) contact!: ContactRef;
+  /** The handoff episode this change belongs to. */
+  @IsString() @MaxLength(128) conversationId!: string;
+  @IsIn(['handoff_requested', 'assigned', 'requeued', 'released', 'expired']) change!: string;
+  @IsOptional() @IsString() @MaxLength(128) agentId?: string;
+  @IsOptional() @IsString() @MaxLength(64) department?: string;
+  @IsOptional() @Matches(LANGUAGE_CODE) language?: string;
+  /** Why: `asked_for_agent`, `repeated_fallback`, `agent_closed`, `agent_offline`, `transfer`, … */
+  @IsOptional() @IsString() @MaxLength(64) reason?: string;
+  /** Who changed it: `chatbot`, `handoff-router`, `agent:<id>`. */
+  @IsString() @MaxLength(128) changedBy!: string;
   @IsISO8601() occurredAt!: string;
 }
 

@@ -1,0 +1,65 @@
+/**
+ * One way to say "which citizen" everywhere: consent, windows, conversations, read models and
+ * partition keys all use {@link citizenKey}.
+ *
+ * WhatsApp's `wa_id` is usually the phone number's digits, but not always: Mexican mobile ids carry
+ * a `1` after the country code (`521…`) that the dialled E.164 number lacks, and Brazilian mobile
+ * ids often lack the ninth digit (`55 DD 8 digits`) that E.164 numbers have since 2016. Stripping
+ * the `+` is therefore not a key. The key folds both spellings of those numbers into one canonical
+ * form, so an agency's E.164 number and Meta's `wa_id` for the same person meet. A citizen known
+ * only by their business-scoped user id (usernames) is keyed `bsuid:<id>`.
+ */
+export interface CitizenIdentity {
+  waId?: string | null;
+  phone?: string | null;
+  bsuid?: string | null;
+}
+
+/** Brazil: 55 + two-digit area code + 9 + eight digits (mobile) → without the 9. */
+const BRAZIL_MOBILE = /^55(\d{2})9(\d{8})$/;
+/** Mexico: 52 + 1 + ten digits (the old mobile prefix kept in wa_ids) → without the 1. */
+const MEXICO_MOBILE = /^521(\d{10})$/;
+
+/** The canonical digits of a phone number or wa_id (digits only, country code first). */
+export function canonicalDigits(numberOrWaId: string): string {
+  const digits = numberOrWaId.replace(/\D/g, '');
+  const br = BRAZIL_MOBILE.exec(digits);
+  if (br) return `55${br[1]}${br[2]}`;
+  const mx = MEXICO_MOBILE.exec(digits);
+  if (mx) return `52${mx[1]}`;
+  return digits;
+}
+
+const BSUID_PREFIX = 'bsuid:';
+
+/** The citizen's key, or undefined when the identity names nobody (no wa_id, phone or bsuid). */
+export function citizenKeyOf(identity: CitizenIdentity): string | undefined {
+  const number = nonEmpty(identity.waId) ?? nonEmpty(identity.phone);
+  if (number) {
+    const digits = canonicalDigits(number);
+    if (digits.length >= 6) return digits;
+  }
+  const bsuid = nonEmpty(identity.bsuid);
+  return bsuid ? `${BSUID_PREFIX}${bsuid}` : undefined;
+}
+
+/** Like {@link citizenKeyOf}, for callers whose input was validated to name someone. */
+export function citizenKey(identity: CitizenIdentity): string {
+  const key = citizenKeyOf(identity);
+  if (!key) throw new Error('citizen identity has no wa_id, phone or bsuid');
+  return key;
+}
+
+/** True for keys of citizens known only by their business-scoped user id. */
+export function isBsuidKey(key: string): boolean {
+  return key.startsWith(BSUID_PREFIX);
+}
+
+/** `tenant:citizen`: the partition key of everything about one citizen's conversation. */
+export function conversationKey(tenantId: string, identity: CitizenIdentity | string): string {
+  return `${tenantId}:${typeof identity === 'string' ? identity : (citizenKeyOf(identity) ?? 'unknown')}`;
+}
+
+function nonEmpty(value: string | null | undefined): string | undefined {
+  return value && value.trim() !== '' ? value.trim() : undefined;
+}
