@@ -55,7 +55,9 @@ describe('per-service schemas, roles and migrations', () => {
   it('keeps the migrations table read-only for the app role', async () => {
     expect(await query(db.appUrl('alpha'), 'SELECT name FROM alpha.migrations')).toEqual([{ name: 'CreateNotes1764115200000' }]);
     await expect(query(db.appUrl('alpha'), `DELETE FROM alpha.migrations`)).rejects.toMatchObject({ code: '42501' });
-    await expect(query(db.appUrl('alpha'), `INSERT INTO alpha.migrations ("timestamp", name) VALUES (1, 'Skip1')`)).rejects.toMatchObject({ code: '42501' });
+    await expect(query(db.appUrl('alpha'), `INSERT INTO alpha.migrations ("timestamp", name) VALUES (1, 'Skip1')`)).rejects.toMatchObject({
+      code: '42501',
+    });
     await expect(query(db.appUrl('alpha'), `UPDATE alpha.migrations SET name = 'x'`)).rejects.toMatchObject({ code: '42501' });
   });
 
