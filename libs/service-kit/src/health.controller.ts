@@ -1,16 +1,17 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, SetMetadata } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { EventProducer, type Kafka } from '@wa/kafka';
 import { hasPendingMigrations } from '@wa/persistence';
-import { KAFKA_CLIENT } from './tokens';
+import { KAFKA_CLIENT, PUBLIC_ROUTE } from './tokens';
 
 /**
  * Liveness is the event loop only: a broker or database blip must not restart the fleet.
  * Readiness needs Postgres, Kafka and an up-to-date schema.
  */
 @ApiExcludeController()
+@SetMetadata(PUBLIC_ROUTE, 'kubelet probes')
 @Controller('health')
 export class HealthController {
   private migrationsCurrent = false;
