@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
-import { Topics, type InboundMessageV1 } from '@wa/contracts';
+import { citizenKeyOf, Topics, type InboundMessageV1 } from '@wa/contracts';
 
 @Controller()
 export class ContactConsumer {
@@ -10,13 +10,13 @@ export class ContactConsumer {
   /** Remembers each citizen who writes (name, last message) for conversations and language choice. */
   @EventPattern(Topics.inboundMessage.name)
   async recordContact(@Payload() message: InboundMessageV1): Promise<void> {
-    const waId = message.contact.waId ?? message.contact.bsuid;
-    if (!waId) return;
+    const citizen = citizenKeyOf(message.contact);
+    if (!citizen) return;
     await this.dataSource.query(
-      `INSERT INTO chatbot.contact (tenant_id, wa_id, profile_name, last_message_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, wa_id) DO UPDATE SET profile_name = COALESCE(EXCLUDED.profile_name, contact.profile_name),
+      `INSERT INTO chatbot.contact (tenant_id, citizen_key, profile_name, last_message_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, citizen_key) DO UPDATE SET profile_name = COALESCE(EXCLUDED.profile_name, contact.profile_name),
          last_message_at = GREATEST(contact.last_message_at, EXCLUDED.last_message_at)`,
-      [message.tenantId, waId, message.contact.profileName ?? null, message.sentAt],
+      [message.tenantId, citizen, message.contact.profileName ?? null, message.sentAt],
     );
   }
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import { mintSandboxToken, type Role } from '@wa/auth';
 import {
+  citizenKey,
   Topics,
   type CitizenConsentV1,
   type InboundMessageV1,
@@ -169,9 +170,9 @@ export async function startGatewayHarness(label: string, env: Record<string, str
         async () => {
           const rows = await gateway.app
             .get(DataSource)
-            .query(`SELECT 1 FROM gateway.contact_window WHERE tenant_id = $1 AND wa_id = $2 AND phone_number_id = $3`, [
+            .query(`SELECT 1 FROM gateway.contact_window WHERE tenant_id = $1 AND citizen_key = $2 AND phone_number_id = $3`, [
               tenantId,
-              waId,
+              citizenKey({ waId }),
               phoneNumberId,
             ]);
           return rows.length > 0;
@@ -194,9 +195,9 @@ export async function startGatewayHarness(label: string, env: Record<string, str
           (
             await gateway.app
               .get(DataSource)
-              .query(`SELECT 1 FROM gateway.consent WHERE tenant_id = $1 AND wa_id = $2 AND category = $3 AND state = $4`, [
+              .query(`SELECT 1 FROM gateway.consent WHERE tenant_id = $1 AND citizen_key = $2 AND category = $3 AND state = $4`, [
                 tenantId,
-                waId,
+                citizenKey({ waId }),
                 category,
                 state,
               ])
