@@ -136,8 +136,8 @@ async function main(): Promise<void> {
     const lib = new EventProducer(tk.kafka, tk.options, '/bench/registry');
     await lib.connect();
     for (const [tenant, name, languages] of [
-      ['roads-agency', 'licence_expiry_reminder', ['es', 'en']],
-      ['immigration-dept', 'visa_expiry_reminder', ['ar', 'en']],
+      ['roads-agency', 'document_expiring', ['es', 'en']],
+      ['immigration-dept', 'document_expiring', ['ar', 'en']],
     ] as const) {
       for (const language of languages) await lib.publish(Topics.templateCatalog, catalog(tenant, name, language));
     }

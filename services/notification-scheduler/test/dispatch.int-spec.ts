@@ -56,11 +56,11 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     pg = await pgClient(scheduler.service.db);
     requests = await tk.collect(Topics.outboundRequest.name);
     outcomes = await tk.collect(Topics.notificationOutcome.name);
-    await producer.publish(Topics.templateCatalog, catalogEntry('licence_expiry_reminder', 'es'));
-    await producer.publish(Topics.templateCatalog, catalogEntry('licence_expiry_reminder', 'en', 'REJECTED'));
-    await producer.publish(Topics.templateCatalog, catalogEntry('visa_expiry_reminder', 'ar', 'PENDING', 'immigration-dept'));
-    await waitCatalog(pg, 'licence_expiry_reminder', 'es', 'APPROVED');
-    await waitCatalog(pg, 'visa_expiry_reminder', 'ar', 'PENDING');
+    await producer.publish(Topics.templateCatalog, catalogEntry('document_expiring', 'es'));
+    await producer.publish(Topics.templateCatalog, catalogEntry('document_expiring', 'en', 'REJECTED'));
+    await producer.publish(Topics.templateCatalog, catalogEntry('document_expiring', 'ar', 'PENDING', 'immigration-dept'));
+    await waitCatalog(pg, 'document_expiring', 'es', 'APPROVED');
+    await waitCatalog(pg, 'document_expiring', 'ar', 'PENDING');
   });
 
   afterAll(async () => {
@@ -109,7 +109,7 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     const { id } = await dueNotice({ preferredLanguage: 'pt_BR' });
     await scheduler.sweep();
     const [request] = await waitFor(() => (requestsOf(id).length ? requestsOf(id) : undefined), { what: 'request', timeoutMs: 30000 });
-    expect(request.template).toMatchObject({ name: 'licence_expiry_reminder', language: 'es' });
+    expect(request.template).toMatchObject({ name: 'document_expiring', language: 'es' });
 
     scheduler.clock.set('2026-06-27T08:00:00Z'); // 12:00 in Dubai
     const doc = uniqueRef('VISA');
@@ -129,25 +129,24 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
       noticeType: 'document_expiry',
       slot: 'P1W',
     });
-    expect(outcome.detail).toBe('visa_expiry_reminder: en: missing, ar: PENDING');
+    expect(outcome.detail).toBe('document_expiring: en: missing, ar: PENDING');
     expect(requestsOf(notice.id)).toEqual([]);
     expect((await noticesOf(pg, doc))[0].status).toBe('no_approved_template');
   });
 
   it('a deleted translation (catalog tombstone) is no longer used', async () => {
-    await producer.publish(Topics.templateCatalog, catalogEntry('licence_expiry_reminder', 'fr'));
-    await waitCatalog(pg, 'licence_expiry_reminder', 'fr', 'APPROVED');
+    await producer.publish(Topics.templateCatalog, catalogEntry('document_expiring', 'fr'));
+    await waitCatalog(pg, 'document_expiring', 'fr', 'APPROVED');
     const raw = tk.kafka.producer();
     await raw.connect();
     await raw.send({
       topic: `${tk.prefix}${Topics.templateCatalog.name}`,
-      messages: [encodeTombstone(Topics.templateCatalog, 'roads-agency:licence_expiry_reminder:fr', 'roads-agency', { source: '/tests' })],
+      messages: [encodeTombstone(Topics.templateCatalog, 'roads-agency:document_expiring:fr', 'roads-agency', { source: '/tests' })],
     });
     await raw.disconnect();
     await waitFor(
       async () =>
-        (await pg.query(`SELECT 1 FROM scheduler.template_catalog WHERE name = 'licence_expiry_reminder' AND language = 'fr'`)).rowCount ===
-        0,
+        (await pg.query(`SELECT 1 FROM scheduler.template_catalog WHERE name = 'document_expiring' AND language = 'fr'`)).rowCount === 0,
       { what: 'the translation deleted', timeoutMs: 30000 },
     );
     const { id } = await dueNotice({ preferredLanguage: 'fr' }); // roads: fr → [fr, en], then es

@@ -50,8 +50,8 @@ describe('notification scheduler: planning agency events (real Kafka + Postgres)
     publish = new Publisher(producer);
     pg = await pgClient(scheduler.service.db);
     requests = await tk.collect(Topics.outboundRequest.name);
-    await producer.publish(Topics.templateCatalog, catalogEntry('licence_expiry_reminder', 'es'));
-    await waitCatalog(pg, 'licence_expiry_reminder', 'es', 'APPROVED');
+    await producer.publish(Topics.templateCatalog, catalogEntry('document_expiring', 'es'));
+    await waitCatalog(pg, 'document_expiring', 'es', 'APPROVED');
   });
 
   afterAll(async () => {
@@ -92,7 +92,7 @@ describe('notification scheduler: planning agency events (real Kafka + Postgres)
       callbackData: planned[0].id,
       requestedBy: 'notification-scheduler',
       template: {
-        name: 'licence_expiry_reminder',
+        name: 'document_expiring',
         language: 'es',
         parameters: { first_name: 'Ana', document_type: 'licencia de conducción', expiry_date: '30 de junio de 2026' },
       },
@@ -264,7 +264,7 @@ describe('notification scheduler: planning agency events (real Kafka + Postgres)
     });
     expect((read.body.notices as Record<string, { offsets: string[] }>).document_expiry.offsets).toEqual(['P6W', 'P1W']);
 
-    const policy = { sendTime: '09:00', notices: { document_expiry: { template: 'licence_expiry_reminder', offsets: ['P1M', 'P3D'] } } };
+    const policy = { sendTime: '09:00', notices: { document_expiry: { template: 'document_expiring', offsets: ['P1M', 'P3D'] } } };
     expect((await api('/v1/scheduler/policy', { method: 'PUT', roles: ['supervisor'], body: JSON.stringify(policy) })).status).toBe(403);
     const invalid = await api('/v1/scheduler/policy', {
       method: 'PUT',
@@ -304,7 +304,7 @@ describe('notification scheduler: planning agency events (real Kafka + Postgres)
     ]);
     expect(notices[0].to).not.toContain(event.citizen.whatsapp.slice(4, 10));
     expect(notices[0].preview).toEqual({
-      template: 'licence_expiry_reminder',
+      template: 'document_expiring',
       language: 'es',
       text: { body: 'Hola Ana, su licencia de conducción vence el 30 de junio de 2026.' },
     });

@@ -91,7 +91,7 @@ describe('outbound gateway: errors and uncertain sends', () => {
     });
     const token = await h.token(ROADS.tenantId);
     const view = await waitFor(async () => {
-      const body = (await (await h.api(`/messages/${request.requestId}`, token)).json()) as {
+      const body = (await (await h.api(`/v1/messages/${request.requestId}`, token)).json()) as {
         deliveryStatus: string;
         history: { status?: string; errors?: { code: number }[] }[];
       };

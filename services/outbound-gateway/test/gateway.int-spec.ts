@@ -317,7 +317,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     const token = await h.token(ROADS.tenantId, ['agent']);
     const view = await waitFor(
       async () => {
-        const body = (await (await h.api(`/messages/${request.requestId}`, token)).json()) as {
+        const body = (await (await h.api(`/v1/messages/${request.requestId}`, token)).json()) as {
           deliveryStatus: string;
           history: { type: string; status?: string }[];
         };
@@ -329,23 +329,23 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     expect(view.history.filter((e) => e.type === 'status').map((e) => e.status)).toEqual(['sent', 'delivered', 'read']);
     expect(JSON.stringify(view)).not.toContain(c.waId);
 
-    expect((await h.api(`/messages/${request.requestId}`)).status).toBe(401);
-    const other = await h.api(`/messages/${request.requestId}`, await h.token(IMMIGRATION.tenantId, ['admin']));
+    expect((await h.api(`/v1/messages/${request.requestId}`)).status).toBe(401);
+    const other = await h.api(`/v1/messages/${request.requestId}`, await h.token(IMMIGRATION.tenantId, ['admin']));
     expect(other.status).toBe(404);
     expect(await other.json()).toMatchObject({ code: 'not_found' });
-    expect((await h.api(`/messages/not-a-uuid`, token)).status).toBe(400);
+    expect((await h.api(`/v1/messages/not-a-uuid`, token)).status).toBe(400);
   });
 
   it('uploads an agency file once per number and sends it by media id', async () => {
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(2048, 0x20), Buffer.from('\n%%EOF\n')]);
     const editor = await h.token(ROADS.tenantId, ['flow-editor']);
-    const refused = await h.api('/media', await h.token(ROADS.tenantId, ['agent']), {
+    const refused = await h.api('/v1/media', await h.token(ROADS.tenantId, ['agent']), {
       method: 'POST',
       headers: { 'content-type': 'application/pdf' },
       body: pdf,
     });
     expect(refused.status).toBe(403);
-    const upload = await h.api('/media', editor, {
+    const upload = await h.api('/v1/media', editor, {
       method: 'POST',
       headers: { 'content-type': 'application/pdf', 'x-filename': 'requisitos.pdf' },
       body: pdf,
@@ -368,7 +368,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     });
     expect(await h.resultOf(first.requestId)).toMatchObject({ outcome: 'accepted' });
     expect(await h.resultOf(second.requestId, 60000)).toMatchObject({ outcome: 'accepted' });
-    const described = (await (await h.api(`/media/${asset.assetId}`, editor)).json()) as {
+    const described = (await (await h.api(`/v1/media/${asset.assetId}`, editor)).json()) as {
       uploads: { phoneNumberId: string; mediaId: string; expiresAt: string }[];
     };
     expect(described.uploads).toHaveLength(1);
@@ -380,6 +380,6 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     const wrongKind = await h.send({ kind: 'image', to: { waId: c.waId }, content: { assetId: asset.assetId } });
     expect(await h.resultOf(wrongKind.requestId, 60000)).toMatchObject({ outcome: 'failed', reason: 'media-unavailable' });
     // Another tenant cannot use it.
-    expect((await h.api(`/media/${asset.assetId}`, await h.token(IMMIGRATION.tenantId, ['admin']))).status).toBe(404);
+    expect((await h.api(`/v1/media/${asset.assetId}`, await h.token(IMMIGRATION.tenantId, ['admin']))).status).toBe(404);
   }, 90000);
 });

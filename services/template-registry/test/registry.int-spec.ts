@@ -142,10 +142,10 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
   };
 
   const translation = async (client: ReturnType<typeof api>, name: string, language: string) =>
-    (await client.get(`/templates/${name}/languages/${language}`)).body;
+    (await client.get(`/v1/templates/${name}/languages/${language}`)).body;
 
   it('creates, submits to Meta, turns APPROVED from the status webhook and publishes the catalog entry', async () => {
-    const created = await editor.post('/templates', EXPIRING);
+    const created = await editor.post('/v1/templates', EXPIRING);
     expect(created.status).toBe(201);
     expect(created.body.translations.map((t: { language: string; status: string }) => [t.language, t.status])).toEqual([
       ['en', 'DRAFT'],
@@ -234,7 +234,7 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
         rejectionInfo: { reason: 'The template looks promotional.', recommendation: 'Keep reminders strictly factual.' },
       },
     });
-    const created = await immigrationEditor.post('/templates', {
+    const created = await immigrationEditor.post('/v1/templates', {
       name: 'visa_reminder',
       category: 'UTILITY',
       translations: [
@@ -269,7 +269,7 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
     );
     expect(rejected.reason).toBe('INVALID_FORMAT');
     expect(rejected.reasonDetail).toBe('The template looks promotional. — Keep reminders strictly factual.');
-    const history = (await immigrationEditor.get('/templates/visa_reminder/languages/ar/history')).body;
+    const history = (await immigrationEditor.get('/v1/templates/visa_reminder/languages/ar/history')).body;
     expect(history.map((h: { kind: string }) => h.kind)).toEqual(['created', 'submitted', 'status']);
     expect(history[2]).toMatchObject({
       from: 'PENDING',
@@ -351,7 +351,7 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
     await producer.publish(Topics.accountEvent, stale);
     const history = await waitFor(
       async () => {
-        const h = (await editor.get('/templates/licence_expiring/languages/en/history')).body as { kind: string }[];
+        const h = (await editor.get('/v1/templates/licence_expiring/languages/en/history')).body as { kind: string }[];
         return h.some((e) => e.kind === 'ignored_event') ? h : undefined;
       },
       { timeoutMs: 30000, what: 'the stale event in the history' },
@@ -368,35 +368,36 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
 
   it('refuses other tenants, other roles and anonymous callers', async () => {
     // Another tenant's template is not found — not forbidden: its existence is not disclosed.
-    expect((await immigrationEditor.get('/templates/licence_expiring')).status).toBe(404);
-    expect((await immigrationEditor.get('/templates/licence_expiring/languages/en')).status).toBe(404);
+    expect((await immigrationEditor.get('/v1/templates/licence_expiring')).status).toBe(404);
+    expect((await immigrationEditor.get('/v1/templates/licence_expiring/languages/en')).status).toBe(404);
     expect(
-      (await immigrationEditor.put('/templates/licence_expiring/languages/en', { components: EXPIRING.translations[0].components })).status,
+      (await immigrationEditor.put('/v1/templates/licence_expiring/languages/en', { components: EXPIRING.translations[0].components }))
+        .status,
     ).toBe(404);
-    expect((await immigrationEditor.delete('/templates/licence_expiring')).status).toBe(404);
-    expect((await immigrationEditor.post('/templates/licence_expiring/languages/en/preview', {})).status).toBe(404);
-    expect((await immigrationEditor.get('/templates/licence_expiring/languages/en/history')).status).toBe(404);
-    const theirs = (await immigrationEditor.get('/templates')).body as { name: string }[];
+    expect((await immigrationEditor.delete('/v1/templates/licence_expiring')).status).toBe(404);
+    expect((await immigrationEditor.post('/v1/templates/licence_expiring/languages/en/preview', {})).status).toBe(404);
+    expect((await immigrationEditor.get('/v1/templates/licence_expiring/languages/en/history')).status).toBe(404);
+    const theirs = (await immigrationEditor.get('/v1/templates')).body as { name: string }[];
     expect(theirs.map((t) => t.name)).toEqual(['visa_reminder']);
     // Same name, other tenant: an independent template.
     expect(
-      (await immigrationEditor.post('/templates', { ...EXPIRING, translations: [EXPIRING.translations[0]], submit: false })).status,
+      (await immigrationEditor.post('/v1/templates', { ...EXPIRING, translations: [EXPIRING.translations[0]], submit: false })).status,
     ).toBe(201);
     expect((await translation(editor, 'licence_expiring', 'en')).status).toBe('APPROVED');
 
     const agent = api(service.url, await tokenFor(secret, 'roads-agency', ['agent'], 'agent-7'));
-    expect((await agent.get('/templates/licence_expiring')).status).toBe(200);
-    const denied = await agent.post('/templates', { ...EXPIRING, name: 'other_one' });
+    expect((await agent.get('/v1/templates/licence_expiring')).status).toBe(200);
+    const denied = await agent.post('/v1/templates', { ...EXPIRING, name: 'other_one' });
     expect(denied.status).toBe(403);
     expect(denied.body.code).toBe('forbidden');
-    const anonymous = await api(service.url).get('/templates');
+    const anonymous = await api(service.url).get('/v1/templates');
     expect(anonymous.status).toBe(401);
     const unknownTenant = api(service.url, await tokenFor(secret, 'tax-office', ['admin']));
-    expect((await unknownTenant.post('/templates', EXPIRING)).body.code).toBe('tenant_not_configured');
+    expect((await unknownTenant.post('/v1/templates', EXPIRING)).body.code).toBe('tenant_not_configured');
   });
 
   it('answers invalid templates with every broken rule, per language, and saves nothing', async () => {
-    const response = await editor.post('/templates', {
+    const response = await editor.post('/v1/templates', {
       name: 'broken_one',
       category: 'UTILITY',
       translations: [
@@ -414,9 +415,9 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
       'pt:language.not_configured',
       'pt:language.invalid',
     ]);
-    expect((await editor.get('/templates/broken_one')).status).toBe(404);
+    expect((await editor.get('/v1/templates/broken_one')).status).toBe(404);
 
-    const inconsistent = await editor.put('/templates/licence_expiring/languages/fr', {
+    const inconsistent = await editor.put('/v1/templates/licence_expiring/languages/fr', {
       components: [
         {
           type: 'BODY',
@@ -428,8 +429,8 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
     expect(inconsistent.status).toBe(422);
     expect(inconsistent.body.details.issues[0]).toMatchObject({ language: 'fr', code: 'translations.parameters' });
 
-    expect((await editor.post('/templates', EXPIRING)).status).toBe(409);
-    expect((await editor.post('/templates', { ...EXPIRING, name: 'Bad Name' })).status).toBe(400);
+    expect((await editor.post('/v1/templates', EXPIRING)).status).toBe(409);
+    expect((await editor.post('/v1/templates', { ...EXPIRING, name: 'Bad Name' })).status).toBe(400);
   });
 
   it('saves an edit as a new version while senders keep the live one, then submits it as an edit', async () => {
@@ -447,10 +448,17 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
       EXPIRING.translations[0].components[1],
     ];
     const catalogBefore = catalogOf('roads-agency', 'licence_expiring', 'en').length;
-    const saved = await editor.put('/templates/licence_expiring/languages/en', { components, submit: false });
+    // What a GET returns, edited, goes back as it is; its version guards against a lost update.
+    const read = await translation(editor, 'licence_expiring', 'en');
+    const saved = await editor.put('/v1/templates/licence_expiring/languages/en', { ...read, components, submit: false });
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({ version: 2, liveVersion: 1, status: 'APPROVED', submission: { state: 'submitted' } });
-    const preview = (await editor.post('/templates/licence_expiring/languages/en/preview', { parameters: { first_name: 'Luis' } })).body;
+    const stale = await editor.put('/v1/templates/licence_expiring/languages/en', { ...read, submit: false });
+    expect(stale.status).toBe(409);
+    expect(stale.body.code).toBe('version_conflict');
+    const otherLanguage = await editor.put('/v1/templates/licence_expiring/languages/en', { ...read, language: 'es', version: 2 });
+    expect(otherLanguage.status).toBe(422);
+    const preview = (await editor.post('/v1/templates/licence_expiring/languages/en/preview', { parameters: { first_name: 'Luis' } })).body;
     expect(preview.preview.body).toBe(
       'Hello Luis, your driving licence expires on 12 March 2026. Renew it online or at any office before that date.',
     );
@@ -465,7 +473,7 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
     expect(catalogOf('roads-agency', 'licence_expiring', 'en')).toHaveLength(catalogBefore);
 
     const mark = sandbox.webhooks.length;
-    const submitted = await editor.post('/templates/licence_expiring/languages/en/submit');
+    const submitted = await editor.post('/v1/templates/licence_expiring/languages/en/submit');
     expect(submitted.status).toBe(202);
     const entry = await waitFor(
       () => {
@@ -487,13 +495,13 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
       timeoutMs: 30000,
       what: 'approved again',
     });
-    const again = await editor.put('/templates/licence_expiring/languages/en', { components: EXPIRING.translations[0].components });
+    const again = await editor.put('/v1/templates/licence_expiring/languages/en', { components: EXPIRING.translations[0].components });
     expect(again.status).toBe(429);
     expect(again.body.code).toBe('edit_limit');
   });
 
   it('deletes at Meta and here, leaving tombstones in the catalog', async () => {
-    const removed = await editor.delete('/templates/licence_expiring');
+    const removed = await editor.delete('/v1/templates/licence_expiring');
     expect(removed).toEqual({ status: 200, body: { deleted: ['en', 'es'] } });
     expect(sandbox.store.find(ROADS_WABA, 'licence_expiring', 'en')).toBeUndefined();
     // One tombstone per language; they are keyed apart, so they may sit on different partitions and
@@ -505,7 +513,7 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
     const tombstone = catalog.records.filter((r) => r.key === 'roads-agency:licence_expiring:en').at(-1)!;
     expect(tombstone.value).toBeNull();
     expect(tombstone.headers).toMatchObject({ ce_type: 'templates.catalog.v1', ce_tenant: 'roads-agency' });
-    expect((await editor.get('/templates/licence_expiring')).status).toBe(404);
+    expect((await editor.get('/v1/templates/licence_expiring')).status).toBe(404);
     // The history outlives the template.
     const pg = new Client({ connectionString: service.db.appUrl('templates') });
     await pg.connect();
@@ -539,7 +547,7 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
       expect(response.status).toBe(200);
     }
     await sandbox.store.settle();
-    const result = await immigrationEditor.post('/templates/import');
+    const result = await immigrationEditor.post('/v1/templates/import');
     expect(result.status).toBe(200);
     // visa_reminder was there already (the import learns its quality score, UNKNOWN); two per page
     // makes the import follow the cursors.
@@ -550,7 +558,7 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
       timeoutMs: 30000,
       what: 'imported catalog record',
     });
-    const again = await immigrationEditor.post('/templates/import');
+    const again = await immigrationEditor.post('/v1/templates/import');
     expect(again.body).toEqual({ pages: 2, seen: 4, imported: 0, updated: 0, unchanged: 4, skipped: [] });
   });
 
@@ -561,11 +569,11 @@ describe('template registry against Kafka, Postgres and the Cloud API sandbox', 
     };
     expect(Object.keys(docs.paths)).toEqual(
       expect.arrayContaining([
-        '/templates',
-        '/templates/{name}',
-        '/templates/{name}/languages/{language}',
-        '/templates/{name}/languages/{language}/preview',
-        '/templates/import',
+        '/v1/templates',
+        '/v1/templates/{name}',
+        '/v1/templates/{name}/languages/{language}',
+        '/v1/templates/{name}/languages/{language}/preview',
+        '/v1/templates/import',
       ]),
     );
     expect(docs.components.securitySchemes).toHaveProperty('bearer');

@@ -93,7 +93,7 @@ describe('starter catalog at start-up, submitted within the per-WABA creation bu
     expect(sandbox.store.ofWaba(ROADS_WABA)).toHaveLength(CREATES_PER_HOUR);
 
     const roads = api(service.url, await tokenFor(secret, 'roads-agency', ['supervisor']));
-    const listed = (await roads.get('/templates')).body as { name: string; translations: { language: string; source: string }[] }[];
+    const listed = (await roads.get('/v1/templates')).body as { name: string; translations: { language: string; source: string }[] }[];
     expect(listed).toHaveLength(8);
     expect(listed.every((t) => t.translations.length === 5 && t.translations.every((x) => x.source === 'starter'))).toBe(true);
   });
@@ -104,7 +104,7 @@ describe('starter catalog at start-up, submitted within the per-WABA creation bu
     const { rows } = await pg.query(
       `SELECT name, language FROM templates.translation WHERE tenant_id = 'roads-agency' AND meta_template_id IS NULL ORDER BY name, language LIMIT 1`,
     );
-    expect((await roads.delete(`/templates/${rows[0].name}/languages/${rows[0].language}`)).status).toBe(200);
+    expect((await roads.delete(`/v1/templates/${rows[0].name}/languages/${rows[0].language}`)).status).toBe(200);
 
     const db = service!.db;
     await service!.close();

@@ -389,7 +389,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       const message = await waitFor(() => inbound().find((e) => e.data.messageId === wamid), { timeoutMs: 60000 });
       const mediaId = message.data.media!.mediaId;
 
-      const fetched = await fetch(`${ingress.url}/media/${mediaId}?filename=${encodeURIComponent('licencia vía.pdf')}`, {
+      const fetched = await fetch(`${ingress.url}/v1/media/${mediaId}?filename=${encodeURIComponent('licencia vía.pdf')}`, {
         method: 'POST',
         headers: roads,
       });
@@ -397,7 +397,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       const reference = (await fetched.json()) as { reference: string; contentPath: string; fileSize: number; mimeType: string };
       expect(reference).toMatchObject({
         reference: `media:roads-agency/${mediaId}`,
-        contentPath: `/media/${mediaId}/content`,
+        contentPath: `/v1/media/${mediaId}/content`,
         fileSize: bytes.length,
         mimeType: 'application/pdf',
       });
@@ -410,7 +410,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
 
       // Meta forgets the id after 7 days; our copy stays and a second fetch does not call Meta.
       expect((await fetch(`${sandbox.url}/sandbox/media/${mediaId}`, { method: 'DELETE' })).status).toBe(204);
-      const again = await fetch(`${ingress.url}/media/${mediaId}`, { method: 'POST', headers: roads });
+      const again = await fetch(`${ingress.url}/v1/media/${mediaId}`, { method: 'POST', headers: roads });
       expect(again.status).toBe(200);
       expect(await again.json()).toEqual(reference);
 
@@ -422,7 +422,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
 
     it('404 for media Meta does not have, or that belongs to another tenant', async () => {
       const roads = await bearer('roads-agency');
-      const expired = await fetch(`${ingress.url}/media/123456789012345`, { method: 'POST', headers: roads });
+      const expired = await fetch(`${ingress.url}/v1/media/123456789012345`, { method: 'POST', headers: roads });
       expect(expired.status).toBe(404);
       expect(await expired.json()).toMatchObject({ code: 'media_not_found' });
       const upload = (await (
@@ -432,9 +432,9 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
           body: JSON.stringify({ tenant: 'immigration-dept', mimeType: 'image/png' }),
         })
       ).json()) as { id: string };
-      const foreign = await fetch(`${ingress.url}/media/${upload.id}`, { method: 'POST', headers: roads });
+      const foreign = await fetch(`${ingress.url}/v1/media/${upload.id}`, { method: 'POST', headers: roads });
       expect(foreign.status).toBe(404);
-      const own = await fetch(`${ingress.url}/media/${upload.id}`, { method: 'POST', headers: await bearer('immigration-dept') });
+      const own = await fetch(`${ingress.url}/v1/media/${upload.id}`, { method: 'POST', headers: await bearer('immigration-dept') });
       expect(own.status).toBe(200);
     });
   });

@@ -117,7 +117,7 @@ export class TextContent {
 }
 
 export class MediaContent {
-  /** Exactly one of: Meta media id, public https link, or an asset uploaded to the gateway (`POST /media`). */
+  /** Exactly one of: Meta media id, public https link, or an asset uploaded to the gateway (`POST /v1/media`). */
   @IsOptional() @IsString() @MaxLength(128) id?: string;
   @IsOptional() @Matches(HTTPS_URL, { message: 'link must be an https URL' }) link?: string;
   @IsOptional() @IsUUID() assetId?: string;

@@ -69,7 +69,7 @@ describe('template values', () => {
 describe('composeParameters', () => {
   const entry = {
     tenantId: 'roads-agency',
-    name: 'licence_expiry_reminder',
+    name: 'document_expiring',
     language: 'es',
     category: 'UTILITY',
     status: 'APPROVED',

@@ -1,17 +1,16 @@
 import { Body, Controller, Delete, Get, HttpStatus, Put, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Min } from 'class-validator';
 import { CurrentPrincipal, Roles, type Principal } from '@wa/auth';
 import { DomainError } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
-import type { EffectivePolicy } from './policy.model';
-import { SchedulerPolicyInput } from './policy.model';
+import { policyDocument, SchedulerPolicyDocument } from './policy.model';
 import { PolicyService } from './policy.service';
 
 export class PolicyWriteQuery {
-  /** Optimistic concurrency: refuse (409) if the stored policy is no longer this version. */
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) expectedVersion?: number;
+  /** Optimistic concurrency: refuse (409) if the stored policy is no longer this version (0: none stored). */
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) expectedVersion?: number;
 }
 
 /**
@@ -36,25 +35,30 @@ export class PolicyController {
   @Get()
   @Roles('supervisor')
   @ApiOperation({ summary: 'The effective policy of the caller’s tenant, and where it comes from' })
-  async get(@CurrentPrincipal() who: Principal): Promise<EffectivePolicy> {
-    return (await this.policies.effective(this.tenantOf(who)))!;
+  @ApiOkResponse({ type: SchedulerPolicyDocument })
+  async get(@CurrentPrincipal() who: Principal): Promise<SchedulerPolicyDocument> {
+    return policyDocument((await this.policies.effective(this.tenantOf(who)))!);
   }
 
   @Put()
   @Roles('admin')
-  @ApiOperation({ summary: 'Replace the tenant’s policy (omitted fields take the defaults)' })
+  @ApiOperation({
+    summary: 'Replace the tenant’s policy (omitted fields take the defaults); takes what GET returns, edited',
+  })
+  @ApiOkResponse({ type: SchedulerPolicyDocument })
   async put(
     @CurrentPrincipal() who: Principal,
-    @Body() body: SchedulerPolicyInput,
+    @Body() body: SchedulerPolicyDocument,
     @Query() query: PolicyWriteQuery,
-  ): Promise<EffectivePolicy> {
-    return this.policies.put(this.tenantOf(who), body, who.sub, query.expectedVersion);
+  ): Promise<SchedulerPolicyDocument> {
+    return policyDocument(await this.policies.put(this.tenantOf(who), body, who.sub, query.expectedVersion));
   }
 
   @Delete()
   @Roles('admin')
   @ApiOperation({ summary: 'Drop the edited policy: back to the configured one' })
-  async reset(@CurrentPrincipal() who: Principal): Promise<EffectivePolicy> {
-    return this.policies.reset(this.tenantOf(who));
+  @ApiOkResponse({ type: SchedulerPolicyDocument })
+  async reset(@CurrentPrincipal() who: Principal): Promise<SchedulerPolicyDocument> {
+    return policyDocument(await this.policies.reset(this.tenantOf(who)));
   }
 }

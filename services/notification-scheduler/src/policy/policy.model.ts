@@ -5,9 +5,11 @@ import {
   ArrayUnique,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsObject,
   IsOptional,
+  IsString,
   Matches,
   Max,
   Min,
@@ -31,7 +33,7 @@ export class QuietHoursPolicy {
 export class NoticeTypePolicy {
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
   /** The template (name in the registry); the language is chosen per citizen at send time. */
-  @ApiPropertyOptional({ example: 'licence_expiry_reminder' })
+  @ApiPropertyOptional({ example: 'document_expiring' })
   @IsOptional()
   @Matches(TEMPLATE_NAME, { message: 'template must be a template name (a-z, 0-9, _)' })
   template?: string;
@@ -79,6 +81,81 @@ export class SchedulerPolicyInput {
   @ApiPropertyOptional({ type: NoticePolicies }) @IsOptional() @ValidateNested() @Type(() => NoticePolicies) notices?: NoticePolicies;
 }
 
+/**
+ * The policy as the API reads and writes it: the editable fields (SchedulerPolicyInput) with every
+ * value resolved, plus read-only facts. A GET's body can be edited and PUT back as it is: the
+ * read-only fields may be sent back, must then be unchanged (they come from the tenant file), and
+ * `version` is the optimistic-concurrency check when the query gives none.
+ */
+export class SchedulerPolicyDocument extends SchedulerPolicyInput {
+  @ApiPropertyOptional({ readOnly: true }) @IsOptional() @IsString() tenantId?: string;
+  /** From the tenant file. */
+  @ApiPropertyOptional({ readOnly: true, example: 'America/Bogota' }) @IsOptional() @IsString() timeZone?: string;
+  @ApiPropertyOptional({ readOnly: true, example: 'es' }) @IsOptional() @IsString() defaultLanguage?: string;
+  @ApiPropertyOptional({ readOnly: true, example: { pt_BR: ['pt_BR', 'es', 'en'] } })
+  @IsOptional()
+  @IsObject()
+  languageFallbacks?: Record<string, string[]>;
+  /** Where the editable part comes from; an accepted PUT makes it `admin`. */
+  @ApiPropertyOptional({ readOnly: true, enum: ['default', 'config', 'admin'] })
+  @IsOptional()
+  @IsIn(['default', 'config', 'admin'])
+  source?: 'default' | 'config' | 'admin';
+  /** 0 while no admin edit is stored. Sent back, a PUT is refused (409) if the policy changed meanwhile. */
+  @ApiPropertyOptional({ example: 1 }) @IsOptional() @IsInt() @Min(0) version?: number;
+}
+
+const READ_ONLY = ['tenantId', 'timeZone', 'defaultLanguage', 'languageFallbacks'] as const;
+
+/**
+ * The API's view of an effective policy: what GET returns and PUT takes. A notice's `sendTime`
+ * shows only where it differs from the policy's, so editing the policy's `sendTime` and putting
+ * the document back moves every notice that does not set its own.
+ */
+export function policyDocument(policy: EffectivePolicy): SchedulerPolicyDocument {
+  const notices = {} as Record<NoticeType, NoticeTypePolicy>;
+  for (const type of NOTICE_TYPES) {
+    const { sendTime, ...rest } = policy.notices[type];
+    notices[type] = sendTime === policy.sendTime ? { ...rest } : { ...rest, sendTime };
+  }
+  return {
+    tenantId: policy.tenantId,
+    timeZone: policy.timeZone,
+    defaultLanguage: policy.defaultLanguage,
+    languageFallbacks: policy.languageFallbacks,
+    quietHours: { ...policy.quietHours },
+    dailyLimitPerCitizen: policy.dailyLimitPerCitizen,
+    sendTime: policy.sendTime,
+    notices,
+    source: policy.source,
+    version: policy.version,
+  };
+}
+
+/**
+ * Splits a PUT body into the policy to store and the concurrency check; a changed read-only field
+ * is a problem named in `errors` (it would otherwise be silently ignored).
+ */
+export function editedPolicy(
+  plain: unknown,
+  current: EffectivePolicy,
+): { input: Record<string, unknown>; expectedVersion?: number; errors: string[] } {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return { input: {}, errors: ['policy must be an object'] };
+  const { source: _source, version, ...rest } = plain as Record<string, unknown>;
+  const input: Record<string, unknown> = { ...rest };
+  const errors: string[] = [];
+  for (const field of READ_ONLY) {
+    if (!(field in input)) continue;
+    if (JSON.stringify(input[field]) !== JSON.stringify(current[field])) {
+      errors.push(
+        `${field}: read-only (${field === 'tenantId' ? 'the token’s tenant' : 'set in the tenant file'}); send it unchanged or leave it out`,
+      );
+    }
+    delete input[field];
+  }
+  return { input, expectedVersion: typeof version === 'number' ? version : undefined, errors };
+}
+
 export interface EffectiveNoticePolicy {
   enabled: boolean;
   template: string;
@@ -94,6 +171,8 @@ export interface EffectivePolicy {
   timeZone: string;
   quietHours: { start: string; end: string };
   dailyLimitPerCitizen: number;
+  /** The policy's send time; each notice's own is in `notices`. */
+  sendTime: string;
   defaultLanguage: string;
   languageFallbacks: Record<string, string[]>;
   notices: Record<NoticeType, EffectiveNoticePolicy>;
@@ -102,11 +181,15 @@ export interface EffectivePolicy {
   version: number;
 }
 
-/** Built-in defaults: 6 weeks and 1 week before an expiry, 3 days before and on a due date. */
+/**
+ * Built-in defaults: 6 weeks and 1 week before an expiry, 3 days before and on a due date. The
+ * templates are the registry's starter catalog (services/template-registry/starter), so a tenant
+ * without a policy of its own sends what the registry loads for it (policy-templates.spec.ts).
+ */
 export const DEFAULT_NOTICES: Record<NoticeType, EffectiveNoticePolicy> = {
   document_expiry: {
     enabled: true,
-    template: 'document_expiry_reminder',
+    template: 'document_expiring',
     offsets: ['P6W', 'P1W'],
     sendTime: '',
     expireAfterHours: 72,
@@ -114,17 +197,24 @@ export const DEFAULT_NOTICES: Record<NoticeType, EffectiveNoticePolicy> = {
   },
   payment_due: {
     enabled: true,
-    template: 'payment_due_reminder',
+    template: 'payment_due',
     offsets: ['P3D', 'P0D'],
     sendTime: '',
     expireAfterHours: 72,
     parameterMap: {},
   },
   payment_received: { enabled: true, template: 'payment_received', offsets: [], sendTime: '', expireAfterHours: 72, parameterMap: {} },
-  documents_ready: { enabled: true, template: 'documents_ready', offsets: [], sendTime: '', expireAfterHours: 72, parameterMap: {} },
+  documents_ready: {
+    enabled: true,
+    template: 'documents_ready_collection',
+    offsets: [],
+    sendTime: '',
+    expireAfterHours: 72,
+    parameterMap: {},
+  },
   application_received: {
     enabled: true,
-    template: 'application_received',
+    template: 'document_received',
     offsets: [],
     sendTime: '',
     expireAfterHours: 72,
@@ -194,6 +284,7 @@ export function resolvePolicy(
     timeZone: tenant.timeZone,
     quietHours: input?.quietHours ? { start: input.quietHours.start, end: input.quietHours.end } : { ...tenant.quietHours },
     dailyLimitPerCitizen: input?.dailyLimitPerCitizen ?? DEFAULT_DAILY_LIMIT,
+    sendTime,
     defaultLanguage: tenant.defaultLanguage,
     languageFallbacks: tenant.languageFallbacks ?? {},
     notices,

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
 import { DomainError } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
-import { parsePolicyInput, resolvePolicy, type EffectivePolicy, type SchedulerPolicyInput } from './policy.model';
+import { editedPolicy, parsePolicyInput, resolvePolicy, type EffectivePolicy, type SchedulerPolicyInput } from './policy.model';
 
 export class PolicyFileError extends Error {
   constructor(
@@ -98,9 +98,19 @@ export class PolicyService {
     return out;
   }
 
-  async put(tenantId: string, plain: unknown, by: string, expectedVersion?: number): Promise<EffectivePolicy> {
-    const { value, errors } = parsePolicyInput(plain);
-    if (errors.length) throw new DomainError('invalid_policy', 'The policy is not valid', HttpStatus.UNPROCESSABLE_ENTITY, errors);
+  /**
+   * Stores an edited policy: the document GET returned, changed or not (read-only fields unchanged
+   * or left out). The query's expectedVersion wins over the document's `version`.
+   */
+  async put(tenantId: string, plain: unknown, by: string, queryVersion?: number): Promise<EffectivePolicy> {
+    this.cache.delete(tenantId);
+    const current = (await this.effective(tenantId))!;
+    const edited = editedPolicy(plain, current);
+    const { value, errors } = parsePolicyInput(edited.input);
+    if (edited.errors.length || errors.length) {
+      throw new DomainError('invalid_policy', 'The policy is not valid', HttpStatus.UNPROCESSABLE_ENTITY, [...edited.errors, ...errors]);
+    }
+    const expectedVersion = queryVersion ?? edited.expectedVersion;
     const rows: { version: number }[] = await this.dataSource.query(
       `INSERT INTO scheduler.tenant_policy (tenant_id, policy, version, updated_by) VALUES ($1, $2, 1, $3)
        ON CONFLICT (tenant_id) DO UPDATE SET policy = EXCLUDED.policy, version = tenant_policy.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by

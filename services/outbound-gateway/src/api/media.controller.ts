@@ -45,7 +45,7 @@ export class MediaBodyParser implements OnModuleInit {
 }
 
 @ApiTags('media')
-@Controller('media')
+@Controller('v1/media')
 export class MediaController {
   constructor(@Inject(MediaService) private readonly media: MediaService) {}
 

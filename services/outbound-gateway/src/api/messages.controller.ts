@@ -34,7 +34,7 @@ interface MessageRow {
 
 /** Look up one send request and everything that happened to it, for the caller's tenant only. */
 @ApiTags('messages')
-@Controller('messages')
+@Controller('v1/messages')
 @Roles('supervisor', 'agent', 'service')
 export class MessagesController {
   constructor(private readonly dataSource: DataSource) {}

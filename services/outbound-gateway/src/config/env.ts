@@ -66,7 +66,7 @@ export class GatewayEnv extends withAuthEnv(BaseEnv) {
   /** Re-upload an agency file this long before its Meta media id expires (ids live 30 days). */
   @Type(() => Number) @IsInt() @Min(60000) MEDIA_REFRESH_BEFORE_MS = 3 * 86400000;
 
-  /** Largest agency file accepted by POST /media (Meta's document limit is 100 MB). */
+  /** Largest agency file accepted by POST /v1/media (Meta's document limit is 100 MB). */
   @Type(() => Number) @IsInt() @Min(1024) MEDIA_MAX_BYTES = 100 * 1024 * 1024;
 
   /** Cloud API calls in flight per replica before the dispatcher stops claiming. */

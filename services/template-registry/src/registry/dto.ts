@@ -1,17 +1,20 @@
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  Allow,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
   IsString,
   Matches,
   MaxLength,
+  Min,
   ValidateNested,
 } from 'class-validator';
 import { LANGUAGE_CODE, TEMPLATE_STATUSES } from '@wa/contracts';
@@ -100,6 +103,37 @@ export class PutTranslationRequest {
   @IsOptional()
   @IsBoolean()
   submit?: boolean;
+
+  /**
+   * The version the edit starts from (a GET's `version`): refused with 409 when the translation
+   * has moved on since. Left out, the edit applies to whatever is stored.
+   */
+  @ApiPropertyOptional({ description: 'The version this edit starts from (409 if the translation changed meanwhile)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  version?: number;
+
+  /** Must name the translation of the path when given (a GET's body carries it). */
+  @ApiPropertyOptional({ example: 'pt_BR' })
+  @IsOptional()
+  @Matches(LANGUAGE_CODE, { message: 'language must be ll or ll_CC, e.g. en, pt_BR' })
+  language?: string;
+
+  // What a GET of the translation shows besides its content: accepted back (so a read body can be
+  // edited and put as it is) and ignored, since Meta and the registry set them.
+  @ApiPropertyOptional({ readOnly: true }) @Allow() status?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() liveVersion?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() reason?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() reasonDetail?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() qualityScore?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() metaTemplateId?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() submission?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() parameters?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() source?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() statusChangedAt?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() updatedAt?: unknown;
+  @ApiPropertyOptional({ readOnly: true }) @Allow() updatedBy?: unknown;
 }
 
 export class ValidateTemplateRequest extends CreateTemplateRequest {}

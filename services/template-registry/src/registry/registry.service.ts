@@ -198,7 +198,7 @@ export class RegistryService {
       if (existing.length) {
         throw new DomainError(
           'template_exists',
-          `template ${request.name} already exists (${existing.map((e) => e.language).join(', ')}); add or change a translation with PUT /templates/${request.name}/languages/{language}`,
+          `template ${request.name} already exists (${existing.map((e) => e.language).join(', ')}); add or change a translation with PUT /v1/templates/${request.name}/languages/{language}`,
           HttpStatus.CONFLICT,
         );
       }
@@ -234,6 +234,13 @@ export class RegistryService {
         .where('t.tenant_id = :tenant AND t.name = :name', { tenant: tenant.id, name })
         .getMany();
       if (siblings.length === 0) throw notFound(name);
+      if (request.language !== undefined && request.language !== language) {
+        throw new DomainError(
+          'language_mismatch',
+          `the body is the ${request.language} translation, the path names ${language}`,
+          HttpStatus.UNPROCESSABLE_ENTITY,
+        );
+      }
       const current = siblings.find((s) => s.language === language);
       const others = siblings.filter((s) => s.language !== language);
       const reference = current ?? others[0];
@@ -261,6 +268,13 @@ export class RegistryService {
           source: 'api',
           actor,
         });
+      }
+      if (request.version !== undefined && request.version !== current.version) {
+        throw new DomainError(
+          'version_conflict',
+          `${name} (${language}) is at version ${current.version}, not ${request.version}; reload and retry`,
+          HttpStatus.CONFLICT,
+        );
       }
       const atMeta = current.metaTemplateId !== null;
       if (atMeta && !EDITABLE_AT_META.has(current.status)) {

@@ -92,7 +92,7 @@ function historyView(h: TranslationHistory): HistoryEntryView {
  * scopes every query, so another tenant's template answers 404 exactly like a missing one.
  */
 @ApiTags('templates')
-@Controller('templates')
+@Controller('v1/templates')
 export class TemplatesController {
   constructor(
     private readonly registry: RegistryService,

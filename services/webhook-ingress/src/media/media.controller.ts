@@ -20,7 +20,7 @@ export class MediaReferenceDto implements MediaReference {
   @ApiProperty() tenantId!: string;
   @ApiProperty() mediaId!: string;
   @ApiProperty({ example: 'media:roads-agency/880000000000001' }) reference!: string;
-  @ApiProperty({ example: '/media/880000000000001/content' }) contentPath!: string;
+  @ApiProperty({ example: '/v1/media/880000000000001/content' }) contentPath!: string;
   @ApiProperty() mimeType!: string;
   @ApiProperty({ description: 'Hex SHA-256 of the stored bytes' }) sha256!: string;
   @ApiProperty() fileSize!: number;
@@ -36,7 +36,7 @@ export class MediaReferenceDto implements MediaReference {
  */
 @ApiTags('media')
 @Roles('agent', 'supervisor', 'service')
-@Controller('media')
+@Controller('v1/media')
 export class MediaController {
   constructor(private readonly media: MediaService) {}
 

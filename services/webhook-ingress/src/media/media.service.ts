@@ -129,7 +129,7 @@ export class MediaService {
       tenantId: row.tenantId,
       mediaId: row.mediaId,
       reference: `media:${row.tenantId}/${row.mediaId}`,
-      contentPath: `/media/${encodeURIComponent(row.mediaId)}/content`,
+      contentPath: `/v1/media/${encodeURIComponent(row.mediaId)}/content`,
       mimeType: row.mimeType,
       sha256: row.sha256,
       fileSize: Number(row.fileSize),
