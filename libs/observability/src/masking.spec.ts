@@ -16,6 +16,10 @@ describe('phone masking', () => {
       nested: { wa_id: '971*******67', note: 'call 573*****45' },
       count: 3,
     });
+    expect(maskDeep({ citizenKey: '525512345678', row: { citizen_key: 'bsuid:CO.13491208655302741918' } })).toEqual({
+      citizenKey: '525*******78',
+      row: { citizen_key: '134***************18' },
+    });
   });
 });
 

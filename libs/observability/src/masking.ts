@@ -11,6 +11,8 @@ const PHONE_KEYS = new Set([
   'phone_e164',
   'recipient_id',
   'recipientId',
+  'citizenKey',
+  'citizen_key',
   'whatsapp',
   'input',
   'display_phone_number',

@@ -8,6 +8,9 @@ const KEY = legacyCitizenKeySql('citizen_key');
  * topic and of the conversation's owner. Rows stored under a wa_id or a bare business-scoped user id
  * move to their key; two rows that turn out to be one citizen merge as the consumer merges messages
  * (the latest message time, the newest known name). Only rows whose key changes are touched.
+ *
+ * The previous release's pods write the old column names: upgrade with them stopped
+ * (docs/operations.md, Releases and migrations).
  */
 export class CitizenKey1764547200000 implements MigrationInterface {
   name = 'CitizenKey1764547200000';

@@ -7,6 +7,7 @@ import {
   type TemplateCatalogEntryV1,
   type TemplateRef,
 } from '@wa/contracts';
+import { ReplyContentError } from '@wa/conversation';
 import { Outbox, type OutboxEntry } from '@wa/kafka';
 import { counter, histogram, maskPhone } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
@@ -17,7 +18,6 @@ import { outcomeItem, reportOutcomes, type NoticeRow } from '../outcome/outcomes
 import { addDays, isAllowed, localDate, nextAllowed, zonedInstant } from '../planning/zoned-time';
 import type { EffectivePolicy } from '../policy/policy.model';
 import { PolicyService } from '../policy/policy.service';
-import { ReplyContentError } from '@wa/conversation';
 import { noticeClient } from './notice-client';
 import { chooseTranslation, composeParameters, languageChain, templateValues } from './compose';
 

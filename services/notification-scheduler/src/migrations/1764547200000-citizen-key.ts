@@ -9,6 +9,9 @@ const KEY = legacyCitizenKeySql('citizen_key');
  * stored under a wa_id or a phone's digits move to their key; rows that turn out to be one citizen
  * merge as the read model merges events (the newest consent wins, daily counts add up). Only rows
  * whose key changes are touched.
+ *
+ * The previous release's pods write the old column names: upgrade with them stopped
+ * (docs/operations.md, Releases and migrations).
  */
 export class CitizenKey1764547200000 implements MigrationInterface {
   name = 'CitizenKey1764547200000';

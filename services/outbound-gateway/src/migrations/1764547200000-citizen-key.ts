@@ -10,6 +10,9 @@ const KEY = legacyCitizenKeySql('citizen_key');
  * (the wa_id, the phone's digits, a bare bsuid) move to their key; two rows that turn out to be one
  * citizen merge as the read models would have merged their events (the newest consent, the latest
  * inbound message, the later pacing time). Only rows whose key changes are touched.
+ *
+ * The previous release's pods write the old column names: upgrade with them stopped
+ * (docs/operations.md, Releases and migrations).
  */
 export class CitizenKey1764547200000 implements MigrationInterface {
   name = 'CitizenKey1764547200000';
