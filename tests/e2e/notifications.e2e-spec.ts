@@ -49,7 +49,7 @@ async function waitOutcomes(subjectId: string, wanted: string[], timeoutMs = 600
     {
       timeoutMs,
       intervalMs: 200,
-      what: `outcomes ${wanted.join(', ')} of ${subjectId} (seen: ${JSON.stringify(outcomesOf(outcomes.records, subjectId).map((o) => [o.outcome, o.detail]))})`,
+      what: `(logs: ${stack.logDir}) outcomes ${wanted.join(', ')} of ${subjectId} (seen: ${JSON.stringify(outcomesOf(outcomes.records, subjectId).map((o) => [o.outcome, o.detail]))})`,
     },
   );
 }
@@ -71,7 +71,9 @@ beforeAll(async () => {
       intervalMs: 500,
       what: 'the starter catalog approved for both tenants',
     });
+    stack.mark('starter catalog approved');
     await catalogSettled();
+    stack.mark('catalog read by the scheduler and the gateway');
   } catch (error) {
     await agency?.disconnect().catch(() => undefined);
     await stack.stop();
@@ -80,6 +82,7 @@ beforeAll(async () => {
 }, 240000);
 
 afterAll(async () => {
+  stack?.mark('tests done');
   try {
     await outcomes?.stop();
     await agency?.disconnect();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSandboxKey, mintSandboxToken, type Role } from '@wa/auth';
 import { createTestDatabase, createTestKafka, freePort, type TestDatabase, type TestKafka } from '@wa/testing';
@@ -29,6 +29,8 @@ export interface E2EStack {
   kafka: TestKafka;
   db: TestDatabase;
   logDir: string;
+  /** Notes a moment in the run's timeline.log. */
+  mark(what: string): void;
   /** A bearer token the services accept (sandbox auth, the stack's own key). */
   token(tenant: string, roles: Role[]): Promise<string>;
   /** Ends every process (SIGTERM, then SIGKILL), then drops the database and the topics. */
@@ -68,11 +70,19 @@ function pruneLogs(): void {
   for (const old of runs.slice(0, Math.max(0, runs.length - KEEP_RUNS))) rmSync(join(E2E_LOGS, old), { recursive: true, force: true });
 }
 
-// Whatever happens to the test process, its children do not outlive it.
+// Whatever happens to the test process, its children do not outlive it: afterAll stops them, and
+// these cover a worker that exits or is told to stop before that.
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
+const killLive = () => {
   for (const child of live) child.kill('SIGKILL');
-});
+};
+process.once('exit', killLive);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killLive();
+    process.exit(128 + (signal === 'SIGTERM' ? 15 : 2));
+  });
+}
 
 function start(name: string, script: string, env: Record<string, string>, logDir: string): Started {
   const log = join(logDir, `${name}.log`);
@@ -128,51 +138,56 @@ export async function startStack(
   const logDir = join(E2E_LOGS, `${new Date().toISOString().replace(/[:.]/g, '-')}-${label}`);
   mkdirSync(logDir, { recursive: true });
   const wanted = STACK_SERVICES.filter((s) => services.includes(s.name));
+  // When each phase ended: where a slow or failed start spent its time.
+  const began = Date.now();
+  const mark = (what: string) => appendFileSync(join(logDir, 'timeline.log'), `${((Date.now() - began) / 1000).toFixed(1)} s  ${what}\n`);
   const started: Started[] = [];
   let kafka: TestKafka | undefined;
   let db: TestDatabase | undefined;
   const cleanup = async () => {
     await stopAll(started);
+    mark('processes stopped');
     await kafka?.cleanup();
     await db?.drop().catch(() => undefined);
   };
   try {
-    [kafka, db] = await Promise.all([createTestKafka(`e2e-${label}`), createTestDatabase(wanted.map((s) => s.schema))]);
-    const migrations = wanted.map((s) =>
-      start(
-        `${s.name}-migrate`,
-        migrateOf(s),
-        { ...process.env, MIGRATION_DATABASE_URL: db!.migratorUrl(s.schema) } as Record<string, string>,
-        logDir,
-      ),
-    );
-    started.push(...migrations);
-    for (const m of migrations) {
-      const code = await exited(m.child);
-      if (code !== 0) throw new Error(`${m.name} failed (${code}):\n${tail(m.log)}`);
-    }
-
     const ports = new Map<string, number>();
-    for (const s of [...wanted.map((w) => w.name), 'cloud-api-sandbox']) ports.set(s, await freePort());
+    for (const name of [...wanted.map((w) => w.name), 'cloud-api-sandbox']) ports.set(name, await freePort());
     const sandboxUrl = `http://127.0.0.1:${ports.get('cloud-api-sandbox')}`;
-    const ingressPort = ports.get('webhook-ingress');
     const authSecret = randomBytes(32).toString('hex');
     const sandboxEnv = readEnvFile(join(ROOT, 'deploy', 'local', 'sandbox.env'));
     // The test runner's own settings (NODE_ENV=test, a developer's KAFKA_TOPIC_PREFIX...) stay out.
     const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...sandboxEnv };
-
+    // The sandbox needs neither Kafka nor Postgres: it starts while they are prepared.
     const sandbox = start(
       'cloud-api-sandbox',
       'sandbox/src/main.ts',
       {
         ...base,
         PORT: String(ports.get('cloud-api-sandbox')),
-        INGRESS_URL: `http://127.0.0.1:${ingressPort ?? 9}`,
+        INGRESS_URL: `http://127.0.0.1:${ports.get('webhook-ingress') ?? 9}`,
         TENANTS_FILE,
       },
       logDir,
     );
     started.push(sandbox);
+    const sandboxReady = ready(sandbox, `${sandboxUrl}/health`, 120000).then(() => mark('sandbox ready'));
+    sandboxReady.catch(() => undefined); // awaited below; a failure meanwhile is not "unhandled"
+
+    [kafka, db] = await Promise.all([
+      createTestKafka(`e2e-${label}`).then((k) => (mark(`topics created under ${k.prefix}`), k)),
+      createTestDatabase(wanted.map((s) => s.schema)).then((d) => (mark(`database ${d.name}`), d)),
+    ]);
+    const migrations = wanted.map((s) =>
+      start(`${s.name}-migrate`, migrateOf(s), { ...base, MIGRATION_DATABASE_URL: db!.migratorUrl(s.schema) }, logDir),
+    );
+    started.push(...migrations);
+    for (const m of migrations) {
+      const code = await exited(m.child);
+      if (code !== 0) throw new Error(`${m.name} failed (${code}):\n${tail(m.log)}`);
+    }
+    mark('migrated');
+
     const processes = wanted.map((s) =>
       start(
         s.name,
@@ -196,8 +211,8 @@ export async function startStack(
     );
     started.push(...processes);
     await Promise.all([
-      ready(sandbox, `${sandboxUrl}/health`, 120000),
-      ...processes.map((p) => ready(p, `http://127.0.0.1:${ports.get(p.name)}/health/ready`, 150000)),
+      sandboxReady,
+      ...processes.map((p) => ready(p, `http://127.0.0.1:${ports.get(p.name)}/health/ready`, 150000).then(() => mark(`${p.name} ready`))),
     ]);
     const url = Object.fromEntries(wanted.map((s) => [s.name, `http://127.0.0.1:${ports.get(s.name)}`]));
     const key = loadSandboxKey({ secret: authSecret });
@@ -208,6 +223,7 @@ export async function startStack(
       db: db!,
       logDir,
       token: (tenant, roles) => mintSandboxToken({ key, sub: 'e2e', tenant, roles, expiresIn: '1h' }),
+      mark,
       stop: cleanup,
     };
   } catch (error) {
