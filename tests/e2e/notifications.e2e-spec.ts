@@ -24,6 +24,7 @@ const LANGUAGES = ['es', 'en', 'ar', 'fr', 'pt_BR'];
 let stack: E2EStack;
 let agency: Agency;
 let outcomes: Collector;
+let catalog: Collector;
 const token: Record<string, string> = {};
 
 async function templatesApproved(tenant: string): Promise<boolean> {
@@ -34,8 +35,23 @@ async function templatesApproved(tenant: string): Promise<boolean> {
   );
 }
 
-/** Until the scheduler and the gateway have read every catalog record there is now. */
-async function catalogSettled(): Promise<void> {
+/** The latest status of a translation on templates.catalog.v1 (what the senders read). */
+function catalogStatus(tenant: string, name: string, language: string): string | undefined {
+  const last = catalog.records.filter((r) => r.key === `${tenant}:${name}:${language}`).at(-1);
+  return last?.value ? (JSON.parse(last.value) as { status: string }).status : undefined;
+}
+
+/**
+ * Until the catalog topic says `status` for these translations and the scheduler and the gateway
+ * have read every catalog record there is then (the registry publishes through its outbox, so the
+ * registry's API may show a status a moment before the topic has it).
+ */
+async function catalogSettled(entries: [string, string, string][], status: string): Promise<void> {
+  await waitFor(() => entries.every(([t, n, l]) => catalogStatus(t, n, l) === status), {
+    timeoutMs: 60000,
+    intervalMs: 200,
+    what: `${status} on templates.catalog.v1 for ${entries.length} translations`,
+  });
   await waitConsumed(stack, 'notification-scheduler', 'templates.catalog.v1');
   await waitConsumed(stack, 'outbound-gateway', 'templates.catalog.v1');
 }
@@ -62,6 +78,7 @@ beforeAll(async () => {
   });
   try {
     outcomes = await stack.kafka.collect('agency.notification.outcome.v1');
+    catalog = await stack.kafka.collect('templates.catalog.v1');
     agency = new Agency(stack);
     await agency.connect();
     for (const t of [ROADS, IMMIGRATION]) token[t.id] = await stack.token(t.id, ['admin']);
@@ -72,7 +89,10 @@ beforeAll(async () => {
       what: 'the starter catalog approved for both tenants',
     });
     stack.mark('starter catalog approved');
-    await catalogSettled();
+    await catalogSettled(
+      [ROADS.id, IMMIGRATION.id].flatMap((t) => STARTER.flatMap((n) => LANGUAGES.map((l) => [t, n, l] as [string, string, string]))),
+      'APPROVED',
+    );
     stack.mark('catalog read by the scheduler and the gateway');
   } catch (error) {
     await agency?.disconnect().catch(() => undefined);
@@ -85,6 +105,7 @@ afterAll(async () => {
   stack?.mark('tests done');
   try {
     await outcomes?.stop();
+    await catalog?.stop();
     await agency?.disconnect();
   } finally {
     await stack?.stop();
@@ -372,7 +393,7 @@ describe('when the citizen cannot be reached', () => {
       what: 'the registry to see the pause',
     });
     expect((await http(translation, { token: token[IMMIGRATION.id] })).body).toMatchObject({ status: 'PAUSED', reason: 'FIRST_PAUSE' });
-    await catalogSettled();
+    await catalogSettled([[IMMIGRATION.id, 'document_received', 'ar']], 'PAUSED');
 
     const citizen = { subjectId: 'EID-PAUSED', whatsapp: emiratiMobile(), name: 'Fatima', preferredLanguage: 'ar' };
     const event = receipt(IMMIGRATION.id, citizen);
