@@ -1,6 +1,7 @@
-// Two projects: `unit` (pure logic, no infrastructure) and `integration` (real Kafka + Postgres,
-// started by .ci/run or `npm run infra:up`). Integration files run one at a time per worker; each
-// uses its own topic prefix and schema so files never see each other's data.
+// Three projects: `unit` (pure logic, no infrastructure), `integration` (real Kafka + Postgres,
+// started by .ci/run or `npm run infra:up`) and `e2e` (tests/e2e: the services as processes with
+// the Cloud API sandbox). Integration and e2e files run one at a time per worker; each uses its own
+// topic prefix and database so files never see each other's data.
 const { compilerOptions } = require('./tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -38,6 +39,16 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{libs,services,deploy,tools,tests,sandbox}/**/*.int-spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/libs/testing/src/integration-timeout.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+    },
+    {
+      // The services as separate processes (as `npm run stack:up` runs them) and the sandbox, on
+      // their own ports, topic prefix and database; driven through public interfaces only.
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tests/e2e/**/*.e2e-spec.ts'],
+      // The tests mint real tokens (jose is ESM-only; this environment loads it natively).
+      testEnvironment: '<rootDir>/libs/auth/testing/jose-environment.cjs',
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
     },
   ],

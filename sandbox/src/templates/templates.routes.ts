@@ -292,7 +292,7 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
   app.post<{ Body: ReviewRule }>('/sandbox/templates/review-rules', async (request, reply) => {
     const rule = request.body;
     if (!isObj(rule) || (rule.outcome !== 'APPROVED' && rule.outcome !== 'REJECTED')) {
-      return reply.status(400).send({ error: 'outcome must be APPROVED or REJECTED' });
+      return reply.status(400).send({ code: 'bad_request', message: 'outcome must be APPROVED or REJECTED' });
     }
     store.rules.push(rule);
     return { rules: store.rules.length };
@@ -327,7 +327,8 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
       : b.wabaId && b.name && b.language
         ? store.find(b.wabaId, b.name, b.language)
         : undefined;
-    if (!t) return reply.status(404).send({ error: 'no such template (give templateId, or wabaId + name + language)' });
+    if (!t)
+      return reply.status(404).send({ code: 'not_found', message: 'no such template (give templateId, or wabaId + name + language)' });
     const deliveries: unknown[] = [];
     if (b.event) {
       deliveries.push(
@@ -372,7 +373,7 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
   /** Would this `template` object of a send be accepted from this phone number? */
   app.post<{ Body: { phoneNumberId?: string; template?: unknown } }>('/sandbox/templates/check-send', async (request, reply) => {
     const phone = request.body?.phoneNumberId ? context.tenants.tenantByPhoneNumberId(request.body.phoneNumberId) : undefined;
-    if (!phone) return reply.status(404).send({ error: 'unknown phoneNumberId' });
+    if (!phone) return reply.status(404).send({ code: 'not_found', message: 'unknown phoneNumberId' });
     const result = store.checkSend(phone.tenant.wabaId, request.body.template);
     return result.ok ? { ok: true } : reply.status(result.httpStatus).send({ error: result.error });
   });
