@@ -36,8 +36,22 @@ export const QUARANTINE_REASONS = [
   /** The payload names a tenant whose configured app is not the app that delivered (and signed) it. */
   'app-mismatch',
   'normalize-failed',
+  /**
+   * A raw record whose `ce_wasignature` is not the HMAC of its body with a secret of its app:
+   * not something the ingress received from Meta (or signed with a secret since removed).
+   */
+  'signature-mismatch',
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+
+/**
+ * The tenantId of a quarantine record that belongs to no tenant: a body that names none (not JSON,
+ * not a WhatsApp payload, an unknown phone number or WABA) from an app that serves several, or a
+ * raw record whose signature does not verify (nothing in it can be trusted). Every record carries
+ * a tenantId (its key, its dedupe scope), so "none" is this reserved slug; the tenants file
+ * refuses a tenant of that id.
+ */
+export const UNROUTED_TENANT = 'unrouted';
 
 /** A signed payload that could not be normalized (or named an unknown phone number): kept, never dropped. */
 export class WebhookQuarantineV1 extends TenantScoped {

@@ -13,6 +13,7 @@ import {
   type MediaRef,
   type MessageStatus,
   type QuarantineReason,
+  UNROUTED_TENANT,
 } from '@wa/contracts';
 import { sha256Hex } from './deterministic-id';
 import {
@@ -47,9 +48,6 @@ export interface RawWebhookMeta {
   /** ce_id of the raw record. */
   rawEventId: string;
 }
-
-/** Stands in for a tenant when a quarantined payload resolves to none (kept, never dropped). */
-export const UNROUTED_TENANT = 'unrouted';
 
 export type DedupeKind = 'message' | 'status' | 'account' | 'quarantine';
 

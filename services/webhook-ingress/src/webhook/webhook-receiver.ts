@@ -1,12 +1,11 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Context } from '@opentelemetry/api';
-import { Topics, type QuarantineReason } from '@wa/contracts';
+import { Topics, UNROUTED_TENANT, type QuarantineReason } from '@wa/contracts';
 import { DomainError, InjectEnv } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import type { IngressEnv } from '../config/env';
 import { deterministicUuid, uuidFromDigestHex } from '../normalizer/deterministic-id';
 import { asArray, asObject, asString, type Json } from '../normalizer/json-shapes';
-import { UNROUTED_TENANT } from '../normalizer/normalize';
 import { AppCredentials } from './app-credentials';
 import { DurablePublisher, type DurableResult } from './durable-publisher';
 import { checkSignature } from './signature';
@@ -102,7 +101,11 @@ export class WebhookReceiver {
     req.webhookOutcome = 'accepted';
   }
 
-  /** Signed but unusable bodies are kept on the quarantine topic before the 400, so nothing signed is lost. */
+  /**
+   * Signed but unusable bodies are kept on the quarantine topic before answering, so nothing signed
+   * is lost. Such a body names no tenant: it belongs to the app's tenant when the app serves only
+   * one, and to none (UNROUTED_TENANT) when it serves several.
+   */
   private async quarantine(
     req: WebhookRequest,
     trace: Context,
@@ -117,7 +120,7 @@ export class WebhookReceiver {
     this.logger.warn({ appId, reason, bytes: body.length }, 'signed webhook quarantined');
     const result = await this.publisher.publish(
       Topics.webhookQuarantine,
-      { tenantId: tenantIds[0] ?? UNROUTED_TENANT, appId, reason, detail: detail.slice(0, 2000), receivedAt, body },
+      { tenantId: tenantIds.length === 1 ? tenantIds[0] : UNROUTED_TENANT, appId, reason, detail: detail.slice(0, 2000), receivedAt, body },
       { id: deterministicUuid('wa.webhook.quarantine', rawId) },
       trace,
     );
