@@ -1,7 +1,8 @@
+/** @jest-environment <rootDir>/libs/auth/testing/jose-environment.cjs */
 import { Client } from 'pg';
 import { Topics, type WebhookQuarantineV1 } from '@wa/contracts';
 import { createTestKafka, sleep, waitFor, type Collector, type TestKafka, type TestService } from '@wa/testing';
-import { events, postSigned, startIngress } from './support/harness';
+import { bearer, events, postSigned, startIngress } from './support/harness';
 import { fixtureText } from './support/fixtures';
 
 /** A receiver-only replica (INGRESS_CONSUMERS=false) that answers 400 to signed bad content (WEBHOOK_BAD_CONTENT_STATUS=400). */
@@ -56,5 +57,11 @@ describe('receiver options', () => {
     } finally {
       await pg.end();
     }
+  });
+
+  it('serves the media API, connecting to the database on its first request', async () => {
+    const response = await fetch(`${ingress.url}/media/never-fetched`, { headers: await bearer('roads-agency') });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 'media_not_stored' });
   });
 });
