@@ -608,6 +608,16 @@ class Normalizer {
 }
 
 /**
+ * The quarantine record of a raw record whose signature does not verify: the whole body, of no
+ * tenant (nothing in a forged record, its tenant attribute included, can be trusted).
+ */
+export function signatureMismatch(body: string, meta: RawWebhookMeta, detail: string): NormalizedItem[] {
+  const normalizer = new Normalizer(meta, { tenantByPhoneNumberId: () => undefined, tenantByWabaId: () => undefined });
+  normalizer.quarantine(UNROUTED_TENANT, 'signature-mismatch', detail, body);
+  return normalizer.items;
+}
+
+/**
  * Turns one raw webhook body into typed events (and quarantine records for what cannot be typed).
  * Pure and total: it never throws, whatever the body; every event it returns passes its contract.
  */
