@@ -309,6 +309,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
         'status-failed-131049',
         'template-approved',
         'user-preferences-stop',
+        'value-errors-130429',
       ]) {
         const { json } = await sandboxPost(sandbox, '/sandbox/inbound/webhooks', {
           tenant: 'immigration-dept',
@@ -330,6 +331,10 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       );
       expect(template.data).toMatchObject({ kind: 'template_status', templateLanguage: 'en_US', wabaId: '100000000000002' });
       await waitFor(() => accountEvents().find((e) => e.data.kind === 'user_preference' && e.data.event === 'stop'));
+      // Errors Meta reports for a whole change are published, and counted for alerting.
+      await waitFor(() => accountEvents().find((e) => e.data.kind === 'webhook_error' && e.data.event === '130429'));
+      const metrics = await (await fetch(`${ingress.url}/metrics`)).text();
+      expect(metrics).toMatch(/webhook_change_errors_total\{[^}]*tenant="immigration-dept",code="130429"[^}]*\} 1/);
     });
 
     it('an unknown phone number is quarantined, not dropped', async () => {

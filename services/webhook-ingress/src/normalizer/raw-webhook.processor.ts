@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Topics, type WebhookRawV2 } from '@wa/contracts';
+import { Topics, type AccountEventV1, type WebhookRawV2 } from '@wa/contracts';
 import { ConsumerHost, extractTraceContext, type BatchItem } from '@wa/kafka';
 import { counter } from '@wa/observability';
 import { InjectEnv } from '@wa/service-kit';
@@ -18,6 +18,11 @@ const normalizedEvents = counter('webhook_normalized_events_total', 'Typed event
   'outcome',
 ]);
 const quarantined = counter('webhook_quarantined_total', 'Webhook parts kept in quarantine, by reason', ['tenant', 'reason']);
+const changeErrors = counter(
+  'webhook_change_errors_total',
+  "Errors Meta reports for a whole change (value.errors: rate limits, account problems), by Meta's code",
+  ['tenant', 'code'],
+);
 const forgedRecords = counter(
   'webhook_raw_signature_mismatch_total',
   'Raw records whose ce_wasignature is not the HMAC of their body with a secret of their app (quarantined, not normalized)',
@@ -75,6 +80,7 @@ export class RawWebhookProcessor {
     this.count(emitted, 'emitted');
     this.count(duplicates, 'duplicate');
     for (const item of emitted) {
+      if (item.topic === 'accountEvent' && item.data.kind === 'webhook_error') this.changeError(item.data);
       if (item.topic !== 'webhookQuarantine') continue;
       quarantined.inc({ tenant: item.tenantId, reason: item.data.reason });
       this.logger.warn(
@@ -102,6 +108,22 @@ export class RawWebhookProcessor {
       'raw webhook record failed its signature check',
     );
     return app ? `signature ${check} for app ${raw.appId}` : 'no such app on this ingress';
+  }
+
+  /**
+   * Errors of a whole change (e.g. 130429, throughput reached) concern the account, not a message:
+   * besides the account event, they are logged and counted here, once per event (not per
+   * redelivery), so they can be alerted on without a consumer.
+   */
+  private changeError(event: AccountEventV1): void {
+    const errors = (Array.isArray(event.details.errors) ? event.details.errors : []) as { code?: unknown; title?: unknown }[];
+    // Only digit codes become label values (a label per arbitrary string would grow the series).
+    const codes = errors.map((e) => (/^\d{1,10}$/.test(String(e?.code)) ? String(e.code) : 'other'));
+    for (const code of codes.length ? codes : ['unknown']) changeErrors.inc({ tenant: event.tenantId, code });
+    this.logger.warn(
+      { tenantId: event.tenantId, phoneNumberId: event.phoneNumberId, codes, title: event.reason, rawEventId: event.rawEventId },
+      'Meta reported an error for a webhook change',
+    );
   }
 
   private count(items: NormalizedItem[], outcome: string): void {
