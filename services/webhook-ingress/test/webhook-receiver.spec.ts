@@ -82,9 +82,13 @@ describe('WebhookReceiver: signed bodies that are not WhatsApp envelopes', () =>
     expect(published).toHaveLength(1);
   });
 
-  it('publishes a WhatsApp envelope as the raw record', async () => {
+  it('publishes a WhatsApp envelope as the raw record, of the tenant it names, else of none when the app serves several', async () => {
     const { receive, published } = receiverOf(YAML);
     expect(await receive('{"object":"whatsapp_business_account","entry":[]}')).toBe('accepted');
-    expect(published.map((p) => p.topic)).toEqual(['wa.webhook.raw.v2']);
+    expect(published.map((p) => [p.topic, p.data.tenantId])).toEqual([['wa.webhook.raw.v2', 'roads-agency']]);
+    const shared = receiverOf(YAML.replace('appId: immigration-app', 'appId: roads-app'));
+    await shared.receive('{"object":"whatsapp_business_account","entry":[{"id":"100000000000002","changes":[]}]}');
+    await shared.receive('{"object":"whatsapp_business_account","entry":[{"id":"999","changes":[]}]}');
+    expect(shared.published.map((p) => p.data.tenantId)).toEqual(['immigration-dept', UNROUTED_TENANT]);
   });
 });

@@ -142,7 +142,8 @@ export class WebhookReceiver {
 
   /**
    * The raw record's tenant (its partition key and archive scope): the first entry that resolves
-   * to one of this app's tenants. The normalizer resolves every change again on its own.
+   * to one of this app's tenants; failing that, the app's tenant when it serves only one, else no
+   * tenant (UNROUTED_TENANT). The normalizer resolves every change again on its own.
    */
   private rawTenantOf(payload: Json, appTenantIds: string[]): string {
     for (const entryValue of asArray(payload.entry)) {
@@ -156,6 +157,6 @@ export class WebhookReceiver {
         if (byPhone && appTenantIds.includes(byPhone.id)) return byPhone.id;
       }
     }
-    return appTenantIds[0] ?? UNROUTED_TENANT;
+    return appTenantIds.length === 1 ? appTenantIds[0] : UNROUTED_TENANT;
   }
 }
