@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { TenantRegistry } from '@wa/tenancy';
 import { buildSandbox } from './server';
 import type { SandboxContext } from './sandbox-context';
-import { sandboxState } from './state/sandbox-state';
 import { WebhookSender } from './webhook-sender';
 
 /** The sample tenants' sandbox-only secrets; the real environment wins. */
@@ -65,11 +64,7 @@ async function main(): Promise<void> {
   const bound = (app.server.address() as { port: number }).port;
   process.stdout.write(`cloud-api-sandbox listening on http://127.0.0.1:${bound}, webhooks to ${ingressUrl}, state in ${stateDir}\n`);
   const stop = () => {
-    // Flushed again after close: a review that settled while closing changed the state once more.
-    void app.close().then(() => {
-      sandboxState(context).flush();
-      process.exit(0);
-    });
+    void app.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -267,6 +267,36 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     expect(simulator.get((await send(text('+573001110006'))).json().messages[0].id)?.failure).toBeUndefined();
   });
 
+  it('a citizen’s list reply answers the list the business sent them (context from the sandbox’s records)', async () => {
+    await citizenWrites('+573001110007');
+    const list = await send({
+      messaging_product: 'whatsapp',
+      to: '+573001110007',
+      type: 'interactive',
+      interactive: {
+        type: 'list',
+        body: { text: 'Elija' },
+        action: { button: 'Ver', sections: [{ rows: [{ id: 'svc', title: 'Servicio' }] }] },
+      },
+    });
+    const wamid = list.json().messages[0].id;
+    const reply = await app.inject({
+      method: 'POST',
+      url: '/sandbox/inbound/messages',
+      payload: { phoneNumberId: PHONE, from: '+573001110007', type: 'interactive', interactive: { kind: 'list_reply', id: 'svc' } },
+    });
+    expect(reply.statusCode).toBe(200);
+    const message = reply.json().payload.entry[0].changes[0].value.messages[0];
+    expect(message).toMatchObject({ id: expect.stringMatching(/^wamid\./), context: { from: '5716010100', id: wamid } });
+    const orphan = await app.inject({
+      method: 'POST',
+      url: '/sandbox/inbound/messages',
+      payload: { phoneNumberId: PHONE, from: '+573001110008', type: 'interactive', interactive: { kind: 'button_reply', id: 'yes' } },
+    });
+    expect(orphan.statusCode).toBe(400);
+    expect(orphan.json().message).toMatch(/--reply-to/);
+  });
+
   it('posts one status per webhook unless batching is on', async () => {
     simulator.configure({ enforceWindow: false, statuses: { enabled: true, sentDelayMs: 10, stopAt: 'sent', batchWindowMs: 50 } });
     for (let i = 0; i < 3; i++) await send(text(`+57300111200${i}`));
