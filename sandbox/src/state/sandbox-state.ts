@@ -46,8 +46,8 @@ export class SandboxState {
     return this.options.dir === undefined ? undefined : join(this.options.dir, FILE);
   }
 
+  /** A part's section; registering a name again replaces it (a second app built on the same context). */
   section(name: string, section: StateSection): void {
-    if (this.sections.has(name)) throw new Error(`state section ${name} is registered twice`);
     this.sections.set(name, section);
   }
 
