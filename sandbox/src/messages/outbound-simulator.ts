@@ -111,11 +111,10 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
 
 /**
  * Meta's titles (the `message` after `(#code)`) and `error_data.details` per code. Titles follow
- * Meta's error-code reference; details are the wording Meta sends where it is known from real
- * responses and webhooks (130429, 131047, 131051, 132000 and 132001 carry per-request details,
- * written where the check is made). Where only the reference's description is known (131026,
- * 131056 and the rest) the details are that description or a plain summary: Meta's exact strings
- * there are not confirmed.
+ * Meta's error-code reference. Details are Meta's wording where real responses and webhooks show
+ * it: 130429 and 131047 here, 132000 and 132001 per request where the check is made; 131051's is
+ * its wording in webhooks, unconfirmed for a send. Elsewhere (131026, 131056 and the rest) they are
+ * the reference's description or a plain summary: Meta's exact strings are not confirmed.
  */
 export const ERROR_TEXT: Record<number, { message: string; details: string; http: number }> = {
   0: { message: '(#0) AuthException', details: 'We were unable to authenticate the app user.', http: 401 },
