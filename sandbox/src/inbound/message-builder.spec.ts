@@ -84,6 +84,9 @@ describe('sandbox message builder', () => {
     expect(() =>
       buildMessage(registry, { ...citizen, type: 'interactive', interactive: { kind: 'button_reply', id: 'yes' } }, media, lastSent),
     ).toThrow(/button_reply answers a message: give context.messageId .*sent no interactive button message to 573001234567/);
+    expect(() =>
+      buildMessage(registry, { ...citizen, type: 'button', button: { text: 'Luego' }, context: { messageId: '42' } }, media),
+    ).toThrow(/context.messageId must be the wamid/);
     // Flows and plain messages answer nothing unless told.
     expect(buildMessage(registry, { ...citizen, type: 'text', text: 'x' }, media, lastSent).message.context).toBeUndefined();
   });

@@ -258,6 +258,9 @@ export function buildMessage(
   const wamid = spec.id ?? newWamid();
   const answers = answeredKind(spec);
   let answered = spec.context?.messageId;
+  // What a citizen answers or quotes is a message of the business: Meta names it by its wamid.
+  if (answered !== undefined && (typeof answered !== 'string' || !answered.startsWith('wamid.')))
+    throw new SpecError(`context.messageId must be the wamid of the message answered (wamid.…), not ${JSON.stringify(answered)}`);
   if (answers && !answered) {
     answered = waId ? lastSent(phone.id, waId, answers) : undefined;
     if (!answered) {
