@@ -29,6 +29,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     expect(result).toMatchObject({ outcome: 'accepted', attempts: 1, tenantId: ROADS.tenantId, phoneNumberId: ROADS.phoneNumberId });
     const [sent] = h.sentTo(c.waId);
     expect(result.wamid).toBe(sent.wamid);
+    expect(sent.failure).toBeUndefined(); // Meta (the sandbox) knows the window is open, too
     expect(sent.payload).toMatchObject({
       to: `+${c.waId}`,
       type: 'text',
@@ -215,6 +216,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     for (const r of requests) expect(await h.resultOf(r.requestId, 60000)).toMatchObject({ outcome: 'accepted' });
     const sent = h.sentTo(c.waId);
     expect(sent.map((s) => s.type)).toEqual(['interactive', 'interactive', 'image', 'location', 'reaction']);
+    expect(sent.filter((s) => s.failure)).toEqual([]);
     expect(sent[0].payload).toMatchObject({ interactive: { type: 'list' }, context: { message_id: 'wamid.USER1' } });
     expect(sent[2].payload).toMatchObject({ image: { link: 'https://cdn.example.gov.co/mapa.png', caption: 'Sede' } });
     expect(sent[4].payload.context).toBeUndefined();

@@ -239,9 +239,15 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
           interactive: { kind: 'button_reply', id: 'yes', title: 'Sí' },
           context: { messageId: 'wamid.OURS' },
         },
-        { ...citizen, type: 'interactive', interactive: { kind: 'list_reply', id: 'svc', title: 'Servicio', description: 'd' } },
+        // Replies answer a message, as at Meta (the sandbox refuses one without context).
+        {
+          ...citizen,
+          type: 'interactive',
+          interactive: { kind: 'list_reply', id: 'svc', title: 'Servicio', description: 'd' },
+          context: { messageId: 'wamid.OURS' },
+        },
         { ...citizen, type: 'interactive', interactive: { kind: 'nfm_reply', response: { flow_token: 'case-1', plate: 'ABC123' } } },
-        { ...citizen, type: 'button', button: { text: 'Recordar luego', payload: 'snooze' } },
+        { ...citizen, type: 'button', button: { text: 'Recordar luego', payload: 'snooze' }, context: { messageId: 'wamid.OURS' } },
         { ...citizen, type: 'reaction', reaction: { messageId: 'wamid.OURS', emoji: '👍' } },
         {
           ...citizen,

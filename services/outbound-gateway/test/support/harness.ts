@@ -155,6 +155,15 @@ export async function startGatewayHarness(label: string, env: Record<string, str
     resultsOf: (requestId) => parsedResults().filter((r) => r.requestId === requestId),
     sentTo: (waId) => simulator.sent.filter((m) => m.waId === waId),
     async openWindow(tenantId, phoneNumberId, waId, at = new Date()) {
+      // Meta learns of the citizen's message too: without it the sandbox, like Meta, accepts a
+      // free-form send and then fails it with 131047. The ingress is another service here, so the
+      // sandbox's control opens the window the message would have opened.
+      const opened = await fetch(`${sandboxUrl}/sandbox/windows`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ phoneNumberId, waId, at: at.toISOString() }),
+      });
+      if (opened.status !== 201) throw new Error(`the sandbox did not open the window: ${opened.status} ${await opened.text()}`);
       const inbound: InboundMessageV1 = {
         tenantId,
         phoneNumberId,
