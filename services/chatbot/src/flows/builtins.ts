@@ -3,7 +3,8 @@
  * understands without a flow: consent keywords, yes/no, language names. A language without its own
  * texts falls back to the flow's first language, then to English.
  *
- * Consent keywords (the whole message, any case, accents optional; checked in every language the
+ * Consent keywords are checked before a flow's own keywords, so they avoid words flows use for
+ * navigation (`voltar` is "back" in Portuguese, hence INICIAR). Consent keywords (the whole message, any case, accents optional; checked in every language the
  * tenant serves, plus STOP/START everywhere):
  *
  * | language | opt out                  | opt in               |
@@ -12,7 +13,7 @@
  * | es       | BAJA                     | ALTA                 |
  * | en       | STOP, UNSUBSCRIBE        | START, SUBSCRIBE     |
  * | fr       | ARRÊT (ARRET)            | COMMENCER            |
- * | pt_BR    | PARAR, SAIR              | VOLTAR               |
+ * | pt_BR    | PARAR, SAIR              | INICIAR              |
  * | ar       | إيقاف (ايقاف), توقف        | بدء, اشتراك           |
  */
 import { fold, foldEmoji } from './text';
@@ -137,7 +138,7 @@ const TEXTS: Record<string, Texts> = {
     unsupported: 'Desculpe, não consigo ler esse tipo de mensagem. Por favor, me escreva um texto.',
     media_failed: 'Não conseguimos receber seu arquivo. Por favor, envie de novo.',
     agent: 'Obrigado. Uma pessoa da nossa equipe vai responder você por aqui assim que possível.',
-    opted_out: 'Pronto: não enviaremos mais mensagens. Para voltar a recebê-las, envie VOLTAR.',
+    opted_out: 'Pronto: não enviaremos mais mensagens. Para voltar a recebê-las, envie INICIAR.',
     opted_in: 'Pronto: você voltará a receber nossas mensagens. Para parar, envie PARAR.',
     yes: 'Sim',
     no: 'Não',
@@ -203,7 +204,7 @@ const OPT_IN: Record<string, string[]> = {
   es: ['ALTA'],
   en: ['START', 'SUBSCRIBE'],
   fr: ['COMMENCER'],
-  pt_BR: ['VOLTAR'],
+  pt_BR: ['INICIAR'],
   ar: ['بدء', 'اشتراك'],
 };
 

@@ -223,9 +223,13 @@ class Turn {
       }
       case 'agent':
         return this.handoff(this.flow.default_department ?? 'general', 'asked_for_agent', 0, undefined);
-      case 'language':
-        if (this.s.waiting !== LANGUAGE_MENU) this.s.resume = fresh ? null : this.s.waiting;
-        return this.showLanguageMenu(undefined);
+      case 'language': {
+        // The flow's own language node (its prompt is translated) if it has one, else a built-in menu.
+        const current = this.s.waiting && this.flow.nodes[this.s.waiting]?.type !== 'language' ? this.s.waiting : null;
+        if (this.s.waiting !== LANGUAGE_MENU) this.s.resume = fresh ? null : current;
+        const own = Object.entries(this.flow.nodes).find(([, n]) => n.type === 'language')?.[0];
+        return own ? this.go(own) : this.showLanguageMenu(undefined);
+      }
       case 'opt_out':
         this.out.push({ type: 'consent', state: 'opted_out', keyword: keyword ?? 'opt_out' });
         this.say(this.builtin('opted_out'));
@@ -317,6 +321,7 @@ class Turn {
   }
 
   private wait(id: string, node: MenuNode | AskNode | LanguageNode): void {
+    if (node.type !== 'language') this.s.resume = null;
     this.s.waiting = id;
     this.s.retries = 0;
     this.s.timeoutAt = null;
@@ -473,8 +478,11 @@ class Turn {
     this.s.languageChosen = true;
     this.s.fallbacks = 0;
     this.out.push({ type: 'language', language });
-    if (node) return this.go(this.resolve(node.goto) ?? this.flow.menu ?? this.flow.start);
     const resume = this.s.resume;
+    if (node?.goto !== undefined) {
+      this.s.resume = null;
+      return this.go(this.required(node.goto, id));
+    }
     this.s.resume = null;
     return this.go(resume && this.flow.nodes[resume] ? resume : (this.flow.menu ?? this.flow.start));
   }

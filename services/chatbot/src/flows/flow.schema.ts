@@ -27,7 +27,6 @@ function node(type: string, properties: Record<string, unknown>, required: strin
 
 export const flowSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://github.com/wa-public-services/flow.schema.json',
   title: 'Chatbot flow',
   type: 'object',
   additionalProperties: false,

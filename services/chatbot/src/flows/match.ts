@@ -38,8 +38,11 @@ function matchText(choices: Choice[], raw: string): number | undefined {
   if (raw.length > FUZZY_MAX_CHARS * 4) return undefined;
   const text = fold(raw);
   if (!text) return undefined;
-  const folded = choices.map((c) => [...new Set([...c.titles.map(fold), fold(c.id.replace(/_/g, ' '))])].filter(Boolean));
-  const exact = unique(folded.flatMap((titles, i) => (titles.includes(text) ? [i] : [])));
+  const folded = choices.map((c) => [...new Set(c.titles.map(fold))].filter(Boolean));
+  // Titles, or an option's id typed out exactly (ids are not matched loosely: `reporte` is no `report`).
+  const exact = unique(
+    folded.flatMap((titles, i) => (titles.includes(text) || fold(choices[i].id.replace(/_/g, ' ')) === text ? [i] : [])),
+  );
   if (exact !== undefined) return exact;
   if (text.length > FUZZY_MAX_CHARS) return undefined;
   // The whole title said within a sentence ("quiero reportar un bache").

@@ -54,15 +54,23 @@ export function assign(vars: Record<string, unknown>, path: string, value: unkno
 
 export const PLACEHOLDER = /\{\{\s*([\w.]+)\s*\}\}/g;
 
-/** `{{path}}` → the saved value, `contact.name`, or nothing when unknown. */
+/**
+ * `{{path}}` → the saved value, `contact.name`, or nothing when unknown (with the space before it,
+ * so `Hola {{contact.name}},` reads `Hola,`).
+ */
 export function interpolate(text: string, scope: Scope): string {
-  return text.replace(PLACEHOLDER, (_, path: string) => {
-    if (path === 'contact.name') return scope.contactName ?? '';
-    const value = lookup(scope.vars, path);
-    if (value === undefined || value === null) return '';
-    if (typeof value === 'object') return JSON.stringify(value);
-    return String(value);
+  return text.replace(/( ?)\{\{\s*([\w.]+)\s*\}\}/g, (_, space: string, path: string) => {
+    const value = valueText(path, scope);
+    return value ? space + value : '';
   });
+}
+
+function valueText(path: string, scope: Scope): string {
+  if (path === 'contact.name') return scope.contactName?.trim() ?? '';
+  const value = lookup(scope.vars, path);
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
 }
 
 /** Text in `language`, else in the flow's first language. */

@@ -116,6 +116,7 @@ class Validator {
   private actionTargets(action: GlobalAction | undefined): string[] {
     if (action === 'menu') return [this.flow.menu ?? this.flow.start];
     if (action === 'restart') return [this.flow.start];
+    if (action === 'language') return Object.entries(this.flow.nodes).flatMap(([id, n]) => (n.type === 'language' ? [id] : []));
     return [];
   }
 
