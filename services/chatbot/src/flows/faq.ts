@@ -9,10 +9,10 @@
  */
 import Fuse from 'fuse.js';
 import type { FaqEntry } from './flow.types';
-import { FUZZY_MAX_CHARS, fold } from './text';
+import { FUZZY_MAX_CHARS, editDistance, fold } from './text';
 
-/** Fuse score (0 exact … 1 anything) under which two words are the same word. */
-const WORD_THRESHOLD = 0.26;
+/** Fuse score (0 exact … 1 anything) under which a word is a candidate for the same word. */
+const WORD_THRESHOLD = 0.4;
 /** Share of a question's content words the citizen must have used. */
 const COVERAGE = 0.6;
 /** Words the citizen's text may have (longer texts are cut: the FAQ is about short questions). */
@@ -85,30 +85,45 @@ export class FaqIndex {
     if (!this.questions.length) return undefined;
     const words = [...new Set(contentWords(text.slice(0, FUZZY_MAX_CHARS * 2)))].slice(0, MAX_WORDS);
     if (!words.length) return undefined;
-    const found = new Set<string>();
+    // Which FAQ words each of the citizen's words is (Fuse finds candidates; a bounded edit
+    // distance or a shared stem of 5+ letters confirms them, so `cost` is not `lost`).
+    const sameAs = new Map<string, Set<string>>();
     for (const w of words) {
-      for (const hit of this.fuse.search(w, { limit: 5 })) {
-        // A short word found inside a long one ("hora" in "horario") is the same word only when it
-        // is the long word's start; the other way round the citizen's word must not be much longer.
-        const v = hit.item;
-        const ratio = Math.min(v.length, w.length) / Math.max(v.length, w.length);
-        if (ratio < 0.6 && !(v.startsWith(w) || w.startsWith(v))) continue;
-        found.add(v);
+      const same = new Set<string>();
+      for (const hit of this.fuse.search(w, { limit: 8 })) {
+        if (sameWord(w, hit.item)) same.add(hit.item);
       }
+      sameAs.set(w, same);
     }
     let best: { entry: number; score: number } | undefined;
     let tie = false;
     for (const q of this.questions) {
-      const hits = q.words.filter((w) => found.has(w)).length;
-      const score = hits / q.words.length;
-      if (hits === 0 || score < COVERAGE) continue;
-      if (!best || score > best.score) {
+      const qWords = new Set(q.words);
+      const recall = q.words.filter((qw) => words.some((w) => sameAs.get(w)!.has(qw))).length / q.words.length;
+      const precision = words.filter((w) => [...sameAs.get(w)!].some((qw) => qWords.has(qw))).length / words.length;
+      // Most of the question was said, or everything said is half of it ("horario" for "horario de
+      // atención"; "reporte" alone is not "¿tiene costo el reporte?").
+      if (recall < COVERAGE && !(precision === 1 && recall >= 0.5)) continue;
+      const score = recall + precision;
+      if (!best || score > best.score + 1e-9) {
         best = { entry: q.entry, score };
         tie = false;
-      } else if (score === best.score && q.entry !== best.entry) tie = true;
+      } else if (Math.abs(score - best.score) <= 1e-9 && q.entry !== best.entry) tie = true;
     }
     return best && !tie ? this.entries[best.entry] : undefined;
   }
+}
+
+/** Typos tolerated between two words of these lengths: none in short words ("cost" is no "lost"). */
+function sameWord(a: string, b: string): boolean {
+  if (a === b) return true;
+  const shorter = Math.min([...a].length, [...b].length);
+  // One is the other with an ending (hour/hours, renovar/renovación): a stem of 5+ letters, or of
+  // 4 with a short ending (`hora` is no `horario`).
+  const longer = Math.max([...a].length, [...b].length);
+  if ((shorter >= 5 || (shorter === 4 && longer - shorter <= 2)) && (a.startsWith(b) || b.startsWith(a))) return true;
+  const budget = shorter <= 4 ? 0 : shorter <= 7 ? 1 : 2;
+  return budget > 0 && editDistance(a, b, budget) <= budget;
 }
 
 const cache = new WeakMap<FaqEntry[], FaqIndex>();

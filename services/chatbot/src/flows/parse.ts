@@ -2,7 +2,7 @@
  * YAML → FlowDefinition: YAML syntax (duplicate keys refused), then the JSON Schema (shape, no
  * unknown keys). Problems carry a path (`nodes.main.options[1].title`) and, inside a node, its id.
  */
-import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import { parseDocument } from 'yaml';
 import { flowSchema } from './flow.schema';
 import type { FlowDefinition, FlowProblem } from './flow.types';
@@ -13,8 +13,16 @@ export type ParseResult = { ok: true; flow: FlowDefinition } | { ok: false; prob
 /** Largest flow document accepted (a flow is a few kilobytes; this refuses pasted garbage early). */
 export const MAX_FLOW_BYTES = 1_000_000;
 
-const ajv = new Ajv2020({ allErrors: true, discriminator: true, strict: false });
-const check = ajv.compile<FlowDefinition>(flowSchema);
+let compiled: ValidateFunction<FlowDefinition> | undefined;
+
+/** The schema's validator, compiled on first use (compiling takes a moment; importing should not). */
+function check(): ValidateFunction<FlowDefinition> {
+  if (!compiled) {
+    const ajv = new Ajv2020({ allErrors: true, discriminator: true, strict: false, verbose: true });
+    compiled = ajv.compile<FlowDefinition>(flowSchema);
+  }
+  return compiled;
+}
 
 export function parseFlow(yamlText: string): ParseResult {
   if (Buffer.byteLength(yamlText) > MAX_FLOW_BYTES) {
@@ -36,8 +44,9 @@ export function parseFlow(yamlText: string): ParseResult {
 
 /** The schema check alone, for flows that arrive as JSON (the admin API). */
 export function checkFlow(data: unknown): ParseResult {
-  if (check(data)) return { ok: true, flow: data };
-  return { ok: false, problems: schemaProblems(check.errors ?? []) };
+  const validate = check();
+  if (validate(data)) return { ok: true, flow: data };
+  return { ok: false, problems: schemaProblems(validate.errors ?? []) };
 }
 
 /** Parses and validates: a flow that can be published, or every problem. */
@@ -51,9 +60,18 @@ export function loadFlow(yamlText: string): ParseResult {
 function schemaProblems(errors: ErrorObject[]): FlowProblem[] {
   const seen = new Set<string>();
   const problems: FlowProblem[] = [];
-  // A failed `oneOf` also reports each branch's errors; the branch errors say more.
+  // A failed `oneOf` also reports each branch's errors. For a choice between keys ("goto or do")
+  // the choice says it best; otherwise the branch errors say more.
+  const choices = errors
+    .filter((e) => (e.keyword === 'oneOf' || e.keyword === 'anyOf') && isChoiceOfKeys(e))
+    .map((e) => `${e.schemaPath}/`);
   const deep = new Set(errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf').map((e) => e.instancePath));
+  // A value that fits no branch of a `oneOf` (a link that is neither an https URL nor a map of
+  // languages): the error of the branch of its own type says more than "must be object".
+  const specific = new Set(errors.filter((e) => !['oneOf', 'anyOf', 'type'].includes(e.keyword)).map((e) => e.instancePath));
   for (const e of errors) {
+    if (choices.some((c) => e.schemaPath.startsWith(c))) continue;
+    if (e.keyword === 'type' && specific.has(e.instancePath)) continue;
     if ((e.keyword === 'oneOf' || e.keyword === 'anyOf') && deep.has(e.instancePath) && !isChoiceOfKeys(e)) continue;
     const segments = e.instancePath.split('/').slice(1).map(unescape);
     const path = segments.reduce((p, s) => (/^\d+$/.test(s) ? `${p}[${s}]` : p ? `${p}.${s}` : s), '');
@@ -68,7 +86,9 @@ function schemaProblems(errors: ErrorObject[]): FlowProblem[] {
 
 function isChoiceOfKeys(e: ErrorObject): boolean {
   const branches = (e.schema as { required?: string[] }[] | undefined) ?? [];
-  return Array.isArray(branches) && branches.every((b) => b && Array.isArray(b.required) && Object.keys(b).length === 1);
+  return (
+    Array.isArray(branches) && branches.length > 0 && branches.every((b) => b && Array.isArray(b.required) && Object.keys(b).length === 1)
+  );
 }
 
 function unescape(s: string): string {

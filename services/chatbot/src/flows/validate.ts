@@ -48,7 +48,7 @@ class Validator {
   }
 
   private add(code: Code, message: string, at: { node?: string; language?: string; path?: string } = {}): void {
-    const where = at.node ? `node ${at.node}${at.language ? ` (${at.language})` : ''}: ` : at.language ? `(${at.language}) ` : '';
+    const where = at.node ? `node ${at.node}${at.language ? ` (${at.language})` : ''}: ` : '';
     this.problems.push({ code, message: `${where}${message}`, ...at });
   }
 
