@@ -48,7 +48,12 @@ function matchText(choices: Choice[], raw: string): number | undefined {
   // The whole title said within a sentence ("quiero reportar un bache").
   const padded = ` ${text} `;
   const within = unique(folded.flatMap((titles, i) => (titles.some((t) => t.length >= 3 && padded.includes(` ${t} `)) ? [i] : [])));
-  if (within !== undefined) return within;
+  // …unless the sentence also names another option by its first word ("renovar o pagar").
+  const words = new Set(text.split(' '));
+  const namesAnother = (i: number) =>
+    folded.some((titles, j) => j !== i && titles.some((t) => t.split(' ')[0].length >= 4 && words.has(t.split(' ')[0])));
+  if (within !== undefined && !namesAnother(within)) return within;
+  if (within !== undefined) return undefined;
   // The start of a title ("report" for "Report a problem").
   if (text.length >= 4) {
     const prefix = unique(folded.flatMap((titles, i) => (titles.some((t) => t.startsWith(text)) ? [i] : [])));

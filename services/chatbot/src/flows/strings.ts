@@ -104,7 +104,8 @@ export function exportStringsYaml(flow: FlowDefinition, language: string): strin
   for (const e of collectTexts(flow)) {
     const value = e.texts[language] ?? (e.list ? [] : '');
     if (language !== source && e.texts[source] !== undefined) {
-      const original = stringify(e.texts[source], { lineWidth: 0 }).trimEnd().replace(/\n/g, ' ');
+      const value = e.texts[source];
+      const original = (Array.isArray(value) ? value.join(', ') : value).replace(/\n/g, ' ');
       lines.push(`# ${source}: ${original}`);
     }
     lines.push(stringify({ [e.key]: value }, { lineWidth: 0 }).trimEnd());
