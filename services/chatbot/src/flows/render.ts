@@ -113,7 +113,10 @@ export interface MenuLook {
 /** Up to 3 options as reply buttons, 4–10 as a list; the body always lists them numbered. */
 export function renderMenu(text: string, options: RenderedOption[], look: MenuLook): OutgoingMessage {
   const asButtons = options.length <= LIMITS.buttons;
-  const body = clip(menuBody(text, options), asButtons ? LIMITS.buttonBody : LIMITS.listBody);
+  const limit = asButtons ? LIMITS.buttonBody : LIMITS.listBody;
+  // A long run-time value shortens the text, never the numbered options under it.
+  const room = limit - charCount(menuBody('', options)) - 2;
+  const body = clip(menuBody(room > 20 ? clip(text, room) : text, options), limit);
   const content: Record<string, unknown> = { type: asButtons ? 'button' : 'list', body: { text: body } };
   if (look.header) content.header = { type: 'text', text: clip(look.header, LIMITS.headerFooter) };
   if (look.footer) content.footer = { text: clip(look.footer, LIMITS.headerFooter) };
