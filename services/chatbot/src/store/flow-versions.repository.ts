@@ -105,8 +105,11 @@ export class FlowVersionRepository {
     row: Pick<FlowVersionRow, 'tenantId' | 'flow' | 'definition' | 'source' | 'sourceSha256' | 'createdBy'>,
   ): Promise<number> {
     const updated: { version: number }[] = await manager.query(
-      `UPDATE chatbot.flow_version SET definition = $3, source = $4, source_sha256 = $5, created_by = $6, created_at = now()
-       WHERE tenant_id = $1 AND flow = $2 AND state = 'draft' RETURNING version`,
+      // A SELECT around the UPDATE: the driver then answers plain rows (an UPDATE answers [rows, count]).
+      `WITH updated AS (
+         UPDATE chatbot.flow_version SET definition = $3, source = $4, source_sha256 = $5, created_by = $6, created_at = now()
+         WHERE tenant_id = $1 AND flow = $2 AND state = 'draft' RETURNING version)
+       SELECT version FROM updated`,
       [row.tenantId, row.flow, JSON.stringify(row.definition), row.source, row.sourceSha256, row.createdBy],
     );
     if (updated.length) return updated[0].version;
