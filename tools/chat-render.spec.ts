@@ -70,10 +70,13 @@ describe('renderMessage', () => {
         action: { buttons: [{ type: 'reply', reply: { id: 'menu', title: 'القائمة الرئيسية' } }] },
       },
     });
-    expect(r.lines).toEqual([`${RLI}هل يمكننا مساعدتك في أمر آخر؟${PDI}`, 'IMM-2026-000001', `${RLI}  [1] القائمة الرئيسية${PDI}`]);
+    expect(r.lines).toEqual([`${RLI}هل يمكننا مساعدتك في أمر آخر؟${PDI}`, 'IMM-2026-000001', `  ${RLI}[1] القائمة الرئيسية${PDI}`]);
     expect(r.options[0].title).toBe('القائمة الرئيسية');
     expect(bidi('abc')).toBe('abc');
     expect(bidi('שלום')).toBe(`${RLI}שלום${PDI}`);
+    // The first letter decides: a Latin line quoting Arabic stays left-to-right, and the reverse.
+    expect(bidi('    Español, English, العربية')).toBe('    Español, English, العربية');
+    expect(bidi('✅ تمت الموافقة على الطلب IMM-2026-000001')).toBe(`${RLI}✅ تمت الموافقة على الطلب IMM-2026-000001${PDI}`);
   });
 
   it('shows a CTA button with its link, and where the sandbox serves a stand-in agency link', () => {

@@ -34,13 +34,23 @@ const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-const RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+// Strong right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, presentation forms) and strong
+// left-to-right ones (Latin, Greek, Cyrillic and the like): a line takes the direction of its first
+// strong letter, as the Unicode bidi algorithm decides a paragraph's.
+const RTL_LETTER = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/u;
+const STRONG_LETTER = /[\p{L}]/u;
 const RLI = '\u2067';
 const PDI = '\u2069';
 
-/** A line in a right-to-left script is isolated as RTL, so terminals that apply bidi show it right. */
+/**
+ * A line whose first letter is right-to-left is isolated as RTL (indentation kept outside), so a
+ * terminal that applies bidi shows it right; a Latin line that quotes Arabic stays as it is.
+ */
 export function bidi(line: string): string {
-  return RTL.test(line) ? `${RLI}${line}${PDI}` : line;
+  const first = STRONG_LETTER.exec(line)?.[0];
+  if (!first || !RTL_LETTER.test(first)) return line;
+  const [, indent, rest] = /^(\s*)([\s\S]*)$/.exec(line)!;
+  return `${indent}${RLI}${rest}${PDI}`;
 }
 
 function textLines(text: string | undefined, indent = ''): string[] {
