@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { SandboxContext } from './sandbox-context';
+import { registerAgency } from './agency/agency.routes';
 import { registerInbound } from './inbound/inbound.routes';
 import { registerMessages } from './messages/messages.routes';
 import { registerTemplates } from './templates/templates.routes';
@@ -21,5 +22,6 @@ export async function buildSandbox(context: SandboxContext): Promise<FastifyInst
   await registerInbound(app, context);
   await registerMessages(app, context);
   await registerTemplates(app, context);
+  await registerAgency(app);
   return app;
 }
