@@ -11,7 +11,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
   let h: GatewayHarness;
 
   beforeAll(async () => {
-    h = await startGatewayHarness('gw-rules', { PAIR_INTERVAL_MS: String(PAIR_INTERVAL_MS) });
+    h = await startGatewayHarness('gw-rules', { PAIR_INTERVAL_MS: String(PAIR_INTERVAL_MS), PAIR_BURST: '1' });
     await h.approve(namedTemplate(ROADS.tenantId, 'licence_expiry'));
     await h.approve(plainTemplate(ROADS.tenantId, 'officer_replied', 'es', 'Un funcionario respondió a su solicitud.'));
     await h.approve({ ...namedTemplate(ROADS.tenantId, 'road_works_promo', 'es', 'MARKETING'), status: 'PAUSED' });
