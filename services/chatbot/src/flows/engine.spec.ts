@@ -358,6 +358,15 @@ describe('runTurn: unsupported input is never met with silence', () => {
     expect(optionIds(sends(c.last)[1])).toEqual(['report', 'status', 'agent']);
   });
 
+  it('voice notes in a row reach a person after max_fallbacks', async () => {
+    const c = await at('main');
+    await c.send({ kind: 'media', mediaType: 'audio', mediaId: 'A1' });
+    await c.send({ kind: 'media', mediaType: 'audio', mediaId: 'A2' });
+    expect(c.waiting).toBe('main');
+    await c.send({ kind: 'media', mediaType: 'audio', mediaId: 'A3' });
+    expect(c.output('handoff')).toMatchObject({ reason: 'repeated_fallback', department: 'roads_desk' });
+  });
+
   it('a voice note where a photo is expected, in Arabic', async () => {
     const c = await at('report_photo', 'ar');
     await c.send({ kind: 'media', mediaType: 'audio', mediaId: 'A1' });
@@ -453,7 +462,7 @@ describe('runTurn: global keywords, template buttons, consent', () => {
   it('a template button with do: agent, in the middle of a session', async () => {
     const c = await at('report_photo');
     await c.send({ kind: 'template_button', payload: 'TALK_TO_AGENT', text: 'Hablar con alguien' });
-    expect(c.output('handoff')).toMatchObject({ reason: 'asked_for_agent' });
+    expect(c.output('handoff')).toMatchObject({ reason: 'template_button', department: 'roads_desk' });
   });
 
   it('an unknown template button is read as text', async () => {

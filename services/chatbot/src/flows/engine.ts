@@ -153,7 +153,7 @@ class Turn {
     if (input.kind === 'template_button') {
       const rule = this.templateRule(input.payload, input.text);
       if (rule) {
-        if (rule.do) return this.act(rule.do, fresh);
+        if (rule.do) return this.act(rule.do, fresh, undefined, 'template_button');
         return this.go(rule.goto!);
       }
       return this.handle({ kind: 'text', text: input.text }, fresh);
@@ -207,7 +207,7 @@ class Turn {
   }
 
   /** A global action, from a keyword, an option's `do` or a template button. */
-  private async act(action: GlobalAction, fresh: boolean, keyword?: string): Promise<void> {
+  private async act(action: GlobalAction, fresh: boolean, keyword?: string, handoffReason = 'asked_for_agent'): Promise<void> {
     switch (action) {
       case 'menu':
         return this.go(this.flow.menu ?? this.flow.start);
@@ -222,7 +222,7 @@ class Turn {
         return this.go(previous ?? this.flow.menu ?? this.flow.start);
       }
       case 'agent':
-        return this.handoff(this.flow.default_department ?? 'general', 'asked_for_agent', 0, undefined);
+        return this.handoff(this.flow.default_department ?? 'general', handoffReason, 0, undefined);
       case 'language': {
         // The flow's own language node (its prompt is translated) if it has one, else a built-in menu.
         const current = this.s.waiting && this.flow.nodes[this.s.waiting]?.type !== 'language' ? this.s.waiting : null;
@@ -454,7 +454,16 @@ class Turn {
     if (rule.reshow !== false) this.show(id);
   }
 
+  /**
+   * A kind of message the waiting node cannot take (a voice note, a sticker): said so politely and
+   * the node shown again. It counts as a fallback: a citizen who can only send voice notes reaches
+   * a person after `max_fallbacks`.
+   */
   private async unsupported(id: string): Promise<void> {
+    this.s.fallbacks += 1;
+    if (this.flow.max_fallbacks && this.s.fallbacks >= this.flow.max_fallbacks && this.flow.default_department) {
+      return this.handoff(this.flow.default_department, 'repeated_fallback', 0, undefined);
+    }
     this.say(this.builtin('unsupported'));
     this.show(id);
   }
