@@ -331,6 +331,9 @@ describe('runTurn: questions', () => {
   it('a timeout follows timeout.goto; the deadline is on the session', async () => {
     const c = await at('status_ask');
     expect(c.last.session.timeoutAt).toBe('2026-12-07T10:30:00.000Z');
+    const early = await runTurn(flow, 1, c.session, { kind: 'timeout' }, fakeContext({ now: new Date('2026-12-07T10:29:00Z') }));
+    expect(early.outputs).toEqual([]);
+    c.ctx.now = new Date('2026-12-07T10:30:00Z');
     await c.send({ kind: 'timeout' });
     expect(c.texts).toEqual(['Gracias por escribirnos.']);
     expect(c.last.ended).toBe(true);
@@ -436,6 +439,14 @@ describe('runTurn: global keywords, template buttons, consent', () => {
     await c.send('2');
     expect(c.output('language')).toEqual({ type: 'language', language: 'ar' });
     expect(c.last.session).toMatchObject({ language: 'ar', languageChosen: true, waiting: 'report_kind' });
+    expect(c.texts[0]).toContain('ما نوع المشكلة؟');
+  });
+
+  it('a tap on an earlier language menu switches language where the citizen is', async () => {
+    const c = await at('report_kind');
+    await c.send({ kind: 'reply', id: 'lang:ar', title: 'العربية' });
+    expect(c.output('language')).toEqual({ type: 'language', language: 'ar' });
+    expect(c.waiting).toBe('report_kind');
     expect(c.texts[0]).toContain('ما نوع المشكلة؟');
   });
 

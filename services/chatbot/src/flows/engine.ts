@@ -142,7 +142,8 @@ class Turn {
     if (input.kind === 'timeout') {
       const node = this.s.waiting ? this.flow.nodes[this.s.waiting] : undefined;
       // A timeout that is no longer due (answered meanwhile, or another node waits) says nothing.
-      if (!fresh && node?.type === 'ask' && node.timeout) return this.go(node.timeout.goto);
+      const due = this.s.timeoutAt !== null && Date.parse(this.s.timeoutAt) <= this.ctx.now.getTime();
+      if (!fresh && due && node?.type === 'ask' && node.timeout) return this.go(node.timeout.goto);
       if (fresh) this.ended = true;
       return;
     }
@@ -174,6 +175,19 @@ class Turn {
     }
     const waiting = this.s.waiting!;
     if (input.kind === 'start') return this.show(waiting);
+    // A tap on an earlier language menu's row: switch, and show the waiting node in that language.
+    if (
+      input.kind === 'reply' &&
+      input.id.startsWith('lang:') &&
+      waiting !== LANGUAGE_MENU &&
+      this.flow.nodes[waiting]?.type !== 'language'
+    ) {
+      const language = input.id.slice(5);
+      if (this.flow.languages.includes(language)) {
+        this.setLanguage(language);
+        return this.show(waiting);
+      }
+    }
     if (waiting === LANGUAGE_MENU) return this.onLanguage(input, undefined);
     const node = this.flow.nodes[waiting];
     if (!node) return this.go(this.flow.start);
@@ -482,11 +496,8 @@ class Turn {
       this.say(this.builtin('not_understood'));
       return this.show(id);
     }
-    const language = this.flow.languages[index];
-    this.s.language = language;
-    this.s.languageChosen = true;
+    this.setLanguage(this.flow.languages[index]);
     this.s.fallbacks = 0;
-    this.out.push({ type: 'language', language });
     const resume = this.s.resume;
     if (node?.goto !== undefined) {
       this.s.resume = null;
@@ -494,6 +505,12 @@ class Turn {
     }
     this.s.resume = null;
     return this.go(resume && this.flow.nodes[resume] ? resume : (this.flow.menu ?? this.flow.start));
+  }
+
+  private setLanguage(language: string): void {
+    this.s.language = language;
+    this.s.languageChosen = true;
+    this.out.push({ type: 'language', language });
   }
 
   private async onAsk(id: string, node: AskNode, input: TurnInput): Promise<void> {
