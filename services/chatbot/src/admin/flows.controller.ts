@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Header, HttpCode, HttpStatus, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import type { FastifyReply } from 'fastify';
 import { IsInt, IsOptional, Matches, Min } from 'class-validator';
 import { CurrentPrincipal, Roles, type Principal } from '@wa/auth';
 import { LANGUAGE_CODE } from '@wa/contracts';
@@ -51,6 +52,12 @@ class FlowSummaryDto {
 }
 
 const YAML_BODY = { schema: { type: 'string', description: 'The flow as YAML (docs/chatbot.md)' } };
+
+/** A YAML answer; set only on success, so errors keep their JSON `{ code, message }` body. */
+function yaml(reply: FastifyReply, text: string): string {
+  void reply.header('content-type', 'application/yaml; charset=utf-8');
+  return text;
+}
 
 function yamlOf(body: unknown): string {
   if (typeof body === 'string' && body.trim()) return body;
@@ -128,20 +135,27 @@ export class FlowsController {
 
   @Get(':flow/versions/:version')
   @Roles(...READERS)
-  @Header('content-type', 'application/yaml; charset=utf-8')
   @ApiProduces('application/yaml')
   @ApiOperation({ summary: 'One version as its YAML, exactly as it was written' })
-  async version(@CurrentPrincipal() who: Principal, @Param() params: VersionParams): Promise<string> {
-    return (await this.flows.get(this.tenantOf(who), params.flow, params.version)).source;
+  async version(
+    @CurrentPrincipal() who: Principal,
+    @Param() params: VersionParams,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const row = await this.flows.get(this.tenantOf(who), params.flow, params.version);
+    return yaml(reply, row.source);
   }
 
   @Get(':flow/strings/:language')
   @Roles(...READERS)
-  @Header('content-type', 'application/yaml; charset=utf-8')
   @ApiProduces('application/yaml')
   @ApiOperation({ summary: 'One language’s texts of the draft (else the published version), for translators' })
-  exportStrings(@CurrentPrincipal() who: Principal, @Param() params: LanguageParams): Promise<string> {
-    return this.flows.exportStrings(this.tenantOf(who), params.flow, params.language);
+  async exportStrings(
+    @CurrentPrincipal() who: Principal,
+    @Param() params: LanguageParams,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    return yaml(reply, await this.flows.exportStrings(this.tenantOf(who), params.flow, params.language));
   }
 
   @Put(':flow/strings/:language')

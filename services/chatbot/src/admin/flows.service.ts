@@ -106,6 +106,7 @@ export class FlowsService {
         ? await this.versions.get(tenantId, flow, version, manager)
         : await this.versions.inState(tenantId, flow, 'draft', manager);
       if (!row) {
+        if (!(await this.versions.latest(tenantId, flow, manager))) throw this.notFound(flow);
         throw version
           ? new DomainError('not_found', `Flow ${flow} has no version ${version}`, HttpStatus.NOT_FOUND)
           : new DomainError('no_draft', `Flow ${flow} has no draft to publish`, HttpStatus.CONFLICT);
@@ -124,7 +125,10 @@ export class FlowsService {
     return this.dataSource.transaction(async (manager) => {
       await this.versions.lockFlow(manager, tenantId, flow);
       const current = await this.versions.inState(tenantId, flow, 'published', manager);
-      if (!current) throw new DomainError('not_published', `Flow ${flow} is not published`, HttpStatus.CONFLICT);
+      if (!current) {
+        if (!(await this.versions.latest(tenantId, flow, manager))) throw this.notFound(flow);
+        throw new DomainError('not_published', `Flow ${flow} is not published`, HttpStatus.CONFLICT);
+      }
       const previous = await this.versions.previousPublished(manager, tenantId, flow, current.version);
       if (!previous) throw new DomainError('no_previous_version', `Flow ${flow} has no earlier published version`, HttpStatus.CONFLICT);
       await this.versions.publish(manager, tenantId, flow, previous.version, by);

@@ -56,7 +56,7 @@ export class TurnService {
 
   constructor(
     private readonly dataSource: DataSource,
-    outbox: Outbox,
+    private readonly outbox: Outbox,
     private readonly registry: TenantRegistry,
     private readonly flows: FlowVersionRepository,
     private readonly sessions: SessionRepository,
@@ -67,10 +67,7 @@ export class TurnService {
     @InjectEnv() private readonly env: ChatbotEnv,
   ) {
     this.replies = new ReplyClient(outbox, 'chatbot');
-    this.outbox = outbox;
   }
-
-  private readonly outbox: Outbox;
 
   /** Returns false when the message had been handled before. */
   async onInbound(message: InboundMessageV1): Promise<boolean> {

@@ -331,6 +331,9 @@ describe('runTurn: questions', () => {
   it('a timeout follows timeout.goto; the deadline is on the session', async () => {
     const c = await at('status_ask');
     expect(c.last.session.timeoutAt).toBe('2026-12-07T10:30:00.000Z');
+    const early = await runTurn(flow, 1, c.session, { kind: 'timeout' }, fakeContext({ now: new Date('2026-12-07T10:29:00Z') }));
+    expect(early.outputs).toEqual([]);
+    c.ctx.now = new Date('2026-12-07T10:30:00Z');
     await c.send({ kind: 'timeout' });
     expect(c.texts).toEqual(['Gracias por escribirnos.']);
     expect(c.last.ended).toBe(true);
@@ -356,6 +359,15 @@ describe('runTurn: unsupported input is never met with silence', () => {
     await c.send(input);
     expect(c.texts[0]).toBe('Lo siento, no puedo leer este tipo de mensaje. Escríbame un texto, por favor.');
     expect(optionIds(sends(c.last)[1])).toEqual(['report', 'status', 'agent']);
+  });
+
+  it('voice notes in a row reach a person after max_fallbacks', async () => {
+    const c = await at('main');
+    await c.send({ kind: 'media', mediaType: 'audio', mediaId: 'A1' });
+    await c.send({ kind: 'media', mediaType: 'audio', mediaId: 'A2' });
+    expect(c.waiting).toBe('main');
+    await c.send({ kind: 'media', mediaType: 'audio', mediaId: 'A3' });
+    expect(c.output('handoff')).toMatchObject({ reason: 'repeated_fallback', department: 'roads_desk' });
   });
 
   it('a voice note where a photo is expected, in Arabic', async () => {
@@ -430,6 +442,14 @@ describe('runTurn: global keywords, template buttons, consent', () => {
     expect(c.texts[0]).toContain('ما نوع المشكلة؟');
   });
 
+  it('a tap on an earlier language menu switches language where the citizen is', async () => {
+    const c = await at('report_kind');
+    await c.send({ kind: 'reply', id: 'lang:ar', title: 'العربية' });
+    expect(c.output('language')).toEqual({ type: 'language', language: 'ar' });
+    expect(c.waiting).toBe('report_kind');
+    expect(c.texts[0]).toContain('ما نوع المشكلة؟');
+  });
+
   it('a chosen language carries into the next session', async () => {
     const c = await at('main');
     await c.send('idioma');
@@ -453,7 +473,7 @@ describe('runTurn: global keywords, template buttons, consent', () => {
   it('a template button with do: agent, in the middle of a session', async () => {
     const c = await at('report_photo');
     await c.send({ kind: 'template_button', payload: 'TALK_TO_AGENT', text: 'Hablar con alguien' });
-    expect(c.output('handoff')).toMatchObject({ reason: 'asked_for_agent' });
+    expect(c.output('handoff')).toMatchObject({ reason: 'template_button', department: 'roads_desk' });
   });
 
   it('an unknown template button is read as text', async () => {

@@ -142,7 +142,8 @@ class Turn {
     if (input.kind === 'timeout') {
       const node = this.s.waiting ? this.flow.nodes[this.s.waiting] : undefined;
       // A timeout that is no longer due (answered meanwhile, or another node waits) says nothing.
-      if (!fresh && node?.type === 'ask' && node.timeout) return this.go(node.timeout.goto);
+      const due = this.s.timeoutAt !== null && Date.parse(this.s.timeoutAt) <= this.ctx.now.getTime();
+      if (!fresh && due && node?.type === 'ask' && node.timeout) return this.go(node.timeout.goto);
       if (fresh) this.ended = true;
       return;
     }
@@ -153,7 +154,7 @@ class Turn {
     if (input.kind === 'template_button') {
       const rule = this.templateRule(input.payload, input.text);
       if (rule) {
-        if (rule.do) return this.act(rule.do, fresh);
+        if (rule.do) return this.act(rule.do, fresh, undefined, 'template_button');
         return this.go(rule.goto!);
       }
       return this.handle({ kind: 'text', text: input.text }, fresh);
@@ -174,6 +175,19 @@ class Turn {
     }
     const waiting = this.s.waiting!;
     if (input.kind === 'start') return this.show(waiting);
+    // A tap on an earlier language menu's row: switch, and show the waiting node in that language.
+    if (
+      input.kind === 'reply' &&
+      input.id.startsWith('lang:') &&
+      waiting !== LANGUAGE_MENU &&
+      this.flow.nodes[waiting]?.type !== 'language'
+    ) {
+      const language = input.id.slice(5);
+      if (this.flow.languages.includes(language)) {
+        this.setLanguage(language);
+        return this.show(waiting);
+      }
+    }
     if (waiting === LANGUAGE_MENU) return this.onLanguage(input, undefined);
     const node = this.flow.nodes[waiting];
     if (!node) return this.go(this.flow.start);
@@ -207,7 +221,7 @@ class Turn {
   }
 
   /** A global action, from a keyword, an option's `do` or a template button. */
-  private async act(action: GlobalAction, fresh: boolean, keyword?: string): Promise<void> {
+  private async act(action: GlobalAction, fresh: boolean, keyword?: string, handoffReason = 'asked_for_agent'): Promise<void> {
     switch (action) {
       case 'menu':
         return this.go(this.flow.menu ?? this.flow.start);
@@ -222,7 +236,7 @@ class Turn {
         return this.go(previous ?? this.flow.menu ?? this.flow.start);
       }
       case 'agent':
-        return this.handoff(this.flow.default_department ?? 'general', 'asked_for_agent', 0, undefined);
+        return this.handoff(this.flow.default_department ?? 'general', handoffReason, 0, undefined);
       case 'language': {
         // The flow's own language node (its prompt is translated) if it has one, else a built-in menu.
         const current = this.s.waiting && this.flow.nodes[this.s.waiting]?.type !== 'language' ? this.s.waiting : null;
@@ -454,7 +468,16 @@ class Turn {
     if (rule.reshow !== false) this.show(id);
   }
 
+  /**
+   * A kind of message the waiting node cannot take (a voice note, a sticker): said so politely and
+   * the node shown again. It counts as a fallback: a citizen who can only send voice notes reaches
+   * a person after `max_fallbacks`.
+   */
   private async unsupported(id: string): Promise<void> {
+    this.s.fallbacks += 1;
+    if (this.flow.max_fallbacks && this.s.fallbacks >= this.flow.max_fallbacks && this.flow.default_department) {
+      return this.handoff(this.flow.default_department, 'repeated_fallback', 0, undefined);
+    }
     this.say(this.builtin('unsupported'));
     this.show(id);
   }
@@ -473,11 +496,8 @@ class Turn {
       this.say(this.builtin('not_understood'));
       return this.show(id);
     }
-    const language = this.flow.languages[index];
-    this.s.language = language;
-    this.s.languageChosen = true;
+    this.setLanguage(this.flow.languages[index]);
     this.s.fallbacks = 0;
-    this.out.push({ type: 'language', language });
     const resume = this.s.resume;
     if (node?.goto !== undefined) {
       this.s.resume = null;
@@ -485,6 +505,12 @@ class Turn {
     }
     this.s.resume = null;
     return this.go(resume && this.flow.nodes[resume] ? resume : (this.flow.menu ?? this.flow.start));
+  }
+
+  private setLanguage(language: string): void {
+    this.s.language = language;
+    this.s.languageChosen = true;
+    this.out.push({ type: 'language', language });
   }
 
   private async onAsk(id: string, node: AskNode, input: TurnInput): Promise<void> {

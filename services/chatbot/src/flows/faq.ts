@@ -52,6 +52,8 @@ interface Question {
 /** An index over a flow's FAQ, built once per flow version and reused for every turn. */
 export class FaqIndex {
   private readonly questions: Question[] = [];
+  /** Entries whose questions use each word: a word of one entry only tells that entry apart. */
+  private readonly entriesOf = new Map<string, Set<number>>();
   private readonly fuse: Fuse<string>;
 
   constructor(
@@ -66,7 +68,11 @@ export class FaqIndex {
           const words = [...new Set(contentWords(q))];
           if (!words.length) continue;
           this.questions.push({ entry, words });
-          words.forEach((w) => vocabulary.add(w));
+          for (const w of words) {
+            vocabulary.add(w);
+            if (!this.entriesOf.has(w)) this.entriesOf.set(w, new Set());
+            this.entriesOf.get(w)!.add(entry);
+          }
         }
       }
     });
@@ -82,9 +88,15 @@ export class FaqIndex {
 
   /** The entry the text asks about, or undefined when none clearly does. */
   search(text: string): FaqEntry | undefined {
-    if (!this.questions.length) return undefined;
+    return this.match(text).entry;
+  }
+
+  /** The entry the text asks about, or the entries that are equally close (then none answers). */
+  match(text: string): { entry?: FaqEntry; tied: FaqEntry[] } {
+    const none = { tied: [] };
+    if (!this.questions.length) return none;
     const words = [...new Set(contentWords(text.slice(0, FUZZY_MAX_CHARS * 2)))].slice(0, MAX_WORDS);
-    if (!words.length) return undefined;
+    if (!words.length) return none;
     // Which FAQ words each of the citizen's words is (Fuse finds candidates; a bounded edit
     // distance or a shared stem of 5+ letters confirms them, so `cost` is not `lost`).
     const sameAs = new Map<string, Set<string>>();
@@ -96,21 +108,26 @@ export class FaqIndex {
       sameAs.set(w, same);
     }
     let best: { entry: number; score: number } | undefined;
-    let tie = false;
+    let tied = new Set<number>();
     for (const q of this.questions) {
       const qWords = new Set(q.words);
-      const recall = q.words.filter((qw) => words.some((w) => sameAs.get(w)!.has(qw))).length / q.words.length;
+      const said = q.words.filter((qw) => words.some((w) => sameAs.get(w)!.has(qw)));
+      const recall = said.length / q.words.length;
       const precision = words.filter((w) => [...sameAs.get(w)!].some((qw) => qWords.has(qw))).length / words.length;
-      // Most of the question was said, or everything said is half of it ("horario" for "horario de
-      // atención"; "reporte" alone is not "¿tiene costo el reporte?").
-      if (recall < COVERAGE && !(precision === 1 && recall >= 0.5)) continue;
+      // Most of the question was said, or everything said is half of it and belongs to this entry
+      // only ("horario" for "horario de atención"; not "reporte" for "¿tiene costo el reporte?",
+      // nor "visa" when several entries speak of visas).
+      const distinctive = said.every((w) => this.entriesOf.get(w)!.size === 1);
+      if (recall < COVERAGE && !(precision === 1 && recall >= 0.5 && distinctive)) continue;
       const score = recall + precision;
       if (!best || score > best.score + 1e-9) {
         best = { entry: q.entry, score };
-        tie = false;
-      } else if (Math.abs(score - best.score) <= 1e-9 && q.entry !== best.entry) tie = true;
+        tied = new Set();
+      } else if (Math.abs(score - best.score) <= 1e-9 && q.entry !== best.entry) tied.add(q.entry);
     }
-    return best && !tie ? this.entries[best.entry] : undefined;
+    if (!best) return none;
+    if (tied.size) return { tied: [best.entry, ...tied].map((i) => this.entries[i]) };
+    return { entry: this.entries[best.entry], tied: [] };
   }
 }
 

@@ -302,7 +302,9 @@ export interface FlowProblem {
     | 'duplicate_id'
     | 'bad_pattern'
     | 'bad_duration'
-    | 'missing_field';
+    | 'missing_field'
+    | 'faq_unmatched'
+    | 'keyword_conflict';
   /** Readable, with node and language: `node menu (ar): button title "…" has 23 characters; WhatsApp allows 20`. */
   message: string;
   node?: string;

@@ -308,6 +308,35 @@ describe('validateFlow', () => {
     ]);
   });
 
+  it('a global keyword that is a consent keyword, or another rule’s', () => {
+    const problems = variant((f) => {
+      f.global![1].match.es.push('baja');
+      f.global![2].match.es.push('Menu');
+    });
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      ['keyword_conflict', 'global[1] keyword "baja" (es) is a consent keyword (opt_out): it never reaches the flow'],
+      ['keyword_conflict', 'global[2] keyword "Menu" (es) is global[0]\'s too: the first rule wins'],
+    ]);
+  });
+
+  it('an FAQ question that finds another entry, or none', () => {
+    const problems = variant((f) => {
+      f.faq![1].questions.es.push('Horario de atención');
+      f.faq![1].questions.ar.push('ساعات العمل');
+      f.faq![0].questions.ar.push('ما هو');
+    });
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      ['faq_unmatched', 'faq hours: the question "horario de atención" (es) is also a question of entry cost'],
+      [
+        'faq_unmatched',
+        'faq hours: the question "ما هي ساعات العمل" (ar) is as close to entry cost (the entries\' questions are too alike)',
+      ],
+      ['faq_unmatched', 'faq hours: the question "ما هو" (ar) finds no entry (too short, or only common words)'],
+      ['faq_unmatched', 'faq cost: the question "Horario de atención" (es) is also a question of entry hours'],
+      ['faq_unmatched', 'faq cost: the question "ساعات العمل" (ar) is as close to entry hours (the entries\' questions are too alike)'],
+    ]);
+  });
+
   it('lists every problem at once', () => {
     const problems = variant((f) => {
       (f.nodes.welcome as { goto: string }).goto = 'nowhere';

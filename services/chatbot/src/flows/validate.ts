@@ -5,11 +5,12 @@
  * numbers and emoji included; `{{…}}` placeholders count as empty, run-time values are clipped),
  * option counts, durations past the 24-hour window, duplicate ids and bad patterns.
  */
-import { builtin, languageName } from './builtins';
+import { builtin, consentKeyword, languageName } from './builtins';
+import { FaqIndex } from './faq';
 import type { AskNode, FlowDefinition, FlowNode, FlowProblem, GlobalAction, Goto, MenuNode, MessageNode } from './flow.types';
 import { LIMITS, PLACEHOLDER, menuBody, optionLabel, type RenderedOption } from './render';
 import { collectTexts } from './strings';
-import { charCount, parseDuration } from './text';
+import { charCount, fold, parseDuration } from './text';
 
 const DAY_MS = 24 * 3600 * 1000;
 const MAX_OPTIONS = 10;
@@ -44,6 +45,8 @@ class Validator {
     this.duplicates();
     this.patterns();
     this.requiredFields();
+    this.keywords();
+    this.faq();
     return this.problems;
   }
 
@@ -422,6 +425,67 @@ class Validator {
         });
       }
     }
+  }
+
+  /**
+   * Global keywords the flow would never see (the service takes consent keywords first) or that
+   * two rules claim (the first would always win).
+   */
+  private keywords(): void {
+    const owner = new Map<string, number>();
+    (this.flow.global ?? []).forEach((rule, i) => {
+      for (const [lang, words] of Object.entries(rule.match)) {
+        for (const word of words) {
+          const consent = consentKeyword(word, this.flow.languages);
+          if (consent) {
+            this.add(
+              'keyword_conflict',
+              `global[${i}] keyword "${word}" (${lang}) is a consent keyword (${consent}): it never reaches the flow`,
+              {
+                language: lang,
+                path: `global[${i}].match.${lang}`,
+              },
+            );
+          }
+          const key = fold(word);
+          const first = owner.get(key);
+          if (first !== undefined && first !== i) {
+            this.add('keyword_conflict', `global[${i}] keyword "${word}" (${lang}) is global[${first}]'s too: the first rule wins`, {
+              language: lang,
+              path: `global[${i}].match.${lang}`,
+            });
+          } else owner.set(key, i);
+        }
+      }
+    });
+  }
+
+  /** Each FAQ question must find its own entry: else its entries are too alike or it says nothing. */
+  private faq(): void {
+    const entries = this.flow.faq ?? [];
+    if (!entries.length) return;
+    const index = new FaqIndex(entries);
+    entries.forEach((entry, i) => {
+      for (const [lang, questions] of Object.entries(entry.questions)) {
+        for (const q of questions) {
+          const { entry: found, tied } = index.match(q);
+          if (found === entry) continue;
+          const twin = entries.find((e) => e !== entry && Object.values(e.questions).some((list) => list.some((o) => fold(o) === fold(q))));
+          const rivals = tied.filter((e) => e !== entry).map((e) => e.id);
+          const why = twin
+            ? `is also a question of entry ${twin.id}`
+            : found
+              ? `finds entry ${found.id} instead (the entries' questions are too alike)`
+              : rivals.length
+                ? `is as close to entry ${rivals.join(', ')} (the entries' questions are too alike)`
+                : 'finds no entry (too short, or only common words)';
+          this.add('faq_unmatched', `faq ${entry.id}: the question "${q}" (${lang}) ${why}`, {
+            language: lang,
+            path: `faq[${i}].questions.${lang}`,
+          });
+        }
+      }
+    });
   }
 
   private requiredFields(): void {
