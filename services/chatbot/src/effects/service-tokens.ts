@@ -9,8 +9,8 @@ export interface TokenSource {
 
 /**
  * Sandbox mode: short-lived tokens signed with the sandbox key every service of the local stack
- * verifies with (`sub: service:chatbot`, no role: the media API needs any authenticated caller of
- * the tenant). Cached until a minute before they expire.
+ * verifies with (`sub: service:chatbot`, role `service`: what the media API asks of platform
+ * services). Cached until a minute before they expire.
  */
 export class SandboxTokenSource implements TokenSource {
   private readonly cache = new Map<string, { token: string; until: number }>();
@@ -20,7 +20,7 @@ export class SandboxTokenSource implements TokenSource {
   async token(tenantId: string): Promise<string> {
     const cached = this.cache.get(tenantId);
     if (cached && cached.until > Date.now()) return cached.token;
-    const token = await mintSandboxToken({ key: this.key, sub: 'service:chatbot', tenant: tenantId, roles: [], expiresIn: '15m' });
+    const token = await mintSandboxToken({ key: this.key, sub: 'service:chatbot', tenant: tenantId, roles: ['service'], expiresIn: '15m' });
     this.cache.set(tenantId, { token, until: Date.now() + 14 * 60_000 });
     return token;
   }
