@@ -304,7 +304,9 @@ export interface FlowProblem {
     | 'bad_duration'
     | 'missing_field'
     | 'faq_unmatched'
-    | 'keyword_conflict';
+    | 'keyword_conflict'
+    | 'unknown_value'
+    | 'bad_link';
   /** Readable, with node and language: `node menu (ar): button title "…" has 23 characters; WhatsApp allows 20`. */
   message: string;
   node?: string;

@@ -7,7 +7,7 @@
  */
 import { builtin, consentKeyword, languageName } from './builtins';
 import { FaqIndex } from './faq';
-import type { AskNode, FlowDefinition, FlowNode, FlowProblem, GlobalAction, Goto, MenuNode, MessageNode } from './flow.types';
+import type { AskNode, Condition, FlowDefinition, FlowNode, FlowProblem, GlobalAction, Goto, MenuNode, MessageNode } from './flow.types';
 import { LIMITS, PLACEHOLDER, menuBody, optionLabel, type RenderedOption } from './render';
 import { collectTexts } from './strings';
 import { charCount, fold, parseDuration } from './text';
@@ -47,6 +47,8 @@ class Validator {
     this.requiredFields();
     this.keywords();
     this.faq();
+    this.values();
+    this.links();
     return this.problems;
   }
 
@@ -423,6 +425,66 @@ class Validator {
         this.add('bad_pattern', `validate.pattern "${node.validate.pattern}" is no valid regular expression (${(e as Error).message})`, {
           node: id,
         });
+      }
+    }
+  }
+
+  /**
+   * Every `{{value}}` and condition `var` names something the flow saves (an ask's or call's
+   * `save`, anything under a call's answer, `case.reference`) or `contact.name`/`session.language`:
+   * a typo would otherwise show as an empty space to citizens.
+   */
+  private values(): void {
+    const saved = new Set<string>(['contact.name', 'session.language', 'case.reference']);
+    const answers: string[] = [];
+    for (const node of Object.values(this.flow.nodes)) {
+      if (node.type === 'ask') saved.add(node.save);
+      if (node.type === 'call') answers.push(node.save);
+    }
+    const known = (path: string) =>
+      saved.has(path) ||
+      [...saved].some((s) => s.startsWith(`${path}.`)) ||
+      answers.some((a) => path === a || path.startsWith(`${a}.`) || a.startsWith(`${path}.`));
+    const check = (path: string, where: string, node?: string) => {
+      if (!known(path)) this.add('unknown_value', `${where} uses "${path}", which nothing in the flow saves`, { node });
+    };
+    for (const e of collectTexts(this.flow)) {
+      const seen = new Set<string>();
+      for (const text of Object.values(e.texts).flat()) {
+        for (const [, path] of text.matchAll(PLACEHOLDER)) {
+          if (!seen.has(path)) check(path, `${e.key} {{${path}}}`, e.node);
+          seen.add(path);
+        }
+      }
+    }
+    const conditions = (c: Condition | undefined, where: string, node?: string) => {
+      if (!c) return;
+      if ('all' in c) c.all.forEach((x) => conditions(x, where, node));
+      else if ('any' in c) c.any.forEach((x) => conditions(x, where, node));
+      else check(c.var, where, node);
+    };
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      conditions(node.when, 'when', id);
+      const gotos: (Goto | undefined)[] = [(node as { goto?: Goto }).goto];
+      if (node.type === 'menu') gotos.push(...node.options.map((o) => o.goto));
+      for (const g of gotos) if (Array.isArray(g)) g.forEach((b) => conditions(b.if, 'a goto branch', id));
+      if (node.type === 'call')
+        for (const [k, v] of Object.entries(node.input ?? {})) for (const [, p] of v.matchAll(PLACEHOLDER)) check(p, `input ${k}`, id);
+      if (node.type === 'case') node.fields.forEach((f) => check(f, 'fields', id));
+      if (node.type === 'message') {
+        for (const url of [node.button?.url, typeof node.media?.link === 'string' ? node.media.link : undefined]) {
+          for (const [, p] of (url ?? '').matchAll(PLACEHOLDER)) check(p, 'a link', id);
+        }
+      }
+    }
+  }
+
+  /** Media links per language must be https (the schema checks single links); CTA URLs http(s). */
+  private links(): void {
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      if (node.type !== 'message' || !node.media || typeof node.media.link === 'string') continue;
+      for (const [lang, link] of Object.entries(node.media.link)) {
+        if (!/^https:\/\/\S+$/.test(link)) this.add('bad_link', `media link "${link}" is no https URL`, { node: id, language: lang });
       }
     }
   }
