@@ -152,6 +152,19 @@ describe('runTurn: menu answers', () => {
     expect(chosen).toBeTruthy();
   });
 
+  it('a word of one title, after the FAQ', async () => {
+    const c = await at('main');
+    await c.send('necesito consultar');
+    expect(c.waiting).toBe('status_ask');
+  });
+
+  it('the FAQ before loose words ("reporte" is a word of "Consultar reporte")', async () => {
+    const c = await at('main');
+    await c.send('¿tiene costo el reporte?');
+    expect(c.texts[0]).toBe('Reportar un problema es gratis.');
+    expect(c.waiting).toBe('main');
+  });
+
   it('an option with do: agent hands off to the default department', async () => {
     const c = await at('main');
     await c.send('3');
@@ -168,7 +181,7 @@ describe('runTurn: menu answers', () => {
 
   it.each([
     ['a number out of range', '4'],
-    ['an ambiguous word', 'reporte'],
+    ['words of two options', 'bache o reporte'],
     ['nonsense', 'xyzzy'],
     ['an emoji of no option', '🍕'],
   ])('%s re-prompts with the menu', async (_, answer) => {

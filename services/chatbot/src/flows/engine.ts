@@ -28,7 +28,7 @@ import type {
   TurnOutput,
   TurnResult,
 } from './flow.types';
-import { matchChoice, type Choice, type ChoiceInput } from './match';
+import { matchByWords, matchChoice, type Choice, type ChoiceInput } from './match';
 import {
   assign,
   interpolate,
@@ -429,26 +429,44 @@ class Turn {
   private async onMenu(id: string, node: MenuNode, input: TurnInput): Promise<void> {
     const answer = this.choiceInput(input);
     if (!answer) return this.unsupported(id);
-    const index = matchChoice(this.choices(node.options), answer);
+    const choices = this.choices(node.options);
+    const index = matchChoice(choices, answer);
+    const chosen = (i: number) => {
+      this.s.fallbacks = 0;
+      const option = node.options[i];
+      if (option.do) return this.act(option.do, false);
+      return this.go(this.required(option.goto, `${id}.${option.id}`));
+    };
     if (index === undefined) {
-      return this.noMatch(id, answer.kind === 'text' ? answer.text : answer.title, {
+      const text = answer.kind === 'text' ? answer.text : answer.title;
+      return this.noMatch(id, text, {
         faq: node.no_match?.faq !== false,
         retries: node.no_match?.retries,
         then: node.no_match?.then,
         text: node.no_match?.text,
+        loose: () => {
+          const i = matchByWords(choices, text);
+          return i === undefined ? undefined : chosen(i);
+        },
       });
     }
-    this.s.fallbacks = 0;
-    const option = node.options[index];
-    if (option.do) return this.act(option.do, false);
-    return this.go(this.required(option.goto, `${id}.${option.id}`));
+    return chosen(index);
   }
 
   /** Text that is no option: the FAQ, else a re-prompt, `then` after the retries, an agent after too many. */
   private async noMatch(
     id: string,
     text: string,
-    rule: { faq: boolean; retries?: number; then?: string; text?: Localized; error?: BuiltinKey; reshow?: boolean },
+    rule: {
+      faq: boolean;
+      retries?: number;
+      then?: string;
+      text?: Localized;
+      error?: BuiltinKey;
+      reshow?: boolean;
+      /** A looser reading of the options, after the FAQ (it answers questions better). */
+      loose?: () => Promise<void> | undefined;
+    },
   ): Promise<void> {
     if (rule.faq && this.flow.faq?.length) {
       const hit = faqIndex(this.flow.faq).search(text);
@@ -458,6 +476,8 @@ class Turn {
         return hit.goto ? this.go(hit.goto) : this.show(id);
       }
     }
+    const loose = rule.loose?.();
+    if (loose) return loose;
     this.s.retries += 1;
     this.s.fallbacks += 1;
     if (rule.then && rule.retries !== undefined && this.s.retries > rule.retries) return this.go(rule.then);
@@ -592,7 +612,8 @@ class Turn {
       case 'choice': {
         const answer = this.choiceInput(input);
         if (!answer) return { ok: false, unsupported: true };
-        const index = matchChoice(this.choices(node.choices ?? []), answer);
+        const choices = this.choices(node.choices ?? []);
+        const index = matchChoice(choices, answer) ?? matchByWords(choices, answer.kind === 'text' ? answer.text : answer.title);
         return index === undefined ? bad('not_understood') : { ok: true, value: node.choices![index].id };
       }
       case 'location':
