@@ -292,6 +292,13 @@ describe('runTurn: questions', () => {
     expect(c.texts).toEqual(['El número se ve así: RD-2026-000123']);
   });
 
+  it('an answer that does not fit but asks an FAQ question gets the answer, then the question again', async () => {
+    const c = await at('status_ask');
+    await c.send('a qué hora abren?');
+    expect(c.texts).toEqual(['Atendemos de lunes a viernes, de 8:00 a 17:00.', 'Escriba el número de reporte (RD-…)']);
+    expect(c.waiting).toBe('status_ask');
+  });
+
   it('retry.max then retry.then', async () => {
     const c = await at('report_where');
     await c.send('en la esquina');

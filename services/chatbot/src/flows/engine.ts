@@ -554,7 +554,8 @@ class Turn {
     // Options are shown again after the error line; a free-text question is not: the line says what to send.
     const withOptions = node.expect === 'choice' || node.expect === 'yes_no';
     return this.noMatch(id, text, {
-      faq: withOptions && input.kind === 'text',
+      // An answer that does not fit may be a question ("how much is it?" when a reference is asked).
+      faq: input.kind === 'text',
       retries: node.retry?.max,
       then: node.retry?.then,
       text: node.error,
