@@ -50,7 +50,13 @@ const MAX_STEPS = 100;
 const TRAIL_MAX = 20;
 const DEFAULT_EXPIRY = '23h';
 
-/** Runs one turn; never throws for anything a citizen sends (a broken flow ends the session politely). */
+/**
+ * Runs one turn. Never throws for anything a citizen sends, nor for a broken flow (the citizen gets
+ * an apology, the session ends and `error` says why). `ctx.call` and `ctx.fetchMedia` failures
+ * take the flow's error paths; an error from `ctx.nextCaseReference` (the service's database)
+ * propagates, so the service's transaction fails and the message is retried. The given session
+ * is not modified.
+ */
 export async function runTurn(
   flow: FlowDefinition,
   version: number,
