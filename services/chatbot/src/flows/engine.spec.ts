@@ -639,3 +639,54 @@ describe('runTurn: conditions, interpolation and broken flows', () => {
     expect(textOf(sends(r).at(-1)!)).toBe('Lo siento, algo salió mal de nuestro lado. Por favor, inténtelo más tarde.');
   });
 });
+
+describe('runTurn: never silent, never throws', () => {
+  const inputs: TurnInput[] = [
+    { kind: 'text', text: '' },
+    { kind: 'text', text: '   ' },
+    { kind: 'text', text: '0' },
+    { kind: 'text', text: '99' },
+    { kind: 'text', text: '🤷' },
+    { kind: 'text', text: '<script>alert(1)</script>' },
+    { kind: 'text', text: '{{contact.name}}' },
+    { kind: 'text', text: 'ب'.repeat(4096) },
+    { kind: 'reply', id: 'nope', title: 'nope' },
+    { kind: 'reply', id: 'lang:xx', title: 'xx' },
+    { kind: 'template_button', text: '' },
+    { kind: 'location', latitude: 0, longitude: 0 },
+    { kind: 'media', mediaType: 'video', mediaId: 'V' },
+    { kind: 'media', mediaType: 'sticker', mediaId: 'S' },
+    { kind: 'media', mediaType: 'document', mediaId: 'D', filename: 'a.pdf' },
+    { kind: 'unsupported', type: 'contacts' },
+    { kind: 'start' },
+  ];
+  const waitingNodes = Object.entries(flow.nodes).filter(([, n]) => n.type === 'menu' || n.type === 'ask' || n.type === 'language');
+
+  it.each(waitingNodes.map(([id]) => id))('at %s every kind of input gets an answer', async (id) => {
+    for (const language of flow.languages) {
+      const session: Session = {
+        flow: flow.flow,
+        version: 1,
+        language,
+        waiting: id,
+        trail: [id],
+        vars: {},
+        retries: 0,
+        fallbacks: 0,
+        timeoutAt: null,
+        languageChosen: false,
+      };
+      for (const input of inputs) {
+        const r = await runTurn(flow, 1, session, input, fakeContext());
+        expect(sends(r).length).toBeGreaterThan(0);
+        expect(r.error).toBeUndefined();
+      }
+    }
+  });
+
+  it('an error from the case sequence (the service’s database) propagates, for the message to be retried', async () => {
+    const c = await at('report_date', 'es', fakeContext({ nextCaseReference: async () => Promise.reject(new Error('connection reset')) }));
+    await c.send('hoy');
+    await expect(runTurn(flow, 1, c.session, { kind: 'text', text: 'sí' }, c.ctx)).rejects.toThrow('connection reset');
+  });
+});
