@@ -319,6 +319,26 @@ describe('validateFlow', () => {
     ]);
   });
 
+  it('an option whose title is a global keyword doing something else', () => {
+    const problems = variant((f) => {
+      menu(f, 'report_kind').options[4].title.es = 'Menú';
+      menu(f).options[2].title.ar = 'موظف';
+    });
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      [
+        'keyword_conflict',
+        'node report_kind (es): option other\'s title "Menú" is a keyword of global[0], which does something else when typed',
+      ],
+    ]);
+  });
+
+  it('two list rows with the same title', () => {
+    const problems = variant((f) => (menu(f, 'report_kind').options[4].title.ar = 'إنارة'));
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      ['duplicate_id', 'node report_kind (ar): options light and other have the same title "إنارة"'],
+    ]);
+  });
+
   it('an FAQ question that finds another entry, or none', () => {
     const problems = variant((f) => {
       f.faq![1].questions.es.push('Horario de atención');

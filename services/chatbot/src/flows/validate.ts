@@ -46,6 +46,7 @@ class Validator {
     this.patterns();
     this.requiredFields();
     this.keywords();
+    this.shadowedOptions();
     this.faq();
     this.values();
     this.links();
@@ -369,6 +370,14 @@ class Validator {
         else seen.set(key, o.id);
       }
     } else {
+      // Rows may repeat a title for WhatsApp, but a citizen typing it could mean either.
+      const seen = new Map<string, string>();
+      for (const o of options) {
+        const key = fold(o.title);
+        if (seen.has(key))
+          this.add('duplicate_id', `options ${seen.get(key)} and ${o.id} have the same title "${o.title}"`, { node: id, language: lang });
+        else seen.set(key, o.id);
+      }
       if (!look.button && look.needsButton) {
         this.add('missing_field', `a menu of ${options.length} options is a list and needs "button" (the list button's label)`, {
           node: id,
@@ -520,6 +529,38 @@ class Validator {
         }
       }
     });
+  }
+
+  /** What a `do` or `goto` does, comparable (`do: menu` is a goto to the menu node). */
+  private effect(action: GlobalAction | undefined, goto: Goto | undefined): string | undefined {
+    if (action === 'menu') return `goto:${this.flow.menu ?? this.flow.start}`;
+    if (action) return `do:${action}`;
+    return typeof goto === 'string' ? `goto:${goto}` : undefined;
+  }
+
+  /** An option whose title is a global keyword with another effect can never be chosen by typing it. */
+  private shadowedOptions(): void {
+    const rules = this.flow.global ?? [];
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      if (node.type !== 'menu') continue;
+      for (const o of node.options) {
+        for (const [lang, title] of Object.entries(o.title)) {
+          const i = rules.findIndex((r) => Object.values(r.match).some((words) => words.some((w) => fold(w) === fold(title))));
+          if (i < 0) continue;
+          const rule = rules[i];
+          if (this.effect(rule.do, rule.goto) !== this.effect(o.do, o.goto)) {
+            this.add(
+              'keyword_conflict',
+              `option ${o.id}'s title "${title}" is a keyword of global[${i}], which does something else when typed`,
+              {
+                node: id,
+                language: lang,
+              },
+            );
+          }
+        }
+      }
+    }
   }
 
   /** Each FAQ question must find its own entry: else its entries are too alike or it says nothing. */
