@@ -251,6 +251,8 @@ describe('guessLanguage', () => {
     ['14155550123', all, 'en'],
     ['447700900123', all, 'en'],
     ['14155550123', ['es', 'ar'], 'es'],
+    ['18095551234', all, 'es'],
+    ['17875551234', all, 'es'],
     ['+573001234567', all, 'es'],
     // Not a served language, an unknown code, or no number: the tenant's default.
     ['33612345678', ['es', 'en'], 'en'],
