@@ -470,6 +470,32 @@ describe('runTurn: global keywords, template buttons, consent', () => {
     expect(c.texts[0]).toContain('ما نوع المشكلة؟');
   });
 
+  it('a tap on a button of an earlier menu takes that option, wherever the citizen is', async () => {
+    const c = await at('status_ask');
+    await c.send({ kind: 'reply', id: 'flood', title: 'Inundación' });
+    expect(c.waiting).toBe('report_photo');
+  });
+
+  it('…also after the session ended', async () => {
+    const r = await runTurn(flow, 1, null, { kind: 'reply', id: 'status', title: '🔎 Consultar reporte' }, fakeContext());
+    expect(r.session.waiting).toBe('status_ask');
+  });
+
+  it('a stale tap whose title does not match any option is read as usual', async () => {
+    const c = await at('status_ask');
+    await c.send({ kind: 'reply', id: 'flood', title: 'Otra cosa' });
+    expect(c.waiting).toBe('status_ask');
+    expect(c.texts).toEqual(['El número se ve así: RD-2026-000123']);
+  });
+
+  it('nonsense at the language menu counts as a fallback', async () => {
+    const c = await at('main');
+    await c.send('idioma');
+    await c.send('klingon');
+    expect(c.texts[0]).toMatch(/^Disculpe, no entendí/);
+    expect(c.last.session.fallbacks).toBe(1);
+  });
+
   it('a chosen language carries into the next session', async () => {
     const c = await at('main');
     await c.send('idioma');

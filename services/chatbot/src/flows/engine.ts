@@ -21,6 +21,7 @@ import type {
   LanguageNode,
   Localized,
   MenuNode,
+  MenuOption,
   MessageNode,
   OutgoingMessage,
   Session,
@@ -169,6 +170,8 @@ class Turn {
       const rule = this.globalRule(input.text);
       if (rule) return rule.do ? this.act(rule.do, fresh) : this.go(rule.goto!);
     }
+    const stale = input.kind === 'reply' && !this.ownsReply(fresh ? null : this.s.waiting, input.id) ? this.staleOption(input) : undefined;
+    if (stale) return this.choose(stale.node, stale.option);
     if (fresh) {
       if (input.kind === 'text' && this.flow.faq?.length) {
         const hit = faqIndex(this.flow.faq).search(input.text);
@@ -437,12 +440,7 @@ class Turn {
     if (!answer) return this.unsupported(id);
     const choices = this.choices(node.options);
     const index = matchChoice(choices, answer);
-    const chosen = (i: number) => {
-      this.s.fallbacks = 0;
-      const option = node.options[i];
-      if (option.do) return this.act(option.do, false);
-      return this.go(this.required(option.goto, `${id}.${option.id}`));
-    };
+    const chosen = (i: number) => this.choose(id, node.options[i]);
     if (index === undefined) {
       const text = answer.kind === 'text' ? answer.text : answer.title;
       return this.noMatch(id, text, {
@@ -457,6 +455,38 @@ class Turn {
       });
     }
     return chosen(index);
+  }
+
+  private choose(node: string, option: MenuOption): Promise<void> {
+    this.s.fallbacks = 0;
+    if (option.do) return this.act(option.do, false);
+    return this.go(this.required(option.goto, `${node}.${option.id}`));
+  }
+
+  /** Whether a reply id is one the waiting node offers (its options, choices, yes/no or languages). */
+  private ownsReply(waiting: string | null, id: string): boolean {
+    if (!waiting) return false;
+    if (waiting === LANGUAGE_MENU) return id.startsWith('lang:');
+    const node = this.flow.nodes[waiting];
+    if (node?.type === 'menu') return node.options.some((o) => o.id === id);
+    if (node?.type === 'ask') return node.expect === 'yes_no' ? id === 'yes' || id === 'no' : (node.choices ?? []).some((c) => c.id === id);
+    return node?.type === 'language' && id.startsWith('lang:');
+  }
+
+  /**
+   * A tap on a button of an earlier menu (WhatsApp keeps old buttons tappable, also after the
+   * session ended): the option it names, when its id and title point to one option of the flow.
+   */
+  private staleOption(input: { id: string; title: string }): { node: string; option: MenuOption } | undefined {
+    const title = fold(input.title);
+    const hits: { node: string; option: MenuOption }[] = [];
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      if (node.type !== 'menu') continue;
+      for (const option of node.options) {
+        if (option.id === input.id && Object.values(option.title).some((t) => fold(t) === title)) hits.push({ node: id, option });
+      }
+    }
+    return hits.length === 1 ? hits[0] : undefined;
   }
 
   /** Text that is no option: the FAQ, else a re-prompt, `then` after the retries, an agent after too many. */
@@ -517,11 +547,7 @@ class Turn {
       titles: [languageName(code), code, code.split('_')[0]],
     }));
     const index = matchChoice(choices, answer);
-    if (index === undefined) {
-      this.s.retries += 1;
-      this.say(this.builtin('not_understood'));
-      return this.show(id);
-    }
+    if (index === undefined) return this.noMatch(id, answer.kind === 'text' ? answer.text : answer.title, { faq: true });
     this.setLanguage(this.flow.languages[index]);
     this.s.fallbacks = 0;
     const resume = this.s.resume;
