@@ -359,11 +359,34 @@ describe('runTurn: questions', () => {
     expect(c.last.ended).toBe(true);
   });
 
-  it('a timeout at a node without one says nothing', async () => {
+  it('a timeout at a node without one says nothing and changes nothing', async () => {
     const c = await at('main');
+    const before = c.session;
+    c.ctx.now = new Date('2026-12-07T12:00:00Z');
     await c.send({ kind: 'timeout' });
     expect(c.last.outputs).toEqual([]);
-    expect(c.waiting).toBe('main');
+    expect(c.last.session).toEqual(before);
+  });
+
+  it('a timeout that moves the flow keeps the idle deadline of the citizen’s last message', async () => {
+    const c = await at('status_ask');
+    const deadline = c.session!.expiresAt;
+    c.ctx.now = new Date('2026-12-07T11:00:00Z');
+    const r = await runTurn(
+      {
+        ...flow,
+        nodes: {
+          ...flow.nodes,
+          status_ask: { ...flow.nodes.status_ask, timeout: { after: '30m', goto: 'main' } } as FlowDefinition['nodes'][string],
+        },
+      },
+      1,
+      c.session,
+      { kind: 'timeout' },
+      c.ctx,
+    );
+    expect(r.session.waiting).toBe('main');
+    expect(r.session.expiresAt).toBe(deadline);
   });
 });
 

@@ -115,7 +115,8 @@ class Turn {
       this.s.timeoutAt = null;
       this.s.resume = null;
       this.s.expiresAt = null;
-    } else {
+    } else if (input.kind !== 'timeout' || !this.s.expiresAt) {
+      // Idle time counts from the citizen's last message: a timeout firing is not one.
       const idle = parseDuration(this.flow.expire_after ?? DEFAULT_EXPIRY) ?? parseDuration(DEFAULT_EXPIRY)!;
       this.s.expiresAt = new Date(this.ctx.now.getTime() + idle).toISOString();
     }
