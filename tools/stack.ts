@@ -79,6 +79,8 @@ async function up(): Promise<void> {
         KAFKA_BROKERS: infra.KAFKA_BROKERS,
         TENANTS_FILE: join(ROOT, 'config', 'tenants.sandbox.yaml'),
         GRAPH_BASE_URL: `http://127.0.0.1:${SANDBOX.port}`,
+        // The ingress's media API, for the chatbot (citizens' photos and documents).
+        MEDIA_API_URL: `http://127.0.0.1:${INGRESS_PORT}`,
       },
     });
     child.unref();
