@@ -3,7 +3,8 @@ import { QueryFailedError } from 'typeorm';
 import { classifyFailure, InfrastructureUnavailableError, NonRetriableError } from './errors';
 
 const pgError = (code: string, message = 'server error') => Object.assign(new Error(message), { code });
-const protocol = (type: string, code: number, retriable: boolean) => new KafkaJSProtocolError({ type, code, retriable, message: type });
+const protocol = (type: string, code: number, retriable: boolean) =>
+  new KafkaJSProtocolError({ type, code, retriable, message: type } as unknown as Error);
 
 describe('classifyFailure', () => {
   it.each([
