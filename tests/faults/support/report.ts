@@ -5,13 +5,13 @@ export interface FaultRow {
   accepted: number;
   lost: number;
   duplicates: number;
-  /** 5xx answers while the fault lasted (the client, like Meta, delivers those again later). */
+  /** 5xx answers and failed connections from the fault on (the client, like Meta, delivers those again). */
   refused: number;
   recoverySeconds: number;
 }
 
 export function faultTable(rows: FaultRow[]): string {
-  const header = ['fault', 'load', 'accepted', 'lost', 'duplicates', '5xx during fault', 'recovery time'];
+  const header = ['fault', 'load', 'accepted', 'lost', 'duplicates', 'refused during fault', 'recovery time'];
   const body = rows.map((r) => [
     r.fault,
     r.load,
