@@ -207,4 +207,24 @@ describe('ConsumerHost while PostgreSQL is unreachable', () => {
     expect(recordRetry.records).toHaveLength(0);
     expect(batchRetry.records).toHaveLength(0);
   });
+
+  it('keeps the member in the group while a handler runs longer than the session timeout', async () => {
+    const tenant = `slow-${uniqueSuffix()}`.slice(0, 30);
+    const group = `slow-${uniqueSuffix()}`;
+    const calls = new Map<number, number>();
+    // The broker's smallest session timeout; the first record's handler takes half as long again.
+    const host = new ConsumerHost(tk.kafka, tk.options, producer, { groupId: group, logger: quiet, sessionTimeoutMs: 6000 });
+    host.register(Topics.citizenConsent, async (env) => {
+      const seq = sequenceOf(env.data);
+      calls.set(seq, (calls.get(seq) ?? 0) + 1);
+      if (seq === 0 && calls.get(0) === 1) await sleep(9000);
+    });
+    hosts.push(host);
+    await host.start();
+    for (let seq = 0; seq < 3; seq++) await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '573007770001', seq));
+    await waitFor(() => calls.has(2), { what: 'the records after the slow one', timeoutMs: 60000 });
+    // Evicted mid-handler, the member could not commit and the slow record would be delivered again.
+    await sleep(3000);
+    expect(Object.fromEntries(calls)).toEqual({ 0: 1, 1: 1, 2: 1 });
+  });
 });
