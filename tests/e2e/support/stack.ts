@@ -10,11 +10,11 @@ import { mainOf, STACK_SERVICES, type StackService } from '../../../tools/stack-
 
 /*
  * The platform as `npm run stack:up` runs it — each service a separate process started from its
- * main.ts with `node -r ./tools/ts-register.cjs`, migrated by its own migrate command, plus the
- * Cloud API sandbox as a process — but on free ports, under its own Kafka topic prefix (so its
+ * main.ts with `node -r ./tools/ts-register.cjs`, its schema migrated with its own migrations, plus
+ * the Cloud API sandbox as a process — but on free ports, under its own Kafka topic prefix (so its
  * topics and consumer groups are its own) and in its own database, so it never meets another test
- * or a stack someone runs. Logs go to .local/e2e-logs/<run>/ and stay there (the last runs'),
- * to read when a run fails.
+ * or a stack someone runs. Logs go to .local/e2e-logs/<run>/ and stay there (the last three
+ * runs'), to read when a run fails.
  */
 
 const ROOT = join(__dirname, '..', '..', '..');
