@@ -96,6 +96,8 @@ async function up(): Promise<void> {
         PORT: String(SANDBOX.port),
         INGRESS_URL: `http://127.0.0.1:${INGRESS_PORT}`,
         TENANTS_FILE: join(ROOT, 'config', 'tenants.sandbox.yaml'),
+        // What Meta keeps (templates, windows) survives stack:down/up, as the registry's view of it does.
+        SANDBOX_STATE_DIR: process.env.SANDBOX_STATE_DIR ?? join(ROOT, '.local', 'sandbox'),
       },
     });
     child.unref();

@@ -25,3 +25,9 @@ Module._extensions['.ts'] = function compileTs(module, filename) {
   const { code } = transformSync(source, { ...swcrc, filename, swcrc: false, configFile: false });
   module._compile(code, filename);
 };
+
+// `./flow.schema` must be flow.schema.ts, not a flow.schema.json beside it, as TypeScript and the
+// compiled output resolve it; Node tries extensions in the order they were registered.
+const loadJson = Module._extensions['.json'];
+delete Module._extensions['.json'];
+Module._extensions['.json'] = loadJson;

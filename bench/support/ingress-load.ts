@@ -240,6 +240,7 @@ export function ingressEnv(port: number, databaseUrl: string, topicPrefix: strin
     ...sandboxSecrets(),
     // As the local stack runs it (production would need an OIDC issuer for the media API's tokens).
     NODE_ENV: 'development',
+    AUTH_MODE: 'sandbox',
     AUTH_SANDBOX_SECRET: 'bench-only-signing-key-0123456789abcdef',
     PORT: String(port),
     DATABASE_URL: databaseUrl,

@@ -1,6 +1,10 @@
 // The Cloud API simulator as a process: `node -r ./tools/ts-register.cjs sandbox/src/main.ts`.
 // Started by the stack command in sandbox mode (port 3100, webhooks to the ingress on 3001).
+//   SANDBOX_STATE_DIR        where it keeps templates, windows... across restarts (default .local/sandbox)
+//   SANDBOX_ENFORCE_WINDOW   false: free-form messages outside the 24-hour window are delivered anyway
+//   SANDBOX_STATUS_BATCH     true: status webhooks due together share one POST (default: one per POST)
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { TenantRegistry } from '@wa/tenancy';
 import { buildSandbox } from './server';
 import type { SandboxContext } from './sandbox-context';
@@ -36,15 +40,29 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`TENANTS_FILE (${tenantsFile}): ${(error as Error).message}`);
   }
+  const flag = (name: string): boolean | undefined => {
+    const value = process.env[name];
+    if (value === undefined || value === '') return undefined;
+    if (value !== 'true' && value !== 'false') fail(`${name} (${JSON.stringify(value)}): must be true or false`);
+    return value === 'true';
+  };
+  const enforceWindow = flag('SANDBOX_ENFORCE_WINDOW');
+  const batch = flag('SANDBOX_STATUS_BATCH');
+  const stateDir = resolve(process.env.SANDBOX_STATE_DIR || '.local/sandbox');
   const context: SandboxContext = {
     tenants,
     webhooks: new WebhookSender(ingressUrl),
     webhookPath: (appId) => `/webhooks/whatsapp/${appId}`,
+    stateDir,
+    messages: {
+      ...(enforceWindow === undefined ? {} : { enforceWindow }),
+      ...(batch === undefined ? {} : { statuses: { batch } }),
+    },
   };
   const app = await buildSandbox(context);
   await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' });
   const bound = (app.server.address() as { port: number }).port;
-  process.stdout.write(`cloud-api-sandbox listening on http://127.0.0.1:${bound}, webhooks to ${ingressUrl}\n`);
+  process.stdout.write(`cloud-api-sandbox listening on http://127.0.0.1:${bound}, webhooks to ${ingressUrl}, state in ${stateDir}\n`);
   const stop = () => {
     void app.close().then(() => process.exit(0));
   };

@@ -52,6 +52,29 @@ describe('per-service schemas, roles and migrations', () => {
     await expect(query(db.appUrl('alpha'), 'DROP TABLE alpha.note')).rejects.toMatchObject({ code: '42501' });
   });
 
+  it('keeps the migrations table read-only for the app role', async () => {
+    expect(await query(db.appUrl('alpha'), 'SELECT name FROM alpha.migrations')).toEqual([{ name: 'CreateNotes1764115200000' }]);
+    await expect(query(db.appUrl('alpha'), `DELETE FROM alpha.migrations`)).rejects.toMatchObject({ code: '42501' });
+    await expect(query(db.appUrl('alpha'), `INSERT INTO alpha.migrations ("timestamp", name) VALUES (1, 'Skip1')`)).rejects.toMatchObject({
+      code: '42501',
+    });
+    await expect(query(db.appUrl('alpha'), `UPDATE alpha.migrations SET name = 'x'`)).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it('lets only the platform roles connect, and no role make temporary tables', async () => {
+    const outsider = `outsider_${Date.now()}`;
+    await query(db.adminUrl, `CREATE ROLE ${outsider} LOGIN PASSWORD 'outsider-password'`);
+    try {
+      const outsiderUrl = new URL(db.adminUrl);
+      outsiderUrl.username = outsider;
+      outsiderUrl.password = 'outsider-password';
+      await expect(query(outsiderUrl.toString(), 'SELECT 1')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await query(db.adminUrl, `DROP ROLE ${outsider}`);
+    }
+    await expect(query(db.appUrl('alpha'), 'CREATE TEMP TABLE scratch (id int)')).rejects.toMatchObject({ code: '42501' });
+  });
+
   it("refuses one service's app role access to another service's schema", async () => {
     await expect(query(db.appUrl('beta'), 'SELECT * FROM alpha.note')).rejects.toMatchObject({ code: '42501' });
     await expect(query(db.appUrl('beta'), `INSERT INTO alpha.note (body) VALUES ('x')`)).rejects.toMatchObject({ code: '42501' });

@@ -34,10 +34,16 @@ class SandboxNotInProduction implements ValidatorConstraintInterface {
 
 const OIDC_REQUIRED = '$property is required when AUTH_MODE=oidc (the default when NODE_ENV=production)';
 
-/** AUTH_MODE as given, else `oidc` in production and `sandbox` elsewhere. */
+/**
+ * AUTH_MODE as given, else `oidc`: locally signed tokens are used only where a deployment asks
+ * for them by name (the local stack, tests, the dev overlay), never by omission.
+ */
 export function effectiveAuthMode(env: { AUTH_MODE?: AuthMode; NODE_ENV?: string }): AuthMode {
-  return env.AUTH_MODE ?? (env.NODE_ENV === 'production' ? 'oidc' : 'sandbox');
+  return env.AUTH_MODE ?? 'oidc';
 }
+
+/** Tokens that live longer than this are refused, whoever signed them (default 12 hours). */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 60 * 60;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's mixin pattern requires any[]
 type EnvClass = new (...args: any[]) => BaseEnv;
@@ -45,8 +51,9 @@ type EnvClass = new (...args: any[]) => BaseEnv;
 /**
  * Adds the AUTH_* variables to a service's env class: `class MyEnv extends withAuthEnv(BaseEnv) {}`.
  *
- * - `AUTH_MODE`: `oidc` (JWKS of an OIDC issuer) or `sandbox` (a local HS256 key). Defaults to
- *   `oidc` when NODE_ENV=production (where sandbox is refused) and to `sandbox` otherwise.
+ * - `AUTH_MODE`: `oidc` (JWKS of an OIDC issuer, the default) or `sandbox` (a local HS256 key,
+ *   only when set explicitly, and refused when NODE_ENV=production).
+ * - `AUTH_MAX_TOKEN_LIFETIME_SECONDS`: tokens valid for longer are refused (default 12 h).
  * - oidc: `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL` are required.
  * - sandbox: `AUTH_SANDBOX_SECRET` (>= 32 characters) or `AUTH_SANDBOX_KEY_FILE`; with neither,
  *   the key lives in `.local/auth/sandbox-signing.key` (created on first use, shared with the
@@ -56,7 +63,7 @@ type EnvClass = new (...args: any[]) => BaseEnv;
  */
 export function withAuthEnv<TBase extends EnvClass>(Base: TBase) {
   class AuthEnvFields extends Base {
-    /** Unset: `oidc` in production, `sandbox` elsewhere (see {@link effectiveAuthMode}). */
+    /** Unset: `oidc` (see {@link effectiveAuthMode}); `sandbox` only when set explicitly. */
     @IsOptional()
     @IsIn(['oidc', 'sandbox'])
     @Validate(SandboxNotInProduction)
@@ -93,6 +100,11 @@ export function withAuthEnv<TBase extends EnvClass>(Base: TBase) {
     @IsString()
     AUTH_SANDBOX_KEY_FILE?: string;
 
+    /** Longest accepted token lifetime in seconds (`exp` − `iat`, or `exp` − now without `iat`). */
+    @IsOptional()
+    @Matches(/^[1-9]\d{0,6}$/, { message: 'AUTH_MAX_TOKEN_LIFETIME_SECONDS must be a positive number of seconds' })
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS?: string;
+
     @IsOptional()
     @Matches(/^[A-Za-z0-9_:/.-]+$/)
     AUTH_TENANT_CLAIM?: string;
@@ -120,6 +132,8 @@ export interface AuthSettings {
   sandboxKey?: Uint8Array;
   tenantClaim: string;
   rolesClaim: string;
+  /** Tokens whose lifetime exceeds this are refused (seconds). */
+  maxLifetimeSeconds?: number;
 }
 
 /**
@@ -144,6 +158,9 @@ export function authSettingsFromEnv(env: AuthEnvVars): AuthSettings {
   const common = {
     tenantClaim: env.AUTH_TENANT_CLAIM ?? 'tenant',
     rolesClaim: env.AUTH_ROLES_CLAIM ?? 'roles',
+    maxLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME_SECONDS
+      ? Number(env.AUTH_MAX_TOKEN_LIFETIME_SECONDS)
+      : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   };
   if (effectiveAuthMode(env) === 'sandbox') {
     return {

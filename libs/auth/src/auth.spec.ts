@@ -49,6 +49,15 @@ describe('TokenVerifier in sandbox mode', () => {
     expect(await rejection(verifier, token)).toBe('the token has expired');
   });
 
+  it('rejects a token that lives longer than the accepted lifetime, whoever signed it', async () => {
+    const day = await mintSandboxToken({ key, sub: 'alice', tenant: 'roads-agency', roles: ['agent'], expiresIn: '24h' });
+    await expect(verifier.verify(day)).rejects.toThrow(/lives 86400 s, longer than the accepted 43200 s/);
+    const strict = new TokenVerifier({ ...sandbox, maxLifetimeSeconds: 600 });
+    const hour = await mintSandboxToken({ key, sub: 'alice', tenant: 'roads-agency', roles: ['agent'], expiresIn: '1h' });
+    await expect(strict.verify(hour)).rejects.toThrow(TokenRejected);
+    await expect(verifier.verify(hour)).resolves.toMatchObject({ sub: 'alice' });
+  });
+
   it('rejects a token signed with another key', async () => {
     const token = await mintSandboxToken({
       key: Buffer.from('another-secret-0123456789-abcdefghijk'),
@@ -194,13 +203,15 @@ describe('withAuthEnv', () => {
     }
   };
 
-  it('defaults to sandbox outside production and to oidc in production', () => {
-    expect(problems({ NODE_ENV: 'development', AUTH_SANDBOX_SECRET: SECRET })).toEqual([]);
-    expect(
-      problems({ NODE_ENV: 'production' })
-        .map((p) => p.split(' ')[0])
-        .sort(),
-    ).toEqual(['AUTH_AUDIENCE', 'AUTH_ISSUER', 'AUTH_JWKS_URL']);
+  it('uses sandbox tokens only when AUTH_MODE=sandbox is set, and defaults to oidc everywhere', () => {
+    expect(problems({ NODE_ENV: 'development', AUTH_MODE: 'sandbox', AUTH_SANDBOX_SECRET: SECRET })).toEqual([]);
+    for (const NODE_ENV of ['production', 'development', 'test']) {
+      expect(
+        problems({ NODE_ENV, AUTH_SANDBOX_SECRET: SECRET })
+          .map((p) => p.split(' ')[0])
+          .sort(),
+      ).toEqual(['AUTH_AUDIENCE', 'AUTH_ISSUER', 'AUTH_JWKS_URL']);
+    }
   });
 
   it('refuses sandbox mode in production', () => {
@@ -210,7 +221,7 @@ describe('withAuthEnv', () => {
   });
 
   it('requires a long sandbox secret and hides it in the message', () => {
-    expect(problems({ AUTH_SANDBOX_SECRET: 'short' })).toEqual([
+    expect(problems({ AUTH_MODE: 'sandbox', AUTH_SANDBOX_SECRET: 'short' })).toEqual([
       'AUTH_SANDBOX_SECRET (set (hidden)): AUTH_SANDBOX_SECRET must have at least 32 characters',
     ]);
   });

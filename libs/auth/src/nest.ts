@@ -15,6 +15,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { PUBLIC_ROUTE } from '@wa/service-kit';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { authSettingsFromEnv, type AuthEnvVars, type AuthSettings } from './auth-env';
 import { hasAnyRole, type Principal, type Role } from './principal';
@@ -93,7 +94,10 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-/** Requires a valid bearer token, any role. */
+/**
+ * Requires a valid bearer token, any role. Every route still names its roles with {@link Roles}
+ * (the route audit test refuses a route with neither roles nor {@link Public}).
+ */
 export function Authenticated(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(AuthGuard),
@@ -109,6 +113,21 @@ export function Roles(...roles: Role[]): MethodDecorator & ClassDecorator {
     Authenticated(),
     ApiForbiddenResponse({ description: `Token lacks the role ${roles.join(' or ')} (or admin)` }),
   );
+}
+
+/**
+ * A route that takes no bearer token, with the reason (probes, metrics scraped inside the
+ * cluster, Meta's webhook handshake authenticated by its verify token).
+ */
+export function Public(reason: string): MethodDecorator & ClassDecorator {
+  return SetMetadata(PUBLIC_ROUTE, reason);
+}
+
+/** How a route handler is protected, as its decorators declare it (for the route audit). */
+export function routeAccess(controller: object, handler: object): { roles?: Role[]; public?: string } {
+  const roles = (Reflect.getMetadata(ROLES_KEY, handler) ?? Reflect.getMetadata(ROLES_KEY, controller)) as Role[] | undefined;
+  const reason = (Reflect.getMetadata(PUBLIC_ROUTE, handler) ?? Reflect.getMetadata(PUBLIC_ROUTE, controller)) as string | undefined;
+  return { ...(roles?.length ? { roles } : {}), ...(reason ? { public: reason } : {}) };
 }
 
 /** The verified caller; scope every query by `principal.tenant`. */

@@ -1,5 +1,6 @@
 /** The platform's roles (design brief: "one way to authenticate people and systems"). */
-export const ROLES = ['admin', 'template-editor', 'flow-editor', 'supervisor', 'agent'] as const;
+/** `service`: another platform service calling an API (the chatbot fetching a citizen's photo). */
+export const ROLES = ['admin', 'template-editor', 'flow-editor', 'supervisor', 'agent', 'service'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: unknown): value is Role {

@@ -1,6 +1,6 @@
 import { TENANT_ID_PATTERN } from '@wa/contracts';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
-import type { AuthSettings } from './auth-env';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type AuthSettings } from './auth-env';
 import { jose } from './jose';
 import { isRole, type Principal } from './principal';
 
@@ -91,6 +91,13 @@ export class TokenVerifier {
         );
       }
       throw new VerificationUnavailable(`token verification failed: ${(error as Error).message}`);
+    }
+    // A stolen long-lived token is a long-lived breach: refuse lifetimes past the limit.
+    const maxLifetime = this.settings.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    const exp = payload.exp as number;
+    const lifetime = typeof payload.iat === 'number' ? exp - payload.iat : exp - Math.floor(Date.now() / 1000);
+    if (lifetime > maxLifetime) {
+      throw new TokenRejected(`the token lives ${lifetime} s, longer than the accepted ${maxLifetime} s`);
     }
     const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0) throw new TokenRejected('the "sub" claim is missing');

@@ -60,6 +60,27 @@ export function conversationKey(tenantId: string, identity: CitizenIdentity | st
   return `${tenantId}:${typeof identity === 'string' ? identity : (citizenKeyOf(identity) ?? 'unknown')}`;
 }
 
+/**
+ * SQL for {@link canonicalDigits} of an expression holding digits only, for migrations that rewrite
+ * stored keys in place (one statement per table instead of a round trip per row). Built from the
+ * same patterns; a real-Postgres test holds it to the TypeScript.
+ */
+export function canonicalDigitsSql(digits: string): string {
+  const br = `regexp_replace(${digits}, '${BRAZIL_MOBILE.source}', '55\\1\\2')`;
+  return `regexp_replace(${br}, '${MEXICO_MOBILE.source}', '52\\1')`;
+}
+
+/**
+ * SQL turning a citizen column written before {@link citizenKey} into the key: a wa_id or a phone
+ * (digits, perhaps with a `+`) becomes its canonical digits, a bare business-scoped user id gains
+ * the `bsuid:` prefix, and a value that already is a key stays as it is.
+ */
+export function legacyCitizenKeySql(column: string): string {
+  return `CASE WHEN ${column} LIKE '${BSUID_PREFIX}%' THEN ${column}
+    WHEN ${column} ~ '^\\+?[0-9]+$' THEN ${canonicalDigitsSql(`ltrim(${column}, '+')`)}
+    ELSE '${BSUID_PREFIX}' || ${column} END`;
+}
+
 function nonEmpty(value: string | null | undefined): string | undefined {
   return value && value.trim() !== '' ? value.trim() : undefined;
 }

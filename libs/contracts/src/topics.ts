@@ -117,8 +117,8 @@ export const Topics = {
     cleanupPolicy: 'delete',
     retentionMs: 7 * DAY,
     types: { 'wa.message.status.v1': webhook.MessageStatusV1 },
-    key: (d) => `${d.tenantId}:${d.recipientId ?? d.messageId}`,
-    keyDescription: 'tenantId:recipientId',
+    key: (d) => `${d.tenantId}:${citizenKeyOf({ waId: d.recipientId, bsuid: d.recipientUserId }) ?? d.messageId}`,
+    keyDescription: 'tenantId:citizenKey (the message id when the status names no recipient)',
   }),
   accountEvent: topic<webhook.AccountEventV1>({
     name: 'wa.account.event.v1',

@@ -57,6 +57,7 @@ describe('ReplyClient', () => {
     });
     expect(notice).toMatchObject({ kind: 'template', priority: 'notification', requestedBy: 'chatbot' });
     expect('content' in notice).toBe(false);
+    expect(Object.values(notice)).not.toContain(undefined);
     expect(client.isMine({ requestedBy: 'chatbot' })).toBe(true);
     expect(client.isMine({ requestedBy: 'notification-scheduler' })).toBe(false);
   });

@@ -113,11 +113,15 @@ export class ReplyClient {
     return result.requestedBy === this.requestedBy;
   }
 
-  private checked(request: OutboundRequestV1): OutboundRequestV1 {
-    for (const key of Object.keys(request) as (keyof OutboundRequestV1)[]) if (request[key] === undefined) delete request[key];
-    const problems = checkOutboundRequest(request);
+  private checked(built: OutboundRequestV1): OutboundRequestV1 {
+    // Copied without the absent fields rather than `delete`d: deleting turns the object into a
+    // dictionary, which JSON.stringify (the outbox's encoding) walks several times slower.
+    const fields = built as unknown as Record<string, unknown>;
+    const request: Record<string, unknown> = {};
+    for (const key in fields) if (fields[key] !== undefined) request[key] = fields[key];
+    const problems = checkOutboundRequest(request as unknown as OutboundRequestV1);
     if (problems.length) throw new ReplyContentError(problems);
-    return request;
+    return request as unknown as OutboundRequestV1;
   }
 }
 

@@ -1,6 +1,6 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { LoggerOptions } from 'pino';
-import { maskDeep, maskPhonesInText } from './masking';
+import { maskDeep, maskPhonesInText, redactQuery } from './masking';
 
 /** pino options shared by every service: JSON, trace ids on each line, secrets and phones masked. */
 export function loggerOptions(service: string, level: string): LoggerOptions {
@@ -21,6 +21,10 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
         'appSecret',
       ],
       censor: '[redacted]',
+    },
+    serializers: {
+      // The webhook handshake carries Meta's verify token in its query string.
+      req: (req: { url?: string }) => ({ ...req, url: redactQuery(req.url) }),
     },
     mixin() {
       const span = trace.getActiveSpan()?.spanContext();

@@ -23,6 +23,10 @@ export async function bootstrapSchemas(adminUrl: string, schemas: string[], pass
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
+    // Only the platform's roles may connect to the platform's database, and none makes temporary
+    // tables (PUBLIC has both by default on every new database).
+    const database = client.escapeIdentifier((await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db);
+    await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${database} FROM PUBLIC`);
     for (const schema of schemas) {
       if (!IDENT.test(schema)) throw new Error(`invalid schema name ${schema}`);
       const r = rolesFor(schema);
@@ -34,6 +38,7 @@ export async function bootstrapSchemas(adminUrl: string, schemas: string[], pass
         await ensureRole(client, r.app, passwordFor(r.app));
         await client.query(`GRANT ${r.owner} TO ${r.migrator}`);
         await client.query(`GRANT ${r.owner} TO CURRENT_USER`);
+        await client.query(`GRANT CONNECT ON DATABASE ${database} TO ${r.migrator}, ${r.app}`);
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${r.owner}`);
         await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);
         await client.query(`GRANT USAGE ON SCHEMA ${schema} TO ${r.app}`);

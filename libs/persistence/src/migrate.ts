@@ -1,3 +1,4 @@
+import { rolesFor } from './bootstrap';
 import { createServiceDataSource, type ServiceDataSourceOptions } from './data-source';
 
 export interface MigrationReport {
@@ -21,6 +22,7 @@ export async function migrate(options: ServiceDataSourceOptions): Promise<Migrat
     const waitedForLockMs = Date.now() - started;
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
+      await protectMigrationsTable(lockRunner, options.schema);
       return { applied: applied.map((m) => m.name), waitedForLockMs };
     } finally {
       await lockRunner.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrate:${options.schema}`]);
@@ -29,4 +31,15 @@ export async function migrate(options: ServiceDataSourceOptions): Promise<Migrat
     await lockRunner.release();
     await dataSource.destroy();
   }
+}
+
+/**
+ * The app role reads the migrations table (readiness checks the schema's version) but must not
+ * change it: a compromised app could otherwise mark a migration applied and skip it. Default
+ * privileges grant every new table's DML to the app role, so this runs after each migrate.
+ */
+async function protectMigrationsTable(runner: { query(sql: string): Promise<unknown> }, schema: string): Promise<void> {
+  const { app } = rolesFor(schema);
+  await runner.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${schema}.migrations FROM ${app}`);
+  await runner.query(`GRANT SELECT ON ${schema}.migrations TO ${app}`);
 }

@@ -1,16 +1,19 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, SetMetadata } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { EventProducer, type Kafka } from '@wa/kafka';
 import { hasPendingMigrations } from '@wa/persistence';
-import { KAFKA_CLIENT } from './tokens';
+import type { DatabaseMode } from './service-descriptor';
+import { DATABASE_MODE, KAFKA_CLIENT, PUBLIC_ROUTE } from './tokens';
 
 /**
  * Liveness is the event loop only: a broker or database blip must not restart the fleet.
- * Readiness needs Postgres, Kafka and an up-to-date schema.
+ * Readiness needs Postgres, Kafka and an up-to-date schema; Kafka alone on a replica that connects
+ * to the database on demand (ServiceDescriptor.database).
  */
 @ApiExcludeController()
+@SetMetadata(PUBLIC_ROUTE, 'kubelet probes')
 @Controller('health')
 export class HealthController {
   private migrationsCurrent = false;
@@ -22,6 +25,7 @@ export class HealthController {
     private readonly dataSource: DataSource,
     private readonly producer: EventProducer,
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(DATABASE_MODE) private readonly databaseMode: DatabaseMode,
   ) {}
 
   @Get('live')
@@ -32,6 +36,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
+    if (this.databaseMode === 'on-demand') return this.health.check([() => this.kafkaReachable()]);
     return this.health.check([() => this.postgres(), () => this.migrations(), () => this.kafkaReachable()]);
   }
 

@@ -1,4 +1,5 @@
 export * from './bootstrap';
+export * from './database';
 export * from './errors.filter';
 export * from './platform.module';
 export * from './route-spans';

@@ -18,8 +18,8 @@ import { collectDefaults, loggerOptions } from '@wa/observability';
 import { createServiceDataSource } from '@wa/persistence';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
-import type { ServiceDescriptor } from './service-descriptor';
-import { KAFKA_CLIENT, KAFKA_OPTIONS, SERVICE_DESCRIPTOR, SERVICE_ENV } from './tokens';
+import type { DatabaseMode, ServiceDescriptor } from './service-descriptor';
+import { DATABASE_MODE, KAFKA_CLIENT, KAFKA_OPTIONS, SERVICE_DESCRIPTOR, SERVICE_ENV } from './tokens';
 
 /** Closes what the service opened, after Nest has stopped the consumers (they may still publish). */
 @Injectable()
@@ -28,10 +28,11 @@ class PlatformLifecycle implements OnApplicationShutdown {
     private readonly relay: OutboxRelay,
     private readonly producer: EventProducer,
     private readonly dataSource: DataSource,
+    @Inject(DATABASE_MODE) private readonly databaseMode: DatabaseMode,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.relay.stop();
+    if (this.databaseMode === 'at-start') await this.relay.stop();
     await this.producer.disconnect();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -39,8 +40,9 @@ class PlatformLifecycle implements OnApplicationShutdown {
 
 @Injectable()
 class RelayStarter {
-  constructor(relay: OutboxRelay) {
-    relay.start();
+  constructor(relay: OutboxRelay, @Inject(DATABASE_MODE) databaseMode: DatabaseMode) {
+    // A replica without the database at start-up writes no outbox rows and relays none.
+    if (databaseMode === 'at-start') relay.start();
   }
 }
 
@@ -54,6 +56,7 @@ class RelayStarter {
 export class PlatformModule {
   static forRoot<E extends BaseEnv>(descriptor: ServiceDescriptor<E>, env: E): DynamicModule {
     collectDefaults(descriptor.name);
+    const databaseMode: DatabaseMode = descriptor.database?.(env) ?? 'at-start';
     return {
       module: PlatformModule,
       imports: [
@@ -74,6 +77,7 @@ export class PlatformModule {
       providers: [
         { provide: SERVICE_DESCRIPTOR, useValue: descriptor },
         { provide: SERVICE_ENV, useValue: env },
+        { provide: DATABASE_MODE, useValue: databaseMode },
         {
           provide: KAFKA_OPTIONS,
           inject: [PinoLogger],
@@ -111,7 +115,8 @@ export class PlatformModule {
               migrations: descriptor.migrations,
               applicationName: descriptor.name,
             });
-            return dataSource.initialize();
+            // On demand: connected by the first connectedDataSource() call instead.
+            return databaseMode === 'at-start' ? dataSource.initialize() : dataSource;
           },
         },
         { provide: Outbox, useValue: new Outbox(`/services/${descriptor.name}`) },
@@ -124,7 +129,18 @@ export class PlatformModule {
         RelayStarter,
         PlatformLifecycle,
       ],
-      exports: [SERVICE_DESCRIPTOR, SERVICE_ENV, KAFKA_CLIENT, KAFKA_OPTIONS, EventProducer, ConsumerHost, DataSource, Outbox, OutboxRelay],
+      exports: [
+        SERVICE_DESCRIPTOR,
+        SERVICE_ENV,
+        DATABASE_MODE,
+        KAFKA_CLIENT,
+        KAFKA_OPTIONS,
+        EventProducer,
+        ConsumerHost,
+        DataSource,
+        Outbox,
+        OutboxRelay,
+      ],
     };
   }
 }

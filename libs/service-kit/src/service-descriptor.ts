@@ -2,6 +2,8 @@ import type { RouteInfo } from '@nestjs/common/interfaces';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { BaseEnv } from '@wa/config';
 
+export type DatabaseMode = 'at-start' | 'on-demand';
+
 /** Everything that makes one service different from another, in one object. */
 export interface ServiceDescriptor<E extends BaseEnv = BaseEnv> {
   /** Kebab-case service name: logs, metrics, traces, Kafka client id and CloudEvents source. */
@@ -28,6 +30,15 @@ export interface ServiceDescriptor<E extends BaseEnv = BaseEnv> {
    * process; a replica that must not pay for them (the webhook receivers) turns it off.
    */
   requestLogger?(env: E): boolean;
+  /**
+   * When this replica connects to PostgreSQL. `at-start` (the default): it does not start without
+   * the database, runs the outbox relay, and is ready only with the database reachable and its
+   * migrations applied. `on-demand`: it starts and is ready with Kafka alone, runs no outbox relay,
+   * and its DataSource connects on first use (`connectedDataSource`); for a role whose hot path
+   * never touches the database (the webhook receivers), so a database outage or migration cannot
+   * take it down.
+   */
+  database?(env: E): DatabaseMode;
   /** Summary for the OpenAPI document at /docs. */
   description: string;
   /** Paths served by raw Fastify routes (which Nest's scanner cannot see), added to the document. */

@@ -2,8 +2,15 @@ import { readFileSync } from 'node:fs';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { parse } from 'yaml';
+import { UNROUTED_TENANT } from '@wa/contracts';
 import type { AppConfig, PhoneNumberConfig, TenantConfig } from './tenant-config';
 import { TenantsFile } from './tenant-config';
+
+/**
+ * Shortest app secret or webhook verify token accepted. Meta's app secrets are 32 hex characters;
+ * anything much shorter is a placeholder or guessable, and a webhook signed with it proves nothing.
+ */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 export class TenantConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -75,6 +82,7 @@ export class TenantRegistry {
     const appIds = new Set(file.apps.map((a) => a.id));
     for (const t of file.tenants) {
       if (seen.has(`tenant:${t.id}`)) problems.push(`tenant ${t.id} is declared twice`);
+      if (t.id === UNROUTED_TENANT) problems.push(`tenant id ${t.id} is reserved (it marks records that belong to no tenant)`);
       seen.set(`tenant:${t.id}`, t.id);
       if (!appIds.has(t.appId)) problems.push(`tenant ${t.id}: appId ${t.appId} is not in apps`);
       if (!validTimeZone(t.timeZone)) problems.push(`tenant ${t.id}: unknown time zone ${t.timeZone}`);
@@ -105,6 +113,10 @@ export class TenantRegistry {
     return this.byWaba.get(wabaId);
   }
 
+  get appIds(): string[] {
+    return [...this.apps.keys()];
+  }
+
   app(id: string): AppConfig | undefined {
     return this.apps.get(id);
   }
@@ -113,18 +125,54 @@ export class TenantRegistry {
     return this.tenants.filter((t) => t.appId === appId);
   }
 
-  /** Resolves `env:NAME` / `file:/path`; throws naming the reference (never the value) if absent. */
+  /**
+   * Resolves `env:NAME` / `file:/path`; throws naming the reference (never the value) if it is
+   * absent or blank: an empty secret would still "work" (an HMAC keyed with nothing is a hash
+   * anyone can compute).
+   */
   secret(ref: string): string {
+    let value: string | undefined;
     if (ref.startsWith('env:')) {
-      const value = this.env[ref.slice(4)];
+      value = this.env[ref.slice(4)];
       if (!value) throw new TenantConfigError([`secret ${ref} is not set`]);
-      return value;
+    } else {
+      try {
+        value = readFileSync(ref.slice(5), 'utf8').trim();
+      } catch {
+        throw new TenantConfigError([`secret ${ref} cannot be read`]);
+      }
     }
-    try {
-      return readFileSync(ref.slice(5), 'utf8').trim();
-    } catch {
-      throw new TenantConfigError([`secret ${ref} cannot be read`]);
-    }
+    if (value.trim() === '') throw new TenantConfigError([`secret ${ref} is empty`]);
+    return value;
+  }
+
+  /**
+   * What a webhook endpoint needs of an app, checked for that use: its secrets (current first) and
+   * verify token, each at least MIN_WEBHOOK_SECRET_LENGTH characters. Throws one TenantConfigError
+   * naming every bad reference (never a value).
+   */
+  webhookCredentials(appId: string): { secrets: string[]; verifyToken: string } {
+    const app = this.apps.get(appId);
+    if (!app) throw new TenantConfigError([`app ${appId} is not in apps`]);
+    const problems: string[] = [];
+    const checked = (ref: string, what: string): string => {
+      try {
+        const value = this.secret(ref);
+        if (value.length < MIN_WEBHOOK_SECRET_LENGTH) {
+          problems.push(`${what} ${ref} is ${value.length} characters long; at least ${MIN_WEBHOOK_SECRET_LENGTH} are required`);
+        }
+        return value;
+      } catch (error) {
+        problems.push(...(error instanceof TenantConfigError ? error.problems : [(error as Error).message]));
+        return '';
+      }
+    };
+    const secrets = [checked(app.appSecretRef, 'app secret')];
+    const previous = app.previousAppSecretRef;
+    if (previous && (!previous.startsWith('env:') || this.env[previous.slice(4)])) secrets.push(checked(previous, 'previous app secret'));
+    const verifyToken = checked(app.verifyTokenRef, 'verify token');
+    if (problems.length) throw new TenantConfigError(problems);
+    return { secrets, verifyToken };
   }
 
   /** Current and (during rotation) previous app secret; both verify signatures. */

@@ -33,6 +33,8 @@ export async function startTestService<E extends BaseEnv>(
     DATABASE_URL: db.appUrl(descriptor.schema),
     KAFKA_BROKERS: kafka.options.brokers.join(','),
     KAFKA_TOPIC_PREFIX: kafka.prefix,
+    // Locally signed tokens are never a default: tests ask for them as the local stack does.
+    AUTH_MODE: 'sandbox',
     ...options.env,
   });
   const app = await createServiceApp(descriptor, buildModule(env));

@@ -3,8 +3,18 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { SandboxContext } from '../sandbox-context';
 import type { DeliveryOptions } from '../webhook-sender';
 import { uploadedMediaOf, type UploadedMedia } from '../media/media-upload.routes';
+import { sandboxWindows } from '../messages/service-window';
+import { outboundSimulatorOf } from '../messages/messages.routes';
 import { SandboxMediaStore } from './media-store';
-import { buildEnvelope, buildMessage, SpecError, type BatchLayout, type InboundMessageSpec } from './message-builder';
+import {
+  buildEnvelope,
+  buildMessage,
+  SpecError,
+  type BatchLayout,
+  type BuiltMessage,
+  type InboundMessageSpec,
+  type LastSentLookup,
+} from './message-builder';
 
 export interface DeliverySpec {
   /** Extra identical deliveries after the first 200 (Meta's duplicates). */
@@ -98,16 +108,32 @@ export async function registerInbound(root: FastifyInstance, context: SandboxCon
   // An encapsulated plugin: the error handler below applies to these routes only, not to the
   // other parts of the simulator.
   // Uploads are registered on the root instance by the messages part (after this one): looked up per request.
-  await root.register(async (app) => inboundRoutes(app, context, () => uploadedMediaOf(root)));
+  // So is the outbound simulator, whose records say which message a button or list reply answers.
+  const lastSent: LastSentLookup = (phoneNumberId, waId, kind) => outboundSimulatorOf(root).lastSentTo(phoneNumberId, waId, kind);
+  await root.register(async (app) => inboundRoutes(app, context, () => uploadedMediaOf(root), lastSent));
 }
 
 async function inboundRoutes(
   app: FastifyInstance,
   context: SandboxContext,
   uploaded: () => ReadonlyMap<string, UploadedMedia>,
+  lastSent: LastSentLookup,
 ): Promise<void> {
   const media = new SandboxMediaStore(context.tenants, uploaded);
   const deliveries = new Map<string, DeliveryRecord>();
+  const windows = sandboxWindows(context);
+  /**
+   * A citizen's message opens (or extends) the customer-service window with that business number
+   * from the moment they sent it, whether or not the webhook reaches the ingress: Meta keeps the
+   * window on its side. A number change notice is not the citizen writing.
+   */
+  const noteWindows = (built: BuiltMessage[]) => {
+    for (const b of built) {
+      if (b.message.type === 'system') continue;
+      const citizen = b.message.from ? String(b.message.from) : b.message.from_user_id ? `bsuid:${String(b.message.from_user_id)}` : '';
+      if (citizen) windows.open(b.phone.id, citizen, Number(b.message.timestamp) * 1000);
+    }
+  };
   media.routes(app);
   // Media URLs in webhooks point back at this server, as the ingress reaches it.
   app.addHook('onRequest', async (request) => {
@@ -147,8 +173,9 @@ async function inboundRoutes(
     const { delivery, ...rest } = (request.body ?? {}) as InboundMessageSpec & { delivery?: unknown };
     const spec = checkSpec(rest, 'message');
     const deliverySpec = checkDelivery(delivery);
-    const built = buildMessage(context.tenants, spec, media);
+    const built = buildMessage(context.tenants, spec, media, lastSent);
     const { appId, payload } = buildEnvelope([built]);
+    noteWindows([built]);
     return deliver(appId, payload, [built.wamid], deliverySpec, reply);
   });
 
@@ -162,8 +189,9 @@ async function inboundRoutes(
       }
       if (body.layout !== undefined && !LAYOUTS.includes(body.layout))
         throw new SpecError(`batch.layout must be one of ${LAYOUTS.join(', ')}`);
-      const built = body.messages.map((m, i) => buildMessage(context.tenants, checkSpec(m, `messages[${i}]`), media));
+      const built = body.messages.map((m, i) => buildMessage(context.tenants, checkSpec(m, `messages[${i}]`), media, lastSent));
       const { appId, payload } = buildEnvelope(built, body.layout);
+      noteWindows(built);
       return deliver(
         appId,
         payload,

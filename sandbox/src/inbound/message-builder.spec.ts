@@ -55,6 +55,42 @@ describe('sandbox message builder', () => {
     expect(unsupported.message).toMatchObject({ unsupported: { type: 'poll_update' }, errors: [{ code: 131051 }] });
   });
 
+  it('button and list replies carry the context of the message they answer (from = the business number)', () => {
+    const given = buildMessage(
+      registry,
+      { ...citizen, type: 'interactive', interactive: { kind: 'button_reply', id: 'yes', title: 'Sí' }, context: { messageId: 'wamid.Q' } },
+      media,
+    );
+    expect(given.message).toMatchObject({
+      id: expect.stringMatching(/^wamid\./),
+      context: { from: '5716010100', id: 'wamid.Q' },
+      interactive: { type: 'button_reply', button_reply: { id: 'yes', title: 'Sí' } },
+    });
+    const asked: string[] = [];
+    const lastSent = (phone: string, waId: string, kind: string) => {
+      asked.push(`${phone} ${waId} ${kind}`);
+      return kind === 'list' ? 'wamid.LIST' : kind === 'template' ? 'wamid.TPL' : undefined;
+    };
+    const list = buildMessage(
+      registry,
+      { ...citizen, type: 'interactive', interactive: { kind: 'list_reply', id: 'svc' } },
+      media,
+      lastSent,
+    );
+    expect(list.message.context).toEqual({ from: '5716010100', id: 'wamid.LIST' });
+    const button = buildMessage(registry, { ...citizen, type: 'button', button: { text: 'Luego' } }, media, lastSent);
+    expect(button.message.context).toEqual({ from: '5716010100', id: 'wamid.TPL' });
+    expect(asked).toEqual(['310000000000001 573001234567 list', '310000000000001 573001234567 template']);
+    expect(() =>
+      buildMessage(registry, { ...citizen, type: 'interactive', interactive: { kind: 'button_reply', id: 'yes' } }, media, lastSent),
+    ).toThrow(/button_reply answers a message: give context.messageId .*sent no interactive button message to 573001234567/);
+    expect(() =>
+      buildMessage(registry, { ...citizen, type: 'button', button: { text: 'Luego' }, context: { messageId: '42' } }, media),
+    ).toThrow(/context.messageId must be the wamid/);
+    // Flows and plain messages answer nothing unless told.
+    expect(buildMessage(registry, { ...citizen, type: 'text', text: 'x' }, media, lastSent).message.context).toBeUndefined();
+  });
+
   it('a username user has an empty wa_id and a user id', () => {
     const built = buildMessage(registry, { tenant: 'roads-agency', from: '', userId: 'CO.u1', type: 'text', text: 'x' }, media);
     expect(built.message).toMatchObject({ from: '', from_user_id: 'CO.u1' });

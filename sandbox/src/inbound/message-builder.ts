@@ -88,6 +88,24 @@ export interface BuiltMessage {
 
 export class SpecError extends Error {}
 
+/** What a reply answers: the business's interactive button or list message, or a template (quick-reply buttons). */
+export type AnsweredKind = 'button' | 'list' | 'template';
+
+/**
+ * The wamid of the last message of that kind the business sent this citizen from this number (the
+ * sandbox's record of accepted sends), for replies injected without `context.messageId`.
+ */
+export type LastSentLookup = (phoneNumberId: string, waId: string, kind: AnsweredKind) => string | undefined;
+
+/** Button and list replies, and quick-reply buttons, always answer a message: Meta sends the context. */
+function answeredKind(spec: InboundMessageSpec): AnsweredKind | undefined {
+  if (spec.type === 'button') return 'template';
+  if (spec.type !== 'interactive') return undefined;
+  if (spec.interactive?.kind === 'button_reply') return 'button';
+  if (spec.interactive?.kind === 'list_reply') return 'list';
+  return undefined;
+}
+
 const DEFAULT_MIME: Record<string, string> = {
   image: 'image/jpeg',
   audio: 'audio/ogg; codecs=opus',
@@ -221,21 +239,47 @@ function content(spec: InboundMessageSpec, tenant: TenantConfig, phone: PhoneNum
   }
 }
 
-/** Builds one message object (and its contact) exactly as Meta would put it in `value.messages[]`. */
-export function buildMessage(registry: TenantRegistry, spec: InboundMessageSpec, media: MediaRegistrar): BuiltMessage {
+/**
+ * Builds one message object (and its contact) exactly as Meta would put it in `value.messages[]`.
+ * Button and list replies and quick-reply buttons carry `context` (`from` = the business number,
+ * `id` = the wamid they answer) as Meta always sends them: given as `context.messageId`, or found
+ * with `lastSent` (the last such message the sandbox accepted for this citizen); neither is an error.
+ */
+export function buildMessage(
+  registry: TenantRegistry,
+  spec: InboundMessageSpec,
+  media: MediaRegistrar,
+  lastSent: LastSentLookup = () => undefined,
+): BuiltMessage {
   if (!spec.type || typeof spec.type !== 'string') throw new SpecError('type is required');
   const { tenant, phone } = resolvePhone(registry, spec);
   const waId = spec.from ? digits(spec.from) : '';
   if (!waId && !spec.userId) throw new SpecError('from (the citizen number) or userId (a username user) is required');
   const wamid = spec.id ?? newWamid();
-  const context = spec.context
-    ? compact({
-        from: spec.context.messageId ? digits(phone.displayNumber) : undefined,
-        id: spec.context.messageId,
-        forwarded: spec.context.forwarded,
-        frequently_forwarded: spec.context.frequentlyForwarded,
-      })
-    : undefined;
+  const answers = answeredKind(spec);
+  let answered = spec.context?.messageId;
+  // What a citizen answers or quotes is a message of the business: Meta names it by its wamid.
+  if (answered !== undefined && (typeof answered !== 'string' || !answered.startsWith('wamid.')))
+    throw new SpecError(`context.messageId must be the wamid of the message answered (wamid.…), not ${JSON.stringify(answered)}`);
+  if (answers && !answered) {
+    answered = waId ? lastSent(phone.id, waId, answers) : undefined;
+    if (!answered) {
+      const what = answers === 'template' ? 'template' : `interactive ${answers} message`;
+      throw new SpecError(
+        `a ${spec.type === 'button' ? 'button' : spec.interactive?.kind} answers a message: give context.messageId (CLI: --reply-to WAMID); ` +
+          `the sandbox has sent no ${what} to ${waId || spec.userId} from ${phone.id} that it could answer`,
+      );
+    }
+  }
+  const context =
+    spec.context || answered
+      ? compact({
+          from: answered ? digits(phone.displayNumber) : undefined,
+          id: answered,
+          forwarded: spec.context?.forwarded,
+          frequently_forwarded: spec.context?.frequentlyForwarded,
+        })
+      : undefined;
   const message = compact({
     from: waId,
     ...(spec.userId ? { from_user_id: spec.userId } : {}),

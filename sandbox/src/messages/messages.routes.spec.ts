@@ -125,8 +125,21 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     });
   });
 
+  /** The citizen writes to the number (injected through the sandbox, which delivers the webhook). */
+  const citizenWrites = async (from: string, timestamp?: number) => {
+    const injected = await app.inject({
+      method: 'POST',
+      url: '/sandbox/inbound/messages',
+      payload: { phoneNumberId: PHONE, from, type: 'text', text: 'hola', ...(timestamp ? { timestamp } : {}) },
+    });
+    expect(injected.statusCode).toBe(200);
+    received.length = 0; // the inbound webhook itself is not what these tests look at
+  };
+  const statusesOf = (r: Received) => r.body.entry[0].changes[0].value.statuses;
+
   it('posts signed status webhooks sent → delivered → read, escaped like Meta', async () => {
     simulator.configure({ statuses: { enabled: true, sentDelayMs: 10, deliveredDelayMs: 60, readDelayMs: 120, batchWindowMs: 5 } });
+    await citizenWrites('+573001112233');
     const response = await send(text('+573001112233', { biz_opaque_callback_data: 'solicitud-ñ-✅' }));
     const wamid = response.json().messages[0].id;
     await waitUntil(() => received.length >= 3);
@@ -156,6 +169,146 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     await waitUntil(() => received.length >= 1);
     const status = received[0].body.entry[0].changes[0].value.statuses[0];
     expect(status).toMatchObject({ status: 'failed', errors: [{ code: 131049, error_data: { details: expect.any(String) } }] });
+  });
+
+  it('accepts a free-form message to a citizen who never wrote, then fails it with 131047 (the 24-hour window)', async () => {
+    simulator.configure({ statuses: { enabled: true, sentDelayMs: 10, batchWindowMs: 5 } });
+    const response = await send(text('+573001110001'));
+    expect(response.statusCode).toBe(200);
+    const wamid = response.json().messages[0].id;
+    await waitUntil(() => received.length >= 1);
+    await new Promise((r) => setTimeout(r, 100)); // nothing else follows a failure
+    expect(received).toHaveLength(1);
+    expect(statusesOf(received[0])).toEqual([
+      expect.objectContaining({
+        id: wamid,
+        status: 'failed',
+        recipient_id: '573001110001',
+        errors: [
+          {
+            code: 131047,
+            title: 'Re-engagement message',
+            message: 'Re-engagement message',
+            error_data: {
+              details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+            },
+            href: expect.any(String),
+          },
+        ],
+      }),
+    ]);
+    expect(simulator.get(wamid)?.failure).toEqual({ code: 131047, title: 'Re-engagement message' });
+    // Every free-form type, not only text; templates are what a closed window allows.
+    for (const body of [
+      { messaging_product: 'whatsapp', to: '+573001110001', type: 'image', image: { link: 'https://x.example/a.png' } },
+      { messaging_product: 'whatsapp', to: '+573001110001', type: 'location', location: { latitude: -33.45, longitude: -70.66 } },
+      {
+        messaging_product: 'whatsapp',
+        to: '+573001110001',
+        type: 'interactive',
+        interactive: { type: 'button', body: { text: 'x' }, action: { buttons: [{ type: 'reply', reply: { id: 'a', title: 'A' } }] } },
+      },
+    ]) {
+      const r = await send(body);
+      expect(r.statusCode).toBe(200);
+      expect(simulator.get(r.json().messages[0].id)?.failure?.code).toBe(131047);
+    }
+    const template = await send({
+      messaging_product: 'whatsapp',
+      to: '+573001110001',
+      type: 'template',
+      template: { name: 'x', language: { code: 'es' } },
+    });
+    expect(simulator.get(template.json().messages[0].id)?.failure).toBeUndefined();
+  });
+
+  it('opens the window when the citizen writes, per business number, for 24 hours', async () => {
+    await citizenWrites('+573001110002');
+    const inside = await send(text('+573001110002'));
+    expect(simulator.get(inside.json().messages[0].id)?.failure).toBeUndefined();
+    // The window is the number's: the immigration number never heard from this citizen.
+    const other = await send(
+      text('+573001110002'),
+      { authorization: 'Bearer immigration-token', 'content-type': 'application/json' },
+      '310000000000002',
+    );
+    expect(simulator.get(other.json().messages[0].id)?.failure?.code).toBe(131047);
+    // A message written 25 hours ago no longer opens it.
+    await citizenWrites('+573001110003', Math.floor(Date.now() / 1000) - 25 * 3600);
+    const late = await send(text('+573001110003'));
+    expect(simulator.get(late.json().messages[0].id)?.failure?.code).toBe(131047);
+    // Mexican wa_ids carry a 1 the dialled number lacks: the same citizen, the same window.
+    await citizenWrites('+5215512345678');
+    const mexico = await send(text('+525512345678'));
+    expect(simulator.get(mexico.json().messages[0].id)?.failure).toBeUndefined();
+  });
+
+  it('opens a window without a message through the control, and enforcement can be switched off', async () => {
+    const opened = await app.inject({ method: 'POST', url: '/sandbox/windows', payload: { phoneNumberId: PHONE, waId: '573001110004' } });
+    expect(opened.statusCode).toBe(201);
+    expect(opened.json()).toMatchObject({ phoneNumberId: PHONE, waId: '573001110004', open: true });
+    expect(simulator.get((await send(text('+573001110004'))).json().messages[0].id)?.failure).toBeUndefined();
+    const past = await app.inject({
+      method: 'POST',
+      url: '/sandbox/windows',
+      payload: { tenant: 'roads-agency', waId: '573001110005', at: new Date(Date.now() - 25 * 3600 * 1000).toISOString() },
+    });
+    expect(past.json()).toMatchObject({ phoneNumberId: PHONE, open: false });
+    const listed = (await app.inject({ method: 'GET', url: '/sandbox/windows' })).json().windows;
+    expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ citizen: '573001110004', open: true })]));
+    for (const payload of [{ waId: '573001110004' }, { tenant: 'roads-agency' }, { tenant: 'roads-agency', waId: '5730', at: 'soon' }])
+      expect((await app.inject({ method: 'POST', url: '/sandbox/windows', payload })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'DELETE', url: `/sandbox/windows?phoneNumberId=${PHONE}&waId=573001110004` })).json()).toEqual({
+      closed: true,
+    });
+    expect(simulator.get((await send(text('+573001110004'))).json().messages[0].id)?.failure?.code).toBe(131047);
+
+    simulator.configure({ enforceWindow: false });
+    expect(simulator.get((await send(text('+573001110006'))).json().messages[0].id)?.failure).toBeUndefined();
+  });
+
+  it('a citizen’s list reply answers the list the business sent them (context from the sandbox’s records)', async () => {
+    await citizenWrites('+573001110007');
+    const list = await send({
+      messaging_product: 'whatsapp',
+      to: '+573001110007',
+      type: 'interactive',
+      interactive: {
+        type: 'list',
+        body: { text: 'Elija' },
+        action: { button: 'Ver', sections: [{ rows: [{ id: 'svc', title: 'Servicio' }] }] },
+      },
+    });
+    const wamid = list.json().messages[0].id;
+    const reply = await app.inject({
+      method: 'POST',
+      url: '/sandbox/inbound/messages',
+      payload: { phoneNumberId: PHONE, from: '+573001110007', type: 'interactive', interactive: { kind: 'list_reply', id: 'svc' } },
+    });
+    expect(reply.statusCode).toBe(200);
+    const message = reply.json().payload.entry[0].changes[0].value.messages[0];
+    expect(message).toMatchObject({ id: expect.stringMatching(/^wamid\./), context: { from: '5716010100', id: wamid } });
+    const orphan = await app.inject({
+      method: 'POST',
+      url: '/sandbox/inbound/messages',
+      payload: { phoneNumberId: PHONE, from: '+573001110008', type: 'interactive', interactive: { kind: 'button_reply', id: 'yes' } },
+    });
+    expect(orphan.statusCode).toBe(400);
+    expect(orphan.json().message).toMatch(/--reply-to/);
+  });
+
+  it('posts one status per webhook unless batching is on', async () => {
+    simulator.configure({ enforceWindow: false, statuses: { enabled: true, sentDelayMs: 10, stopAt: 'sent', batchWindowMs: 50 } });
+    for (let i = 0; i < 3; i++) await send(text(`+57300111200${i}`));
+    await waitUntil(() => received.length >= 3);
+    expect(received.map((r) => statusesOf(r).length)).toEqual([1, 1, 1]);
+    received.length = 0;
+    // Due together (sent at once, one shared sent delay), inside one generous batch window.
+    simulator.configure({ statuses: { batch: true, batchWindowMs: 300 } });
+    await Promise.all([0, 1, 2].map((i) => send(text(`+57300111300${i}`))));
+    await waitUntil(() => received.reduce((n, r) => n + statusesOf(r).length, 0) >= 3);
+    expect(received).toHaveLength(1);
+    expect(statusesOf(received[0])).toHaveLength(3);
   });
 
   it('answers invalid requests with Meta’s error shape and codes', async () => {
@@ -192,11 +345,29 @@ describe('sandbox: outbound messages like the Cloud API', () => {
       },
     });
     expect(list.json().error).toMatchObject({ code: 131009 });
-    expect(
-      (await send(text('+573001112233'), { authorization: 'Bearer wrong', 'content-type': 'application/json' })).json().error.code,
-    ).toBe(190);
+    // An invalid token is a Graph error: no WhatsApp error_data.
+    const token = await send(text('+573001112233'), { authorization: 'Bearer wrong', 'content-type': 'application/json' });
+    expect(token.statusCode).toBe(401);
+    expect(token.json()).toEqual({
+      error: {
+        message: 'Invalid OAuth access token - Cannot parse access token',
+        type: 'OAuthException',
+        code: 190,
+        fbtrace_id: expect.any(String),
+      },
+    });
     expect((await send(text('+573001112233'), AUTH, '399999999999999')).json().error.code).toBe(100);
-    expect((await send({ ...text('+573001112233'), type: 'poll', poll: {} })).json().error.code).toBe(131051);
+    expect((await send({ ...text('+573001112233'), type: 'poll', poll: {} })).json().error).toMatchObject({
+      code: 131051,
+      message: '(#131051) Unsupported message type',
+      error_data: { details: 'Message type is currently not supported.' },
+    });
+    // Over-long text is an invalid parameter (100), not 131009.
+    const long = await send({ ...text('+573001112233'), text: { body: 'x'.repeat(4097) } });
+    expect(long.statusCode).toBe(400);
+    expect(long.json().error).toMatchObject({ code: 100, message: '(#100) Invalid parameter' });
+    expect((await send({ ...text('+573001112233'), text: { body: 'ñ'.repeat(4096) } })).statusCode).toBe(200);
+    simulator.sent.length = 0;
     expect(simulator.sent).toHaveLength(0);
   });
 
@@ -205,7 +376,13 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     const codes = [];
     for (let i = 0; i < 7; i++) codes.push((await send(text(`+5730011100${i}0`))).json().error?.code ?? 'ok');
     expect(codes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 130429, 130429]);
-    expect(simulator.stats.rejected['130429']).toBe(2);
+    expect((await send(text('+573001110000'))).json().error).toMatchObject({
+      message: '(#130429) Rate limit hit',
+      error_data: {
+        details: 'Message failed to send because there were too many messages sent from this phone number in a short period of time',
+      },
+    });
+    expect(simulator.stats.rejected['130429']).toBe(3);
   });
 
   it('holds each citizen to the pair limit: a burst, then one per interval (131056)', async () => {
@@ -213,6 +390,9 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     const codes = [];
     for (let i = 0; i < 3; i++) codes.push((await send(text('+573001119999'))).json().error?.code ?? 'ok');
     expect(codes).toEqual(['ok', 'ok', 131056]);
+    expect((await send(text('+573001119999'))).json().error.message).toBe(
+      '(#131056) (Business Account, Consumer Account) pair rate limit hit',
+    );
     expect((await send(text('+573001118888'))).json().error).toBeUndefined(); // another citizen is not affected
     await new Promise((r) => setTimeout(r, 350));
     expect((await send(text('+573001119999'))).json().error).toBeUndefined();
@@ -250,9 +430,17 @@ describe('sandbox: outbound messages like the Cloud API', () => {
       type: 'template',
       template: { name, language: { code: language }, ...(components ? { components } : {}) },
     });
-    expect((await send(template('nope', 'es'))).json().error.code).toBe(132001);
-    expect((await send(template('x', 'fr'))).json().error.code).toBe(132001);
-    expect((await send(template('licence_expiry', 'es'))).json().error.code).toBe(132000);
+    expect((await send(template('nope', 'es'))).json().error).toMatchObject({
+      code: 132001,
+      message: '(#132001) Template name does not exist in the translation',
+      error_data: { details: 'template name (nope) does not exist in es' },
+    });
+    expect((await send(template('x', 'fr'))).json().error.error_data.details).toBe('template name (x) does not exist in fr');
+    expect((await send(template('licence_expiry', 'es'))).json().error).toMatchObject({
+      code: 132000,
+      message: '(#132000) Number of parameters does not match the expected number of params',
+      error_data: { details: 'body: number of localizable_params (0) does not match the expected number of params (1)' },
+    });
     const ok = await send(template('licence_expiry', 'es', [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }] }]));
     expect(ok.json().messages[0].message_status).toBe('accepted');
     simulator.configure({ checkTemplates: false });
@@ -264,6 +452,7 @@ describe('sandbox: outbound messages like the Cloud API', () => {
     const response = await send(text('+573000000000'));
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatchObject({ code: 131026, message: '(#131026) Message undeliverable' });
+    expect(simulator.stats.rejected['131026']).toBe(1);
   });
 
   it('marks messages read (typing indicator) with {success: true}', async () => {

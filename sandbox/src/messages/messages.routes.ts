@@ -5,6 +5,8 @@ import type { SandboxContext } from '../sandbox-context';
 import { authorize } from './graph-auth';
 import { checkSend } from './send-validation';
 import { sandboxTemplates } from '../templates/template-store';
+import { sandboxState } from '../state/sandbox-state';
+import { registerWindowRoutes, sandboxWindows } from './service-window';
 import { httpStatusFor, metaError, OutboundSimulator, type ConfigPatch, type InjectionRule } from './outbound-simulator';
 
 const simulators = new WeakMap<FastifyInstance, OutboundSimulator>();
@@ -33,6 +35,17 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
   const simulator = new OutboundSimulator(context);
   simulators.set(app, simulator);
   app.addHook('onClose', async () => simulator.close());
+  const windows = sandboxWindows(context);
+  // Meta remembers which numbers are not on WhatsApp; so does the sandbox, across restarts.
+  const state = sandboxState(context);
+  simulator.onChange = () => state.changed();
+  state.section('notOnWhatsApp', {
+    dump: () => [...simulator.notOnWhatsApp],
+    restore: (data) => {
+      if (!Array.isArray(data) || data.some((n) => typeof n !== 'string')) throw new Error('notOnWhatsApp must be a list of numbers');
+      for (const n of data as string[]) simulator.notOnWhatsApp.add(n);
+    },
+  });
 
   app.post<{ Params: { version: string; phoneNumberId: string } }>('/:version/:phoneNumberId/messages', async (request, reply) => {
     const now = Date.now();
@@ -99,9 +112,12 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
       simulator.reject(131026);
       return graphError(reply, 131026);
     }
+    // Meta accepts a free-form message outside the customer-service window and then fails it (131047).
+    const windowClosed = simulator.config.enforceWindow && check.type !== 'template' && !windows.isOpen(phoneNumberId, check.waId, now);
     const message = simulator.accept(auth.tenant, auth.phone, check, payload, now);
     if (rule) simulator.scheduleStatuses(message, { code: rule.code, message: rule.message, details: rule.details });
     else if (unreachable) simulator.scheduleStatuses(message, { code: 131026 });
+    else if (windowClosed) simulator.scheduleStatuses(message, { code: 131047 });
     else simulator.scheduleStatuses(message);
     return {
       messaging_product: 'whatsapp',
@@ -135,6 +151,7 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
             type: m.type,
             acceptedAt: m.acceptedAt,
             bizOpaqueCallbackData: m.bizOpaqueCallbackData,
+            failure: m.failure,
           })),
         };
       }
@@ -233,13 +250,16 @@ export async function registerMessages(app: FastifyInstance, context: SandboxCon
     if (!Array.isArray(numbers) || numbers.some((n) => typeof n !== 'string'))
       return reply.status(400).send({ code: 'bad_request', message: 'numbers: string[] is required' });
     for (const n of numbers) simulator.notOnWhatsApp.add(n.replace(/\D/g, ''));
+    simulator.onChange();
     return { numbers: [...simulator.notOnWhatsApp] };
   });
   app.delete('/sandbox/messages/not-on-whatsapp', async () => {
     simulator.notOnWhatsApp.clear();
+    simulator.onChange();
     return { cleared: true };
   });
 
+  registerWindowRoutes(app, context);
   await registerMediaUploads(app, context);
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { canonicalDigits } from '@wa/contracts';
 import type { PhoneNumberConfig, TenantConfig } from '@wa/tenancy';
 import type { SandboxContext } from '../sandbox-context';
 
@@ -18,6 +19,8 @@ export interface SentMessage {
   acceptedAt: number;
   bizOpaqueCallbackData?: string;
   statuses: { status: StatusName; at: number; delivered?: boolean }[];
+  /** Accepted, then failed at Meta's end (reported in a `failed` status webhook): the citizen never gets it. */
+  failure?: { code: number; title: string };
 }
 
 export interface InjectionRule {
@@ -50,9 +53,20 @@ export interface SimulatorConfig {
     stopAt: 'sent' | 'delivered' | 'read';
     /** Delivery retries per webhook (Meta retries for days). */
     retries: number;
-    /** Statuses due within this window share one POST (Meta batches up to 1000). */
+    /**
+     * Meta usually posts one status per webhook; it may batch. Off: one status per POST. On:
+     * statuses due within `batchWindowMs` share one POST per number (up to 100), which load tests
+     * want (tens of thousands of statuses).
+     */
+    batch: boolean;
     batchWindowMs: number;
   };
+  /**
+   * Free-form messages (anything but a template) to a citizen who has not written to the number in
+   * the last 24 hours are accepted, then fail with 131047 in a status webhook, as at Meta. Off: the
+   * sandbox delivers them anyway (for tests that are about something else).
+   */
+  enforceWindow: boolean;
   /** Per-number throughput (msg/s, sliding second); defaults to the tenant file's tier. */
   rateLimits: Record<string, number>;
   rateLimitEnabled: boolean;
@@ -75,7 +89,17 @@ export type ConfigPatch = Partial<Omit<SimulatorConfig, 'statuses' | 'pair' | 'n
 };
 
 export const DEFAULT_CONFIG: SimulatorConfig = {
-  statuses: { enabled: true, sentDelayMs: 100, deliveredDelayMs: 300, readDelayMs: 1000, stopAt: 'read', retries: 3, batchWindowMs: 20 },
+  statuses: {
+    enabled: true,
+    sentDelayMs: 100,
+    deliveredDelayMs: 300,
+    readDelayMs: 1000,
+    stopAt: 'read',
+    retries: 3,
+    batch: false,
+    batchWindowMs: 20,
+  },
+  enforceWindow: true,
   rateLimits: {},
   rateLimitEnabled: true,
   pair: { enabled: true, burst: 45, intervalMs: 6000 },
@@ -85,22 +109,33 @@ export const DEFAULT_CONFIG: SimulatorConfig = {
   recordLimit: 200000,
 };
 
+/**
+ * Meta's titles (the `message` after `(#code)`) and `error_data.details` per code. Titles follow
+ * Meta's error-code reference. Details are Meta's wording where real responses and webhooks show
+ * it: 130429 and 131047 here, 132000 and 132001 per request where the check is made; 131051's is
+ * its wording in webhooks, unconfirmed for a send. Elsewhere (131026, 131056 and the rest) they are
+ * the reference's description or a plain summary: Meta's exact strings are not confirmed.
+ */
 export const ERROR_TEXT: Record<number, { message: string; details: string; http: number }> = {
   0: { message: '(#0) AuthException', details: 'We were unable to authenticate the app user.', http: 401 },
-  190: { message: 'Invalid OAuth access token - Cannot parse access token', details: 'The access token is invalid or expired.', http: 401 },
+  190: { message: 'Invalid OAuth access token - Cannot parse access token', details: '', http: 401 },
   1: { message: '(#1) An unknown error occurred', details: 'Unknown error.', http: 500 },
   2: { message: '(#2) Service temporarily unavailable', details: 'Temporary due to downtime or overload.', http: 503 },
   4: { message: '(#4) Application request limit reached', details: 'The app has reached its API call rate limit.', http: 400 },
+  100: { message: '(#100) Invalid parameter', details: 'Invalid parameter.', http: 400 },
   131000: { message: '(#131000) Something went wrong', details: 'Message failed to send due to an unknown error.', http: 500 },
   131016: { message: '(#131016) Service unavailable', details: 'A service is temporarily unavailable.', http: 503 },
-  130429: { message: '(#130429) Rate limit hit', details: 'Cloud API message throughput has been reached.', http: 400 },
-  131056: {
-    message: '(#131056) (Business Account, Consumer Account) pair rate limit hit',
-    details:
-      'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.',
+  130429: {
+    message: '(#130429) Rate limit hit',
+    details: 'Message failed to send because there were too many messages sent from this phone number in a short period of time',
     http: 400,
   },
-  131026: { message: '(#131026) Message undeliverable', details: 'Message could not be delivered to the recipient.', http: 400 },
+  131056: {
+    message: '(#131056) (Business Account, Consumer Account) pair rate limit hit',
+    details: 'Too many messages sent from the sender phone number to the same recipient phone number in a short period of time.',
+    http: 400,
+  },
+  131026: { message: '(#131026) Message undeliverable', details: 'Message Undeliverable.', http: 400 },
   131047: {
     message: '(#131047) Re-engagement message',
     details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
@@ -108,31 +143,35 @@ export const ERROR_TEXT: Record<number, { message: string; details: string; http
   },
   131049: {
     message: '(#131049) This message was not delivered to maintain healthy ecosystem engagement.',
-    details: 'Ecosystem engagement.',
+    details: 'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.',
     http: 400,
   },
+  131051: { message: '(#131051) Unsupported message type', details: 'Message type is currently not supported.', http: 400 },
   131057: { message: '(#131057) Account in maintenance mode', details: 'Business account is in maintenance mode.', http: 503 },
   132000: {
     message: '(#132000) Number of parameters does not match the expected number of params',
-    details: 'Parameter count mismatch.',
+    details: 'Number of parameters does not match the expected number of params',
     http: 400,
   },
   132001: {
     message: '(#132001) Template name does not exist in the translation',
-    details: 'Template not found in this language.',
+    details: 'template name does not exist in the translation',
     http: 404,
   },
   132015: { message: '(#132015) Template is Paused', details: 'The template is paused due to low quality.', http: 400 },
 };
+
+/** Graph-level authentication errors: Meta answers them without `error_data` (no WhatsApp details). */
+const GRAPH_AUTH_CODES = new Set([0, 190]);
 
 export function metaError(code: number, overrides: { message?: string; details?: string } = {}) {
   const known = ERROR_TEXT[code] ?? { message: `(#${code}) Error`, details: `Injected error ${code}.`, http: 400 };
   return {
     error: {
       message: overrides.message ?? known.message,
-      type: code === 190 || code === 0 ? 'OAuthException' : 'OAuthException',
+      type: 'OAuthException',
       code,
-      error_data: { messaging_product: 'whatsapp', details: overrides.details ?? known.details },
+      ...(GRAPH_AUTH_CODES.has(code) ? {} : { error_data: { messaging_product: 'whatsapp', details: overrides.details ?? known.details } }),
       fbtrace_id: randomBytes(9).toString('base64url'),
     },
   };
@@ -159,7 +198,9 @@ interface PendingStatus {
  * ingress (sent → delivered → read, or failed) on configurable delays.
  */
 export class OutboundSimulator {
-  config: SimulatorConfig = structuredClone(DEFAULT_CONFIG);
+  config: SimulatorConfig;
+  /** What the configuration starts as and returns to on reset (the defaults plus the context's `messages`). */
+  private readonly baseConfig: SimulatorConfig;
   readonly sent: SentMessage[] = [];
   private readonly byWamid = new Map<string, SentMessage>();
   readonly rules: InjectionRule[] = [];
@@ -167,7 +208,8 @@ export class OutboundSimulator {
   /** Every send request that passed auth and validation, per number (ms), for throughput checks. */
   readonly arrivals = new Map<string, number[]>();
   readonly stats = { received: 0, accepted: 0, rejected: {} as Record<string, number>, webhooks: { delivered: 0, failed: 0 } };
-  private readonly windows = new Map<string, number[]>();
+  /** Sliding one-second windows of accepted sends per number (throughput). */
+  private readonly throughput = new Map<string, number[]>();
   private readonly pairs = new Map<string, { tokens: number; at: number }>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private pending: PendingStatus[] = [];
@@ -175,7 +217,14 @@ export class OutboundSimulator {
   private closed = false;
   private ruleSeq = 0;
 
-  constructor(private readonly context: SandboxContext) {}
+  /** Called when the "not on WhatsApp" list changes (it is part of the persisted state). */
+  onChange: () => void = () => undefined;
+
+  constructor(private readonly context: SandboxContext) {
+    this.config = structuredClone(DEFAULT_CONFIG);
+    this.configure(context.messages ?? {});
+    this.baseConfig = structuredClone(this.config);
+  }
 
   configure(patch: ConfigPatch): SimulatorConfig {
     const { statuses, pair, notOnWhatsApp, rateLimits, ...rest } = patch;
@@ -191,18 +240,25 @@ export class OutboundSimulator {
   }
 
   reset(): void {
+    // Statuses still due belong to the messages being forgotten.
+    this.timers.forEach(clearTimeout);
+    this.timers.clear();
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.pending = [];
     this.sent.length = 0;
     this.byWamid.clear();
     this.rules.length = 0;
     this.notOnWhatsApp.clear();
     this.arrivals.clear();
-    this.windows.clear();
+    this.throughput.clear();
     this.pairs.clear();
     this.stats.received = 0;
     this.stats.accepted = 0;
     this.stats.rejected = {};
     this.stats.webhooks = { delivered: 0, failed: 0 };
-    this.config = structuredClone(DEFAULT_CONFIG);
+    this.config = structuredClone(this.baseConfig);
+    this.onChange();
   }
 
   close(): void {
@@ -239,16 +295,16 @@ export class OutboundSimulator {
   admitThroughput(phone: PhoneNumberConfig, now: number): boolean {
     if (!this.config.rateLimitEnabled) return true;
     const limit = this.config.rateLimits[phone.id] ?? phone.throughputPerSecond;
-    const window = this.windows.get(phone.id) ?? [];
+    const window = this.throughput.get(phone.id) ?? [];
     let drop = 0;
     while (drop < window.length && window[drop] <= now - 1000) drop++;
     if (drop) window.splice(0, drop);
     if (window.length >= limit) {
-      this.windows.set(phone.id, window);
+      this.throughput.set(phone.id, window);
       return false;
     }
     window.push(now);
-    this.windows.set(phone.id, window);
+    this.throughput.set(phone.id, window);
     return true;
   }
 
@@ -312,6 +368,22 @@ export class OutboundSimulator {
     return message;
   }
 
+  /** The last accepted message of a kind to this citizen from this number: what a citizen's reply answers. */
+  lastSentTo(phoneNumberId: string, waId: string, kind: 'button' | 'list' | 'template'): string | undefined {
+    const citizen = canonicalDigits(waId);
+    for (let i = this.sent.length - 1; i >= 0; i--) {
+      const m = this.sent[i];
+      if (m.phoneNumberId !== phoneNumberId || canonicalDigits(m.waId) !== citizen) continue;
+      if (
+        kind === 'template'
+          ? m.type === 'template'
+          : m.type === 'interactive' && (m.payload.interactive as { type?: string })?.type === kind
+      )
+        return m.wamid;
+    }
+    return undefined;
+  }
+
   get(wamid: string): SentMessage | undefined {
     return this.byWamid.get(wamid);
   }
@@ -319,10 +391,11 @@ export class OutboundSimulator {
   /** Schedules the status webhooks of an accepted message (reactions only ever get `sent`). */
   scheduleStatuses(message: SentMessage, failure?: { code: number; message?: string; details?: string }): void {
     const s = this.config.statuses;
+    const text = failure ? ERROR_TEXT[failure.code] : undefined;
+    const title = failure ? (failure.message ?? text?.message.replace(/^\(#\d+\)\s*/, '') ?? `Error ${failure.code}`) : '';
+    if (failure) message.failure = { code: failure.code, title };
     if (!s.enabled || this.closed) return;
     if (failure) {
-      const text = ERROR_TEXT[failure.code];
-      const title = failure.message ?? text?.message.replace(/^\(#\d+\)\s*/, '') ?? `Error ${failure.code}`;
       this.after(s.sentDelayMs, () =>
         this.enqueue({
           message,
@@ -350,6 +423,10 @@ export class OutboundSimulator {
   private enqueue(status: PendingStatus): void {
     if (this.closed) return;
     status.message.statuses.push({ status: status.status, at: Date.now() });
+    if (!this.config.statuses.batch) {
+      void this.post(status.message.phoneNumberId, [status]);
+      return;
+    }
     this.pending.push(status);
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;

@@ -1,6 +1,7 @@
 /**
  * The checks Meta applies to a `/messages` body before accepting it, with Meta's codes: 100 for a
- * missing or malformed parameter, 131009 for a value out of range, 131051 for an unknown type.
+ * missing or malformed parameter (and a text body over 4,096 characters), 131009 for a value out
+ * of range, 131051 for an unknown type.
  * Written independently of the gateway's own validation, so a gateway bug shows up here.
  */
 export interface SendProblem {
@@ -85,7 +86,9 @@ export function checkSend(body: unknown): { problem: SendProblem } | { waId: str
     return { problem: { code: 100, message: '(#100) Invalid parameter', details: 'to is not a valid phone number' } };
   const type = typeof body.type === 'string' ? body.type : 'text';
   if (!TYPES.includes(type))
-    return { problem: { code: 131051, message: '(#131051) Unsupported message type', details: `type ${type} is not supported` } };
+    return {
+      problem: { code: 131051, message: '(#131051) Unsupported message type', details: 'Message type is currently not supported.' },
+    };
   const object = body[type];
   if (!isObj(object)) return { problem: missing(type) };
   if (body.biz_opaque_callback_data !== undefined && len(body.biz_opaque_callback_data) > 512) {
@@ -95,7 +98,10 @@ export function checkSend(body: unknown): { problem: SendProblem } | { waId: str
   switch (type) {
     case 'text':
       if (typeof object.body !== 'string' || len(object.body) === 0) problem = missing('text.body');
-      else if (len(object.body) > 4096) problem = invalid('text body is longer than 4096 characters');
+      // Meta answers an over-long text with the generic invalid-parameter error (100), not 131009.
+      // The details are our wording: Meta's exact string for this case is not confirmed.
+      else if (len(object.body) > 4096)
+        problem = { code: 100, message: '(#100) Invalid parameter', details: "Param text['body'] must be at most 4096 characters long." };
       break;
     case 'template':
       if (typeof object.name !== 'string' || !object.name) problem = missing('template.name');

@@ -58,9 +58,37 @@ export class SandboxTemplateStore {
   readonly webhooks: WebhookRecord[] = [];
   private nextId = 1790000000000001n;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Called after every change Meta would remember (the sandbox's state file writes itself soon after). */
+  onChange: () => void = () => undefined;
 
   newId(): string {
     return String(this.nextId++);
+  }
+
+  /** What a restarted sandbox needs: the templates with their ids and statuses, the next id, the review rules. */
+  dump(): { nextId: string; templates: SandboxTemplate[]; rules: ReviewRule[] } {
+    return { nextId: String(this.nextId), templates: [...this.templates.values()], rules: this.rules };
+  }
+
+  restore(data: unknown): SandboxTemplate[] {
+    if (!isObj(data) || typeof data.nextId !== 'string' || !/^\d+$/.test(data.nextId) || !Array.isArray(data.templates))
+      throw new Error('templates: expected { nextId, templates, rules }');
+    const templates = data.templates as SandboxTemplate[];
+    for (const t of templates) {
+      if (
+        !isObj(t) ||
+        typeof t.id !== 'string' ||
+        typeof t.wabaId !== 'string' ||
+        typeof t.name !== 'string' ||
+        typeof t.status !== 'string'
+      )
+        throw new Error('templates: a template lacks id, wabaId, name or status');
+    }
+    for (const t of templates) this.templates.set(t.id, t);
+    if (Array.isArray(data.rules)) this.rules.push(...(data.rules as ReviewRule[]));
+    const next = BigInt(data.nextId);
+    if (next > this.nextId) this.nextId = next;
+    return templates;
   }
 
   find(wabaId: string, name: string, language: string): SandboxTemplate | undefined {
@@ -101,23 +129,22 @@ export class SandboxTemplateStore {
     }
     const stored = this.find(wabaId, template.name, template.language.code);
     if (!stored) {
-      const other = [...this.templates.values()].some((t) => t.wabaId === wabaId && t.name === template.name);
+      // Meta's wording, whether the name is unknown or only this language is.
       return fail(
         132001,
         'Template name does not exist in the translation',
-        other
-          ? `template name (${template.name}) does not exist in ${template.language.code}`
-          : `template name (${template.name}) does not exist`,
+        `template name (${template.name}) does not exist in ${template.language.code}`,
         404,
       );
     }
     if (stored.status === 'PAUSED') return fail(132015, 'Template is Paused', `${stored.name} (${stored.language}) is paused`);
     if (stored.status === 'DISABLED') return fail(132016, 'Template is Disabled', `${stored.name} (${stored.language}) is disabled`);
+    // A template not (yet) approved does not exist for sending, in Meta's words too.
     if (stored.status !== 'APPROVED')
       return fail(
         132001,
         'Template name does not exist in the translation',
-        `${stored.name} (${stored.language}) is ${stored.status}`,
+        `template name (${stored.name}) does not exist in ${stored.language}`,
         404,
       );
 
@@ -147,7 +174,7 @@ export class SandboxTemplateStore {
         return fail(
           132000,
           'Number of parameters does not match the expected number of params',
-          `header: expected ${expected.length}, received ${headerParams.length}`,
+          localizableParams('header', headerParams.length, expected.length),
         );
       const problem = textParams(headerParams, expected, named, 'header');
       if (problem) return fail(132012, 'Parameter format does not match format in the created template', problem);
@@ -156,7 +183,7 @@ export class SandboxTemplateStore {
         return fail(
           132000,
           'Number of parameters does not match the expected number of params',
-          `header: expected 1 ${format.toLowerCase()}, received ${headerParams.length}`,
+          localizableParams('header', headerParams.length, 1),
         );
       const p = headerParams[0];
       const kind = format.toLowerCase();
@@ -174,7 +201,7 @@ export class SandboxTemplateStore {
       return fail(
         132000,
         'Number of parameters does not match the expected number of params',
-        `body: expected ${expectedBody.length}, received ${bodyParams.length}`,
+        localizableParams('body', bodyParams.length, expectedBody.length),
       );
     const bodyProblem = textParams(
       bodyParams,
@@ -236,6 +263,11 @@ export class SandboxTemplateStore {
       );
     return { ok: true, template: stored };
   }
+}
+
+/** Meta's details for 132000, e.g. "body: number of localizable_params (0) does not match the expected number of params (1)". */
+function localizableParams(component: string, received: number, expected: number): string {
+  return `${component}: number of localizable_params (${received}) does not match the expected number of params (${expected})`;
 }
 
 /** Text parameters in order; named ones by parameter_name. Null when fine. */

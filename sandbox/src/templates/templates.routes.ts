@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantConfig } from '@wa/tenancy';
 import { validateTemplateDefinition } from '@wa/templates';
 import type { SandboxContext } from '../sandbox-context';
+import { sandboxState } from '../state/sandbox-state';
 import { sandboxTemplates, type ReviewRule, type SandboxTemplate, type SandboxTemplateStore } from './template-store';
 
 export { sandboxTemplates, SandboxTemplateStore } from './template-store';
@@ -91,6 +92,7 @@ function setStatus(
   t.status = statusByEvent[event] ?? event;
   t.updatedAt = new Date().toISOString();
   t.reason = typeof extra.reason === 'string' && extra.reason !== 'NONE' ? extra.reason : undefined;
+  store.onChange();
   return notify(context, store, t, 'message_template_status_update', {
     event,
     ...templateRef(t),
@@ -146,6 +148,16 @@ function view(t: SandboxTemplate, fields: string | undefined): Obj {
 export async function registerTemplates(app: FastifyInstance, context: SandboxContext): Promise<void> {
   const store = sandboxTemplates(context);
   app.addHook('onClose', async () => store.settle());
+  // Meta keeps a WABA's templates for good: so does the sandbox, across restarts. A template still
+  // in review when the sandbox stopped is reviewed again once it is back.
+  const state = sandboxState(context);
+  store.onChange = () => state.changed();
+  state.section('templates', {
+    dump: () => store.dump(),
+    restore: (data) => {
+      for (const t of store.restore(data)) if (t.status === 'PENDING') review(context, store, t);
+    },
+  });
 
   app.post<{ Params: { version: string; wabaId: string }; Body: unknown }>(
     '/:version/:wabaId/message_templates',
@@ -196,6 +208,7 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
         updatedAt: now,
       };
       store.templates.set(template.id, template);
+      store.onChange();
       review(context, store, template);
       return { id: template.id, status: 'PENDING', category: template.category };
     },
@@ -242,6 +255,7 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
           error_user_msg: `Message template ${name} not found`,
         });
       for (const t of victims) store.templates.delete(t.id);
+      store.onChange();
       return { success: true };
     },
   );
@@ -273,6 +287,7 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
     if (typeof body.category === 'string') t.category = body.category;
     t.status = 'PENDING';
     t.updatedAt = new Date().toISOString();
+    store.onChange();
     review(context, store, t);
     return { success: true };
   });
@@ -295,11 +310,13 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
       return reply.status(400).send({ code: 'bad_request', message: 'outcome must be APPROVED or REJECTED' });
     }
     store.rules.push(rule);
+    store.onChange();
     return { rules: store.rules.length };
   });
 
   app.delete('/sandbox/templates/review-rules', async () => {
     store.rules.length = 0;
+    store.onChange();
     return { rules: 0 };
   });
 
@@ -361,6 +378,7 @@ export async function registerTemplates(app: FastifyInstance, context: SandboxCo
         }),
       );
     }
+    store.onChange();
     return { template: view(t, 'id,name,language,status,category,quality_score'), deliveries };
   });
 

@@ -1,14 +1,16 @@
 import type { ServiceDescriptor } from '@wa/service-kit';
 import { ChatbotEnv } from './config/env';
 import { Init1764115200000 } from './migrations/1764115200000-init';
-import { ChatContact } from './contacts/contact.entity';
+import { CitizenKey1764547200000 } from './migrations/1764547200000-citizen-key';
+import { Conversations1765100000000 } from './migrations/1765100000000-conversations';
 
 export const chatbotService: ServiceDescriptor<ChatbotEnv> = {
   name: 'chatbot',
   schema: 'chatbot',
   consumerGroup: 'chatbot',
   envClass: ChatbotEnv,
-  entities: [ChatContact],
-  migrations: [Init1764115200000],
-  description: 'Multilingual menu chatbot: answers, procedures, documents, payments links and problem reports.',
+  entities: [],
+  migrations: [Init1764115200000, CitizenKey1764547200000, Conversations1765100000000],
+  description:
+    'Multilingual flow chatbot: menus, questions, problem reports with reference numbers, handoff to agents, STOP/START. Admin API: /v1/flows.',
 };

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { encodeTombstone, Topics, type CitizenConsentV1, type MessageStatusV1, type OutboundResultV1 } from '@wa/contracts';
+import { citizenKey, encodeTombstone, Topics, type CitizenConsentV1, type MessageStatusV1, type OutboundResultV1 } from '@wa/contracts';
 import { EventProducer } from '@wa/kafka';
 import { createTestKafka, waitFor, type Collector, type TestKafka } from '@wa/testing';
 import { DispatchService } from '../src/dispatch/dispatch.service';
@@ -166,10 +166,13 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
       occurredAt: '2026-06-01T00:00:00Z',
     };
     await producer.publish(Topics.citizenConsent, consent);
-    await waitFor(async () => (await pg.query('SELECT 1 FROM scheduler.consent WHERE wa_id = $1', [phone.slice(1)])).rowCount === 1, {
-      what: 'the consent row',
-      timeoutMs: 30000,
-    });
+    await waitFor(
+      async () => (await pg.query('SELECT 1 FROM scheduler.consent WHERE citizen_key = $1', [citizenKey({ phone })])).rowCount === 1,
+      {
+        what: 'the consent row',
+        timeoutMs: 30000,
+      },
+    );
     const { id } = await dueNotice({ whatsapp: phone });
     await scheduler.sweep();
     const [outcome] = await waitFor(() => (outcomesOf(id).length ? outcomesOf(id) : undefined), { what: 'outcome', timeoutMs: 30000 });
@@ -178,12 +181,61 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     expect(requestsOf(id)).toEqual([]);
   });
 
+  // WhatsApp's wa_id for Mexican mobiles keeps a 1 after 52; for Brazilian mobiles it may lack the
+  // ninth digit. The STOP comes from the wa_id, the agency names the E.164 number: one citizen.
+  it.each([
+    ['Mexican', '+525512345678', '5215512345678'],
+    ['Brazilian', '+5511987654321', '551187654321'],
+  ])('a %s citizen whose STOP came from their wa_id is not sent the notice for their E.164 number', async (_, phone, waId) => {
+    await producer.publish(Topics.citizenConsent, {
+      tenantId: 'roads-agency',
+      contact: { waId },
+      category: 'utility',
+      state: 'opted_out',
+      channel: 'whatsapp-keyword',
+      occurredAt: '2026-06-01T00:00:00Z',
+    } satisfies CitizenConsentV1);
+    await waitFor(
+      async () => (await pg.query('SELECT 1 FROM scheduler.consent WHERE citizen_key = $1', [citizenKey({ phone })])).rowCount === 1,
+      {
+        what: 'the consent row under the citizen key',
+        timeoutMs: 30000,
+      },
+    );
+    const { id } = await dueNotice({ whatsapp: phone });
+    await scheduler.sweep();
+    const [outcome] = await waitFor(() => (outcomesOf(id).length ? outcomesOf(id) : undefined), { what: 'outcome', timeoutMs: 30000 });
+    expect(outcome).toMatchObject({ outcome: 'opted_out', noticeId: id });
+    await settle();
+    expect(requestsOf(id)).toEqual([]);
+  });
+
+  it('keeps the consent of a citizen known only by their business-scoped user id', async () => {
+    const bsuid = `CO.${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+    await producer.publish(Topics.citizenConsent, {
+      tenantId: 'roads-agency',
+      contact: { bsuid },
+      category: 'all',
+      state: 'opted_out',
+      channel: 'whatsapp-keyword',
+      occurredAt: '2026-06-01T00:00:00Z',
+    } satisfies CitizenConsentV1);
+    await waitFor(
+      async () =>
+        (await pg.query('SELECT category FROM scheduler.consent WHERE citizen_key = $1 ORDER BY category', [`bsuid:${bsuid}`])).rows
+          .map((r) => r.category)
+          .join() === 'all,marketing,utility',
+      { what: 'the BSUID consent rows', timeoutMs: 30000 },
+    );
+  });
+
   it('a later opt-in to everything lifts an earlier utility opt-out; an older one does not', async () => {
     const phone = uniquePhone();
     const consent = (category: string, state: 'opted_in' | 'opted_out', occurredAt: string): CitizenConsentV1 =>
       ({ tenantId: 'roads-agency', contact: { phone }, category, state, channel: 'web', occurredAt }) as CitizenConsentV1;
     const state = async (category: string) =>
-      (await pg.query('SELECT state FROM scheduler.consent WHERE wa_id = $1 AND category = $2', [phone.slice(1), category])).rows[0]?.state;
+      (await pg.query('SELECT state FROM scheduler.consent WHERE citizen_key = $1 AND category = $2', [citizenKey({ phone }), category]))
+        .rows[0]?.state;
     await producer.publish(Topics.citizenConsent, consent('utility', 'opted_out', '2026-06-01T00:00:00Z'));
     await producer.publish(Topics.citizenConsent, consent('all', 'opted_in', '2026-05-01T00:00:00Z')); // older than the opt-out
     await waitFor(async () => (await state('all')) === 'opted_in', { what: 'the older opt-in applied', timeoutMs: 30000 });
@@ -273,7 +325,8 @@ describe('notification scheduler: sending and outcomes (real Kafka + Postgres)',
     await scheduler.sweep();
     await waitFor(() => requestsOf(deferred[0].id).length === 1, { what: 'the fourth, next morning', timeoutMs: 30000 });
     const days = async () =>
-      (await pg.query('SELECT day::text, sent FROM scheduler.daily_send WHERE whatsapp = $1 ORDER BY day', [phone])).rows;
+      (await pg.query('SELECT day::text, sent FROM scheduler.daily_send WHERE citizen_key = $1 ORDER BY day', [citizenKey({ phone })]))
+        .rows;
     expect(await days()).toEqual([
       { day: '2026-06-27', sent: 3 },
       { day: '2026-06-28', sent: 1 },

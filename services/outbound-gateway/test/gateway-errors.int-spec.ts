@@ -1,7 +1,7 @@
 /** @jest-environment <rootDir>/libs/auth/testing/jose-environment.cjs */
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { OutboundRequestV1 } from '@wa/contracts';
+import { citizenKey, type OutboundRequestV1 } from '@wa/contracts';
 import { sleep, waitFor } from '@wa/testing';
 import { ROADS, citizen, plainTemplate, startGatewayHarness, type GatewayHarness } from './support/harness';
 
@@ -212,7 +212,14 @@ describe('outbound gateway: errors and uncertain sends', () => {
     await db.query(
       `INSERT INTO gateway.outbound_message (request_id, tenant_id, phone_number_id, recipient, lane, kind, priority, request, state, attempts, claimed_by, lease_until)
        VALUES ($1, $2, $3, $4, $5, 'text', 0, $6, 'sending', 1, 'ghost-replica', now() + interval '1 hour')`,
-      [requestId, ROADS.tenantId, ROADS.phoneNumberId, c.waId, `${ROADS.phoneNumberId}:${c.waId}`, JSON.stringify(request)],
+      [
+        requestId,
+        ROADS.tenantId,
+        ROADS.phoneNumberId,
+        citizenKey(request.to),
+        `${ROADS.phoneNumberId}:${citizenKey(request.to)}`,
+        JSON.stringify(request),
+      ],
     );
     await h.status({
       tenantId: ROADS.tenantId,

@@ -11,7 +11,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
   let h: GatewayHarness;
 
   beforeAll(async () => {
-    h = await startGatewayHarness('gw-rules', { PAIR_INTERVAL_MS: String(PAIR_INTERVAL_MS) });
+    h = await startGatewayHarness('gw-rules', { PAIR_INTERVAL_MS: String(PAIR_INTERVAL_MS), PAIR_BURST: '1' });
     await h.approve(namedTemplate(ROADS.tenantId, 'licence_expiry'));
     await h.approve(plainTemplate(ROADS.tenantId, 'officer_replied', 'es', 'Un funcionario respondió a su solicitud.'));
     await h.approve({ ...namedTemplate(ROADS.tenantId, 'road_works_promo', 'es', 'MARKETING'), status: 'PAUSED' });
@@ -29,6 +29,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     expect(result).toMatchObject({ outcome: 'accepted', attempts: 1, tenantId: ROADS.tenantId, phoneNumberId: ROADS.phoneNumberId });
     const [sent] = h.sentTo(c.waId);
     expect(result.wamid).toBe(sent.wamid);
+    expect(sent.failure).toBeUndefined(); // Meta (the sandbox) knows the window is open, too
     expect(sent.payload).toMatchObject({
       to: `+${c.waId}`,
       type: 'text',
@@ -92,6 +93,30 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     });
     expect(await h.resultOf(reply.requestId)).toMatchObject({ outcome: 'accepted' });
     expect(h.sentTo(c.waId)).toHaveLength(1);
+  });
+
+  // WhatsApp's wa_id for Mexican mobiles keeps a 1 after 52, and for Brazilian mobiles may lack the
+  // ninth digit: a STOP or a message from that wa_id is about the person the agency names by E.164.
+  it.each([
+    ['Mexican', '5215512345678', '+525512345678'],
+    ['Brazilian', '551187654321', '+5511987654321'],
+  ])('a %s citizen who said STOP from their wa_id is not sent a notice addressed to their E.164 number', async (_, id, number) => {
+    await h.optOut(ROADS.tenantId, id, 'utility');
+    const notice = await h.send({
+      kind: 'template',
+      priority: 'notification',
+      to: { phone: number },
+      template: { name: 'licence_expiry', language: 'es', parameters: { first_name: 'Ana', due_date: '3 de marzo' } },
+    });
+    expect(await h.resultOf(notice.requestId)).toMatchObject({ outcome: 'failed', reason: 'opted-out' });
+
+    // Their message from the wa_id opens the window for a free-form answer to the E.164 number,
+    // and Meta still gets the number as the caller gave it.
+    await h.openWindow(ROADS.tenantId, ROADS.phoneNumberId, id);
+    const answer = await h.send({ kind: 'text', to: { phone: number }, content: { body: 'Recibido' } });
+    expect(await h.resultOf(answer.requestId)).toMatchObject({ outcome: 'accepted' });
+    const sent = h.simulator.sent.filter((m) => m.payload.to === number);
+    expect(sent.map((m) => m.payload.type)).toEqual(['text']);
   });
 
   it('fails wrong template parameters with the reason, without calling Meta', async () => {
@@ -191,6 +216,7 @@ describe('outbound gateway: sends through the sandbox, inside WhatsApp rules', (
     for (const r of requests) expect(await h.resultOf(r.requestId, 60000)).toMatchObject({ outcome: 'accepted' });
     const sent = h.sentTo(c.waId);
     expect(sent.map((s) => s.type)).toEqual(['interactive', 'interactive', 'image', 'location', 'reaction']);
+    expect(sent.filter((s) => s.failure)).toEqual([]);
     expect(sent[0].payload).toMatchObject({ interactive: { type: 'list' }, context: { message_id: 'wamid.USER1' } });
     expect(sent[2].payload).toMatchObject({ image: { link: 'https://cdn.example.gov.co/mapa.png', caption: 'Sede' } });
     expect(sent[4].payload.context).toBeUndefined();

@@ -1,5 +1,5 @@
 import type { OutboundRequestV1, TemplateCatalogEntryV1 } from '@wa/contracts';
-import { decide, optedOut, windowOpen, type RuleInputs } from '../src/dispatch/rules';
+import { decide, optedOut, WINDOW_SAFETY_MS, windowOpenForSend, type RuleInputs } from '../src/dispatch/rules';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3600000);
@@ -41,10 +41,12 @@ function inputs(request: Partial<OutboundRequestV1>, extra: Partial<RuleInputs> 
 
 describe('sending rules', () => {
   it('opens the window for 24 h after the last inbound message (with a safety margin)', () => {
-    expect(windowOpen(hoursAgo(23.9), NOW)).toBe(true);
-    expect(windowOpen(hoursAgo(24), NOW)).toBe(false);
-    expect(windowOpen(new Date(NOW.getTime() - 24 * 3600000 + 10000), NOW)).toBe(false); // within the last 30 s
-    expect(windowOpen(undefined, NOW)).toBe(false);
+    expect(windowOpenForSend(hoursAgo(23.9), NOW)).toBe(true);
+    expect(windowOpenForSend(hoursAgo(24), NOW)).toBe(false);
+    expect(windowOpenForSend(new Date(NOW.getTime() - 24 * 3600000 + 10000), NOW)).toBe(false); // within the last 30 s
+    expect(windowOpenForSend(new Date(NOW.getTime() - 24 * 3600000 + WINDOW_SAFETY_MS), NOW)).toBe(false);
+    expect(windowOpenForSend(new Date(NOW.getTime() - 24 * 3600000 + WINDOW_SAFETY_MS + 1), NOW)).toBe(true);
+    expect(windowOpenForSend(undefined, NOW)).toBe(false);
   });
 
   it('sends free-form inside the window, fails it outside, or sends the fallback template', () => {

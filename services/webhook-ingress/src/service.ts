@@ -26,5 +26,9 @@ export const ingressService: ServiceDescriptor<IngressEnv> = {
   selfLoggedRoutes: [{ path: WEBHOOK_ROUTE.slice(1), method: RequestMethod.POST }],
   // Receivers: no per-request HTTP logger at all (receiver-role.ts says why).
   requestLogger: (env) => usesAsyncContext(env.INGRESS_CONSUMERS),
+  // Receivers: the webhook path never touches PostgreSQL, so they start and are ready with Kafka
+  // alone (a database outage or migration must not stop Meta's webhooks); the media API they also
+  // serve connects on its first request. Normalizers archive, dedupe and relay: database at start.
+  database: (env) => (env.INGRESS_CONSUMERS ? 'at-start' : 'on-demand'),
   description: 'Receives WhatsApp Cloud API webhooks, stores them durably on Kafka and normalizes them.',
 };

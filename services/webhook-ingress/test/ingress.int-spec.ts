@@ -96,7 +96,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
     });
   });
 
-  describe('POST: refusals publish nothing', () => {
+  describe('POST: refusals publish nothing; signed bad content goes to quarantine', () => {
     it('401 for a missing, malformed or wrong signature; 404 unknown app; 415; 413', async () => {
       const body = fixtureText('text');
       const rawBefore = raw().length;
@@ -133,15 +133,16 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       expect(raw().length).toBe(rawBefore);
     });
 
-    it('400 for signed bodies that are not JSON or not WhatsApp, which are kept in quarantine', async () => {
+    it('200 (by default) for signed bodies that are not JSON or not WhatsApp, once they are kept in quarantine', async () => {
+      const before = await rawHighWatermark();
       const notJson = '{"object":"whatsapp_business_account","entry":[';
       const notJsonResponse = await post('roads-app', notJson, signed(ROADS_SECRET, notJson));
-      expect(notJsonResponse.status).toBe(400);
-      expect(await notJsonResponse.json()).toMatchObject({ code: 'not_json' });
+      expect(notJsonResponse.status).toBe(200);
+      expect(await notJsonResponse.text()).toBe('');
       const page = JSON.stringify({ object: 'page', entry: [{ id: '1' }] });
       const pageResponse = await post('roads-app', page, signed(ROADS_SECRET, page));
-      expect(pageResponse.status).toBe(400);
-      expect(await pageResponse.json()).toMatchObject({ code: 'not_whatsapp' });
+      expect(pageResponse.status).toBe(200);
+      expect(await rawHighWatermark()).toBe(before);
       const kept = await waitFor(() => {
         const q = quarantine().filter((e) => e.data.body === notJson || e.data.body === page);
         return q.length === 2 ? q : undefined;
@@ -238,9 +239,15 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
           interactive: { kind: 'button_reply', id: 'yes', title: 'Sí' },
           context: { messageId: 'wamid.OURS' },
         },
-        { ...citizen, type: 'interactive', interactive: { kind: 'list_reply', id: 'svc', title: 'Servicio', description: 'd' } },
+        // Replies answer a message, as at Meta (the sandbox refuses one without context).
+        {
+          ...citizen,
+          type: 'interactive',
+          interactive: { kind: 'list_reply', id: 'svc', title: 'Servicio', description: 'd' },
+          context: { messageId: 'wamid.OURS' },
+        },
         { ...citizen, type: 'interactive', interactive: { kind: 'nfm_reply', response: { flow_token: 'case-1', plate: 'ABC123' } } },
-        { ...citizen, type: 'button', button: { text: 'Recordar luego', payload: 'snooze' } },
+        { ...citizen, type: 'button', button: { text: 'Recordar luego', payload: 'snooze' }, context: { messageId: 'wamid.OURS' } },
         { ...citizen, type: 'reaction', reaction: { messageId: 'wamid.OURS', emoji: '👍' } },
         {
           ...citizen,
@@ -308,6 +315,7 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
         'status-failed-131049',
         'template-approved',
         'user-preferences-stop',
+        'value-errors-130429',
       ]) {
         const { json } = await sandboxPost(sandbox, '/sandbox/inbound/webhooks', {
           tenant: 'immigration-dept',
@@ -329,6 +337,10 @@ describe('webhook ingress against the real broker and Postgres, fed by the sandb
       );
       expect(template.data).toMatchObject({ kind: 'template_status', templateLanguage: 'en_US', wabaId: '100000000000002' });
       await waitFor(() => accountEvents().find((e) => e.data.kind === 'user_preference' && e.data.event === 'stop'));
+      // Errors Meta reports for a whole change are published, and counted for alerting.
+      await waitFor(() => accountEvents().find((e) => e.data.kind === 'webhook_error' && e.data.event === '130429'));
+      const metrics = await (await fetch(`${ingress.url}/metrics`)).text();
+      expect(metrics).toMatch(/webhook_change_errors_total\{[^}]*tenant="immigration-dept",code="130429"[^}]*\} 1/);
     });
 
     it('an unknown phone number is quarantined, not dropped', async () => {

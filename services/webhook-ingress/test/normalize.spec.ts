@@ -69,6 +69,8 @@ describe('the normalizer over the fixture corpus', () => {
 
     it('forwarded text and click-to-WhatsApp referral', () => {
       expect(message('text-forwarded').context).toEqual({ forwarded: true });
+      // Meta sends frequently_forwarded alone for a message forwarded more than five times.
+      expect(message('text-frequently-forwarded').context).toEqual({ forwarded: true, frequentlyForwarded: true });
       expect(message('text-ctwa-referral').referral).toMatchObject({
         sourceType: 'ad',
         ctwaClid: 'ARAkdf9',
@@ -133,6 +135,7 @@ describe('the normalizer over the fixture corpus', () => {
         name: 'flow',
         title: 'Sent',
         response: { flow_token: 'case-5521:7c1e', emirates_id: '784-1990-1234567-1', preferred_date: '2026-03-01' },
+        responseJson: '{"flow_token":"case-5521:7c1e","emirates_id":"784-1990-1234567-1","preferred_date":"2026-03-01"}',
       });
     });
 
@@ -179,6 +182,9 @@ describe('the normalizer over the fixture corpus', () => {
         },
       ]);
       expect(m.original).toMatchObject({ unsupported: { type: 'poll_update' } });
+      const withHref = fixtureText('unsupported-131051').replace('"error_data"', '"href": "/docs/errors#131051", "error_data"');
+      const [item] = normalizeWebhook(withHref, { appId: 'immigration-app', receivedAt: RECEIVED_AT, rawEventId: RAW_EVENT_ID }, registry);
+      expect((item.data as InboundMessageV1).errors?.[0]).toMatchObject({ code: 131051, href: '/docs/errors#131051' });
     });
 
     it('an unknown type is kept as unknown with the original, never dropped', () => {
@@ -191,6 +197,16 @@ describe('the normalizer over the fixture corpus', () => {
     it('a username user (empty wa_id) is identified by the business-scoped user id', () => {
       const m = message('username-bsuid-contact');
       expect(m.contact).toEqual({ bsuid: 'CO.bsuid.8f3a2c1d9e', profileName: 'ana.vial' });
+    });
+
+    it("keeps the business-scoped user id's companions: username, country code, parent BSUID", () => {
+      expect(message('username-bsuid-parent').contact).toEqual({
+        bsuid: 'CO.bsuid.8f3a2c1d9e',
+        profileName: 'Ana Vial',
+        username: '@ana.vial',
+        countryCode: 'CO',
+        parentUserId: 'CO.ENT.11815799212886844830',
+      });
     });
 
     it('Arabic and emoji text decode from Meta\u2019s \\u escapes', () => {
@@ -223,8 +239,16 @@ describe('the normalizer over the fixture corpus', () => {
       expect(status('status-read-without-delivered')).toMatchObject({ status: 'read', messageId: 'wamid.OUR_MSG2' });
     });
 
-    it('failed with its error codes', () => {
-      expect(status('status-failed-131049').errors?.[0]).toMatchObject({ code: 131049 });
+    it('failed with its error codes, and the href of Meta\u2019s documentation', () => {
+      expect(status('status-failed-131049').errors).toEqual([
+        {
+          code: 131049,
+          title: 'This message was not delivered to maintain healthy ecosystem engagement.',
+          message: 'This message was not delivered to maintain healthy ecosystem engagement.',
+          details: 'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.',
+          href: '/documentation/business-messaging/whatsapp/support/error-codes',
+        },
+      ]);
       expect(status('status-failed-131026').errors).toEqual([
         { code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', details: 'Message Undeliverable.' },
       ]);

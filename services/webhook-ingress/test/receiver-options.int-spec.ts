@@ -1,10 +1,11 @@
+/** @jest-environment <rootDir>/libs/auth/testing/jose-environment.cjs */
 import { Client } from 'pg';
 import { Topics, type WebhookQuarantineV1 } from '@wa/contracts';
 import { createTestKafka, sleep, waitFor, type Collector, type TestKafka, type TestService } from '@wa/testing';
-import { events, postSigned, startIngress } from './support/harness';
+import { bearer, events, postSigned, startIngress } from './support/harness';
 import { fixtureText } from './support/fixtures';
 
-/** A receiver-only replica (INGRESS_CONSUMERS=false) that answers 200 to signed bad content (WEBHOOK_BAD_CONTENT_STATUS=200). */
+/** A receiver-only replica (INGRESS_CONSUMERS=false) that answers 400 to signed bad content (WEBHOOK_BAD_CONTENT_STATUS=400). */
 describe('receiver options', () => {
   let tk: TestKafka;
   let ingress: TestService;
@@ -13,7 +14,7 @@ describe('receiver options', () => {
 
   beforeAll(async () => {
     tk = await createTestKafka('receiver');
-    ingress = await startIngress(tk, { env: { INGRESS_CONSUMERS: 'false', WEBHOOK_BAD_CONTENT_STATUS: '200', LOG_LEVEL: 'error' } });
+    ingress = await startIngress(tk, { env: { INGRESS_CONSUMERS: 'false', WEBHOOK_BAD_CONTENT_STATUS: '400', LOG_LEVEL: 'error' } });
     raw = await tk.collect(Topics.webhookRaw.name);
     quarantine = await tk.collect(Topics.webhookQuarantine.name);
   });
@@ -26,12 +27,14 @@ describe('receiver options', () => {
 
   const post = (body: string) => postSigned(ingress.url, body);
 
-  it('answers 200 to signed bodies that are not JSON or not WhatsApp, once they are quarantined', async () => {
+  it('answers 400 to signed bodies that are not JSON or not WhatsApp, once they are quarantined', async () => {
     const notJson = 'not json at all';
     const response = await post(notJson);
-    expect(response.status).toBe(200);
-    expect(await response.text()).toBe('');
-    expect((await post('{"object":"instagram","entry":[]}')).status).toBe(200);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'not_json' });
+    const page = await post('{"object":"instagram","entry":[]}');
+    expect(page.status).toBe(400);
+    expect(await page.json()).toMatchObject({ code: 'not_whatsapp' });
     const kept = await waitFor(() => {
       const q = events<WebhookQuarantineV1>(quarantine.records);
       return q.length === 2 ? q : undefined;
@@ -54,5 +57,11 @@ describe('receiver options', () => {
     } finally {
       await pg.end();
     }
+  });
+
+  it('serves the media API, connecting to the database on its first request', async () => {
+    const response = await fetch(`${ingress.url}/media/never-fetched`, { headers: await bearer('roads-agency') });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 'media_not_stored' });
   });
 });

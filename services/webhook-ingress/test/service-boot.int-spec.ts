@@ -1,9 +1,11 @@
 import { Client } from 'pg';
-import { Topics, type WebhookRawV2 } from '@wa/contracts';
+import { Topics, UNROUTED_TENANT, type WebhookQuarantineV1, type WebhookRawV2 } from '@wa/contracts';
 import { EventProducer } from '@wa/kafka';
 import { createTestKafka, startTestService, waitFor, type TestKafka, type TestService } from '@wa/testing';
 import { AppModule } from '../src/app.module';
 import { ingressService } from '../src/service';
+import { signatureOf } from '../src/webhook/signature';
+import { events, ROADS_SECRET, roadsWebhook } from './support/harness';
 
 describe('a service booted as main.ts boots it', () => {
   let tk: TestKafka;
@@ -55,12 +57,13 @@ describe('a service booted as main.ts boots it', () => {
   });
 
   it('consumes Kafka records: the raw topic consumer archives each ce_id once', async () => {
+    const body = '{"object":"whatsapp_business_account","entry":[]}';
     const raw: WebhookRawV2 = {
       tenantId: 'roads-agency',
       appId: 'roads-app',
       receivedAt: new Date().toISOString(),
-      body: '{"object":"whatsapp_business_account","entry":[]}',
-      signature: 'sha256=00',
+      body,
+      signature: signatureOf(ROADS_SECRET, body),
     };
     await producer.publish(Topics.webhookRaw, raw, { id: '0b3c9f0e-3f7d-4b6a-9a56-1f1d2c3b4a50' });
     await producer.publish(Topics.webhookRaw, raw, { id: '0b3c9f0e-3f7d-4b6a-9a56-1f1d2c3b4a50' });
@@ -68,7 +71,7 @@ describe('a service booted as main.ts boots it', () => {
     await pg.connect();
     try {
       const rows = await waitFor(async () => {
-        const r = await pg.query('SELECT event_id, body FROM ingress.raw_webhook');
+        const r = await pg.query("SELECT event_id, body FROM ingress.raw_webhook WHERE event_id = '0b3c9f0e-3f7d-4b6a-9a56-1f1d2c3b4a50'");
         return r.rowCount ? r.rows : undefined;
       });
       expect(rows).toHaveLength(1);
@@ -76,5 +79,49 @@ describe('a service booted as main.ts boots it', () => {
     } finally {
       await pg.end();
     }
+  });
+
+  it('trusts no raw record whose signature does not verify: quarantined whole, of no tenant, nothing normalized or archived', async () => {
+    const quarantine = await tk.collect(Topics.webhookQuarantine.name);
+    // Distinct bodies: quarantine records dedupe on (app, reason, body).
+    const bodies = [roadsWebhook(['wamid.FORGED1']), roadsWebhook(['wamid.FORGED2']), roadsWebhook(['wamid.FORGED3'])];
+    const forged = (body: string, signature: string, appId = 'roads-app'): WebhookRawV2 => ({
+      tenantId: 'roads-agency',
+      appId,
+      receivedAt: new Date().toISOString(),
+      body,
+      signature,
+    });
+    const ids = ['5e0c1c7a-54a4-4f0b-9d8e-0a1b2c3d4e01', '5e0c1c7a-54a4-4f0b-9d8e-0a1b2c3d4e02', '5e0c1c7a-54a4-4f0b-9d8e-0a1b2c3d4e03'];
+    // Signed with a secret that is not the app's; not signed at all; an app this ingress does not have.
+    await producer.publish(Topics.webhookRaw, forged(bodies[0], signatureOf('an-attacker-chosen-secret', bodies[0])), { id: ids[0] });
+    await producer.publish(Topics.webhookRaw, forged(bodies[1], ''), { id: ids[1] });
+    await producer.publish(Topics.webhookRaw, forged(bodies[2], signatureOf(ROADS_SECRET, bodies[2]), 'ghost-app'), { id: ids[2] });
+    const kept = await waitFor(() => {
+      const q = events<WebhookQuarantineV1>(quarantine.records).filter((e) => ids.includes(e.data.rawEventId ?? ''));
+      return q.length === 3 ? q : undefined;
+    });
+    for (const record of kept) {
+      expect(record.data).toMatchObject({ tenantId: UNROUTED_TENANT, reason: 'signature-mismatch' });
+      expect(record.data.body).toBe(bodies[ids.indexOf(record.data.rawEventId!)]);
+    }
+    expect(kept.map((r) => r.data.detail).sort()).toEqual([
+      'no such app on this ingress',
+      'signature mismatch for app roads-app',
+      'signature missing for app roads-app',
+    ]);
+    const pg = new Client({ connectionString: service.db.appUrl('ingress') });
+    await pg.connect();
+    try {
+      // Claims and outbox rows commit with the quarantine record: had the message been trusted, its key would be here.
+      expect((await pg.query("SELECT count(*)::int AS n FROM ingress.webhook_dedupe WHERE kind = 'message'")).rows[0].n).toBe(0);
+      expect((await pg.query('SELECT count(*)::int AS n FROM ingress.raw_webhook WHERE event_id = ANY($1)', [ids])).rows[0].n).toBe(0);
+    } finally {
+      await pg.end();
+    }
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/webhook_raw_signature_mismatch_total\{[^}]*app="roads-app"[^}]*\} 2/);
+    expect(metrics).toMatch(/webhook_raw_signature_mismatch_total\{[^}]*app="unknown"[^}]*\} 1/);
+    expect(metrics).toMatch(/webhook_quarantined_total\{[^}]*tenant="unrouted",reason="signature-mismatch"[^}]*\} 3/);
   });
 });

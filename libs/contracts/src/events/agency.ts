@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import {
   IsIn,
   IsISO4217CurrencyCode,
+  IsInt,
   IsISO8601,
   IsObject,
   IsOptional,
@@ -10,11 +11,12 @@ import {
   Length,
   Matches,
   MaxLength,
+  Min,
   registerDecorator,
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
-import { LANGUAGE_CODE, TenantScoped } from './common';
+import { ContactRef, LANGUAGE_CODE, TenantScoped } from './common';
 
 /*
  * The agency event contract: what agency back-office systems publish on `agency.event.v1`
@@ -287,11 +289,31 @@ export class NotificationOutcomeV1 extends TenantScoped {
   @IsISO8601() occurredAt!: string;
 }
 
+/**
+ * A case the chatbot collected (a problem report, a form), for the agency's case system. The
+ * citizen got `reference` in the chat; `fields` holds the flow's saved values (media as durable
+ * `media:<tenant>/<id>` references served by the ingress's media API, locations as
+ * `{ latitude, longitude, name?, address? }`).
+ */
 export class AgencyCaseV1 extends TenantScoped {
+  /** Unique per tenant; stable for a given reference. */
   @IsString() caseId!: string;
   @IsString() @MaxLength(100) caseType!: string;
+  /** The citizen's wa_id (or their citizen key when they are known only by a business-scoped id). */
   @IsString() subjectWaId!: string;
   @IsObject() fields!: Record<string, unknown>;
   @IsOptional() @IsString() conversationId?: string;
   @IsISO8601() openedAt!: string;
+  /** The readable reference the citizen was given (`RD-2026-000123`). */
+  @IsOptional() @IsString() @MaxLength(64) reference?: string;
+  /** `citizenKey(contact)`, as on every citizen topic. */
+  @IsOptional() @IsString() @MaxLength(300) citizenKey?: string;
+  @IsOptional() @ValidateNested() @Type(() => ContactRef) contact?: ContactRef;
+  /** The language the citizen used. */
+  @IsOptional() @Matches(LANGUAGE_CODE) language?: string;
+  /** The flow and version that collected it. */
+  @IsOptional() @IsString() @MaxLength(64) flow?: string;
+  @IsOptional() @IsInt() @Min(1) flowVersion?: number;
+  /** The citizen's message (wamid) that completed the case. */
+  @IsOptional() @IsString() @MaxLength(256) sourceMessageId?: string;
 }

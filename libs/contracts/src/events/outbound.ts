@@ -345,6 +345,17 @@ export class OutboundResultV1 extends TenantScoped {
 
 export const CONSENT_CATEGORIES = ['utility', 'marketing', 'all'] as const;
 
+/** What shows the citizen made the choice: kept with the consent record for audits. */
+export class ConsentEvidence {
+  /** `chatbot_keyword` (STOP/START), `chatbot_flow` (a flow's option), `meta_user_preferences`, `agency` ... */
+  @IsString() @MaxLength(64) source!: string;
+  /** The words the citizen sent (`BAJA`, `STOP`), when a keyword decided. */
+  @IsOptional() @IsString() @MaxLength(200) keyword?: string;
+  /** The citizen's message (wamid) that carried the choice. */
+  @IsOptional() @IsString() @MaxLength(256) messageId?: string;
+  @IsISO8601() at!: string;
+}
+
 export class CitizenConsentV1 extends TenantScoped {
   @ValidateNested() @Type(() => ContactRef) contact!: ContactRef;
   @IsIn(CONSENT_CATEGORIES as unknown as string[]) category!: string;
@@ -353,6 +364,7 @@ export class CitizenConsentV1 extends TenantScoped {
   @IsString() @MaxLength(64) channel!: string;
   @IsOptional() @IsString() @MaxLength(2000) wording?: string;
   @IsISO8601() occurredAt!: string;
+  @IsOptional() @ValidateNested() @Type(() => ConsentEvidence) evidence?: ConsentEvidence;
 }
 
 /* ---------------------------------------------------------------------------------------------

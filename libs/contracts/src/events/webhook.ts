@@ -36,8 +36,22 @@ export const QUARANTINE_REASONS = [
   /** The payload names a tenant whose configured app is not the app that delivered (and signed) it. */
   'app-mismatch',
   'normalize-failed',
+  /**
+   * A raw record whose `ce_wasignature` is not the HMAC of its body with a secret of its app:
+   * not something the ingress received from Meta (or signed with a secret since removed).
+   */
+  'signature-mismatch',
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+
+/**
+ * The tenantId of a quarantine record that belongs to no tenant: a body that names none (not JSON,
+ * not a WhatsApp payload, an unknown phone number or WABA) from an app that serves several, or a
+ * raw record whose signature does not verify (nothing in it can be trusted). Every record carries
+ * a tenantId (its key, its dedupe scope), so "none" is this reserved slug; the tenants file
+ * refuses a tenant of that id.
+ */
+export const UNROUTED_TENANT = 'unrouted';
 
 /** A signed payload that could not be normalized (or named an unknown phone number): kept, never dropped. */
 export class WebhookQuarantineV1 extends TenantScoped {
@@ -72,11 +86,33 @@ export const INBOUND_MESSAGE_TYPES = [
 ] as const;
 export type InboundMessageType = (typeof INBOUND_MESSAGE_TYPES)[number];
 
+/** An error as a webhook reports it (on a message, a status, or a whole change). */
+export class WebhookError extends CloudApiError {
+  /** Meta's link to the error's documentation (`href`). */
+  @IsOptional() @IsString() href?: string;
+}
+
+/**
+ * The citizen behind an inbound message: the platform's identity (ContactRef) plus what Meta
+ * sends alongside a business-scoped user id. `username` and `countryCode` are for display and
+ * routing hints, never identity (a username can change).
+ */
+export class InboundContact extends ContactRef {
+  /** The citizen's WhatsApp username, when they have one (`contacts[].profile.username`). */
+  @IsOptional() @IsString() @MaxLength(256) username?: string;
+  /** Meta's `country_code` of the user, as sent. */
+  @IsOptional() @IsString() @MaxLength(256) countryCode?: string;
+  /** The parent BSUID shared across a managed business's portfolios (`parent_user_id`). */
+  @IsOptional() @IsString() @MaxLength(256) parentUserId?: string;
+}
+
 export class MessageContext {
   @IsOptional() @IsString() from?: string;
   /** The wamid of our message the citizen replied to or tapped a button in. */
   @IsOptional() @IsString() messageId?: string;
+  /** True for any forwarded message, also when Meta sends only `frequently_forwarded`. */
   @IsOptional() @IsBoolean() forwarded?: boolean;
+  /** Forwarded more than five times. */
   @IsOptional() @IsBoolean() frequentlyForwarded?: boolean;
   /** "Message business" tap from a catalog product. */
   @IsOptional() @IsObject() referredProduct?: { catalogId?: string; productRetailerId?: string };
@@ -110,13 +146,15 @@ export class InteractiveReply {
   /** nfm_reply: the name (`flow`, `address_message`) and the parsed response_json. */
   @IsOptional() @IsString() name?: string;
   @IsOptional() @IsObject() response?: Record<string, unknown>;
+  /** nfm_reply: `response_json` exactly as Meta sent it (the parse keeps no key order or number spelling). */
+  @IsOptional() @IsString() responseJson?: string;
 }
 
 export class InboundMessageV1 extends TenantScoped {
   @IsString() phoneNumberId!: string;
   @IsOptional() @IsString() wabaId?: string;
   @IsString() @MaxLength(256) messageId!: string;
-  @ValidateNested() @Type(() => ContactRef) contact!: ContactRef;
+  @ValidateNested() @Type(() => InboundContact) contact!: InboundContact;
   @IsISO8601() sentAt!: string;
   @IsISO8601() receivedAt!: string;
   @IsIn(INBOUND_MESSAGE_TYPES as unknown as string[]) type!: InboundMessageType;
@@ -134,7 +172,7 @@ export class InboundMessageV1 extends TenantScoped {
   @IsOptional() @IsObject() system?: { type?: string; body?: string; newWaId?: string };
   @IsOptional() @IsObject() referral?: Record<string, unknown>;
   @IsOptional() @ValidateNested() @Type(() => MessageContext) context?: MessageContext;
-  @IsOptional() @ValidateNested({ each: true }) @Type(() => CloudApiError) errors?: CloudApiError[];
+  @IsOptional() @ValidateNested({ each: true }) @Type(() => WebhookError) errors?: WebhookError[];
   /** For unsupported/unknown types, the original message object, so nothing is lost. */
   @IsOptional() @IsObject() original?: Record<string, unknown>;
   /** ce_id of the raw webhook record this came from (join with the ingress raw archive). */
@@ -170,7 +208,7 @@ export class MessageStatusV1 extends TenantScoped {
   @IsOptional() @IsString() @MaxLength(256) recipientUserId?: string;
   @IsOptional() @IsString() bizOpaqueCallbackData?: string;
   @IsOptional() @ValidateNested() @Type(() => Pricing) pricing?: Pricing;
-  @IsOptional() @ValidateNested({ each: true }) @Type(() => CloudApiError) errors?: CloudApiError[];
+  @IsOptional() @ValidateNested({ each: true }) @Type(() => WebhookError) errors?: WebhookError[];
   @IsOptional() @ValidateNested() @Type(() => ConversationInfo) conversation?: ConversationInfo;
   @IsOptional() @IsUUID() rawEventId?: string;
 }

@@ -4,6 +4,17 @@
  * produces. Texts are per language: `{ es: "…", en: "…" }`; the flow's first language is the
  * fallback. `{{name}}` in a text is replaced with a saved value (`{{report.reference}}`), the
  * citizen's profile name (`{{contact.name}}`) or a call's result (`{{status.state}}`).
+ *
+ * The YAML format is checked by `flow.schema.ts` (JSON Schema, also shipped as `flow.schema.json`
+ * for editors) and published only when `validateFlow` finds no problem.
+ *
+ * Additions to the first model (all optional, so existing YAML stays valid):
+ * - `TemplateButtonRule.do`: a template button may trigger a global action instead of a goto.
+ * - `Session.resume`: the node a language menu opened by a keyword returns to.
+ * - `Session.expiresAt`: when an idle session ends (`expire_after`, default 23 h).
+ * - `EngineContext.language`: the citizen's known or guessed language for a new session.
+ * - `TurnResult.error`: why a turn ended on a broken flow (for the service's logs).
+ * - `FlowProblem`: what parsing and validation report.
  */
 
 /** Language code → text (`es`, `en`, `ar`, `fr`, `pt_BR`). */
@@ -41,7 +52,9 @@ export interface GlobalRule {
 export interface TemplateButtonRule {
   payloads?: string[];
   labels?: LocalizedList;
-  goto: string;
+  /** A node id, or (instead) `do`. */
+  goto?: string;
+  do?: GlobalAction;
 }
 
 export interface FaqEntry {
@@ -207,6 +220,10 @@ export interface Session {
   timeoutAt: string | null;
   /** Whether the citizen has chosen (or confirmed) a language. */
   languageChosen: boolean;
+  /** The node a language menu opened by a keyword or option returns to once a language is chosen. */
+  resume?: string | null;
+  /** When the idle session ends (ISO): a later message starts anew. */
+  expiresAt?: string | null;
 }
 
 /** What the citizen sent, as the engine sees it. */
@@ -247,6 +264,8 @@ export interface EngineContext {
   tenantId: string;
   now: Date;
   contactName?: string;
+  /** The citizen's language for a new session: saved earlier or `guessLanguage`'s; default the flow's first. */
+  language?: string;
   /** Calls the tenant's named integration; never throws (errors come back as `ok: false`). */
   call(
     integration: string,
@@ -263,4 +282,33 @@ export interface TurnResult {
   outputs: TurnOutput[];
   /** The session ended (end node, handoff, opt-out): the next message starts anew. */
   ended: boolean;
+  /** Set when the flow itself failed (a loop, a branch with no way on): the citizen got an apology; log it. */
+  error?: string;
+}
+
+/** One reason a flow cannot be parsed or published. */
+export interface FlowProblem {
+  code:
+    | 'yaml'
+    | 'schema'
+    | 'unresolved_goto'
+    | 'unreachable'
+    | 'dead_end'
+    | 'missing_translation'
+    | 'unknown_language'
+    | 'too_long'
+    | 'too_many_options'
+    | 'too_few_options'
+    | 'duplicate_id'
+    | 'bad_pattern'
+    | 'bad_duration'
+    | 'missing_field'
+    | 'faq_unmatched'
+    | 'keyword_conflict';
+  /** Readable, with node and language: `node menu (ar): button title "…" has 23 characters; WhatsApp allows 20`. */
+  message: string;
+  node?: string;
+  language?: string;
+  /** Where in the document (`nodes.menu.options[1].title.es`). */
+  path?: string;
 }

@@ -5,11 +5,6 @@ export function tenantLabel(registry: TenantRegistry, tenantId: string | undefin
   return tenantId && registry.tenant(tenantId) ? tenantId : 'unknown';
 }
 
-/** Meta's wa_id for a phone number is its digits (E.164 without +). */
-export function waIdOf(phone: string): string {
-  return phone.replace(/^\+/, '');
-}
-
 /**
  * Rows of an UPDATE/DELETE ... RETURNING run through TypeORM's query(): the Postgres driver hands
  * those back as [rows, affectedCount], unlike SELECT and INSERT.

@@ -1,23 +1,33 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Topics, type NotificationOutcome, type OutboundRequestV1, type TemplateCatalogEntryV1 } from '@wa/contracts';
-import { Outbox } from '@wa/kafka';
+import {
+  citizenKeyOf,
+  type NotificationOutcome,
+  type OutboundRequestV1,
+  type TemplateCatalogEntryV1,
+  type TemplateRef,
+} from '@wa/contracts';
+import { ReplyContentError } from '@wa/conversation';
+import { Outbox, type OutboxEntry } from '@wa/kafka';
 import { counter, histogram, maskPhone } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
 import { Clock } from '../common/clock';
-import { schedulerOutbox, type OutboxItem } from '../common/outbox-batch';
-import { waIdOf } from '../common/tenants';
+import { schedulerOutbox } from '../common/outbox-batch';
 import type { SchedulerEnv } from '../config/env';
 import { outcomeItem, reportOutcomes, type NoticeRow } from '../outcome/outcomes';
 import { addDays, isAllowed, localDate, nextAllowed, zonedInstant } from '../planning/zoned-time';
 import type { EffectivePolicy } from '../policy/policy.model';
 import { PolicyService } from '../policy/policy.service';
+import { noticeClient } from './notice-client';
 import { chooseTranslation, composeParameters, languageChain, templateValues } from './compose';
 
 interface DueRow extends NoticeRow {
   due_at: Date;
   deadline_at: Date;
+  /** The number the agency gave (what the request's `to` carries). */
   whatsapp: string;
+  /** Its citizen key: consent and the per-day limit are kept by it. */
+  citizen: string;
   subject_language: string | null;
   time_zone: string | null;
   data: Record<string, unknown>;
@@ -39,8 +49,6 @@ const STATUS_OF: Partial<Record<NotificationOutcome, string>> = {
   invalid_parameters: 'invalid_parameters',
   expired_before_sending: 'expired_before_sending',
 };
-
-export const REQUESTED_BY = 'notification-scheduler';
 
 /**
  * The due sweep. Each pass claims due notices with FOR UPDATE SKIP LOCKED (so replicas never
@@ -137,6 +145,7 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
           [now, limit],
         );
         if (rows.length === 0) return 0;
+        for (const row of rows) row.citizen = citizenKeyOf({ phone: row.whatsapp }) ?? row.whatsapp;
         const decisions = await this.decide(m, rows, now.getTime());
         await this.apply(m, decisions, now);
         return rows.length;
@@ -178,7 +187,7 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
       // Due, but the sweep ran late into quiet hours (e.g. after an outage).
       return this.deferOrExpire(row, nextAllowed(now, policy.quietHours, zone), 'quiet-hours');
     }
-    const categories = optedOut.get(`${row.tenant_id}|${waIdOf(row.whatsapp)}`);
+    const categories = optedOut.get(`${row.tenant_id}|${row.citizen}`);
     if (categories?.has('utility') || categories?.has('all')) {
       return { kind: 'outcome', row, outcome: 'opted_out', detail: 'the citizen opted out of these messages' };
     }
@@ -210,19 +219,26 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
         language: chosen.language,
       };
     }
-    const request: OutboundRequestV1 = {
-      tenantId: row.tenant_id,
-      requestId: row.id,
-      to: { phone: row.whatsapp },
-      kind: 'template',
-      priority: 'notification',
-      template: { name: np.template, language: chosen.language, parameters: composed.parameters },
-      callbackData: row.id,
-      requestedBy: REQUESTED_BY,
-      // A reminder that would arrive after its date (or after the next reminder) is worse than none.
-      expiresAt: row.deadline_at.toISOString(),
-    };
-    if (Object.keys(composed.buttonParameters).length) request.template!.buttonParameters = composed.buttonParameters;
+    const template: TemplateRef = { name: np.template, language: chosen.language, parameters: composed.parameters };
+    if (Object.keys(composed.buttonParameters).length) template.buttonParameters = composed.buttonParameters;
+    let request: OutboundRequestV1;
+    try {
+      request = noticeClient.buildNotice({
+        tenantId: row.tenant_id,
+        // The notice id: the gateway sends it once, and Meta's callback data names the notice.
+        requestId: row.id,
+        to: { phone: row.whatsapp },
+        template,
+        priority: 'notification',
+        callbackData: row.id,
+        // A reminder that would arrive after its date (or after the next reminder) is worse than none.
+        expiresAt: row.deadline_at.toISOString(),
+      });
+    } catch (error) {
+      // Never expected (the subject's number and the template were checked): fail this notice, not the sweep.
+      if (!(error instanceof ReplyContentError)) throw error;
+      return { kind: 'outcome', row, outcome: 'failed', detail: error.message, templateName: np.template, language: chosen.language };
+    }
     return { kind: 'send', row, request, day: localDate(now, zone) };
   }
 
@@ -249,31 +265,31 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
     policies: Map<string, EffectivePolicy>,
     now: number,
   ): Promise<Decision[]> {
-    const groups = new Map<string, { tenantId: string; whatsapp: string; day: string; items: number[] }>();
+    const groups = new Map<string, { tenantId: string; citizen: string; day: string; items: number[] }>();
     decisions.forEach((d, i) => {
       if (d.kind !== 'send') return;
-      const key = `${d.row.tenant_id}|${d.row.whatsapp}|${d.day}`;
-      const g = groups.get(key) ?? { tenantId: d.row.tenant_id, whatsapp: d.row.whatsapp, day: d.day, items: [] };
+      const key = `${d.row.tenant_id}|${d.row.citizen}|${d.day}`;
+      const g = groups.get(key) ?? { tenantId: d.row.tenant_id, citizen: d.row.citizen, day: d.day, items: [] };
       g.items.push(i);
       groups.set(key, g);
     });
     if (groups.size === 0) return decisions;
     const list = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
-    const counts: { tenant_id: string; whatsapp: string; day: string; sent: number }[] = await m.query(
-      `INSERT INTO scheduler.daily_send (tenant_id, whatsapp, day, sent)
+    const counts: { tenant_id: string; citizen_key: string; day: string; sent: number }[] = await m.query(
+      `INSERT INTO scheduler.daily_send (tenant_id, citizen_key, day, sent)
        SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::int[])
-       ON CONFLICT (tenant_id, whatsapp, day) DO UPDATE SET sent = daily_send.sent + EXCLUDED.sent
-       RETURNING tenant_id, whatsapp, day::text AS day, sent`,
-      [list.map((g) => g.tenantId), list.map((g) => g.whatsapp), list.map((g) => g.day), list.map((g) => g.items.length)],
+       ON CONFLICT (tenant_id, citizen_key, day) DO UPDATE SET sent = daily_send.sent + EXCLUDED.sent
+       RETURNING tenant_id, citizen_key, day::text AS day, sent`,
+      [list.map((g) => g.tenantId), list.map((g) => g.citizen), list.map((g) => g.day), list.map((g) => g.items.length)],
     );
-    const corrections: { tenantId: string; whatsapp: string; day: string; excess: number }[] = [];
+    const corrections: { tenantId: string; citizen: string; day: string; excess: number }[] = [];
     for (const c of counts) {
-      const g = groups.get(`${c.tenant_id}|${c.whatsapp}|${c.day}`)!;
+      const g = groups.get(`${c.tenant_id}|${c.citizen_key}|${c.day}`)!;
       const policy = policies.get(g.tenantId)!;
       const before = c.sent - g.items.length;
       const allowed = Math.max(0, Math.min(g.items.length, policy.dailyLimitPerCitizen - before));
       if (allowed === g.items.length) continue;
-      corrections.push({ tenantId: g.tenantId, whatsapp: g.whatsapp, day: g.day, excess: g.items.length - allowed });
+      corrections.push({ tenantId: g.tenantId, citizen: g.citizen, day: g.day, excess: g.items.length - allowed });
       for (const i of g.items.slice(allowed)) {
         const d = decisions[i] as Extract<Decision, { kind: 'send' }>;
         const zone = d.row.time_zone ?? policy.timeZone;
@@ -284,11 +300,11 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
     if (corrections.length) {
       await m.query(
         `UPDATE scheduler.daily_send d SET sent = d.sent - c.excess
-         FROM unnest($1::text[], $2::text[], $3::date[], $4::int[]) AS c(tenant_id, whatsapp, day, excess)
-         WHERE d.tenant_id = c.tenant_id AND d.whatsapp = c.whatsapp AND d.day = c.day`,
+         FROM unnest($1::text[], $2::text[], $3::date[], $4::int[]) AS c(tenant_id, citizen_key, day, excess)
+         WHERE d.tenant_id = c.tenant_id AND d.citizen_key = c.citizen_key AND d.day = c.day`,
         [
           corrections.map((c) => c.tenantId),
-          corrections.map((c) => c.whatsapp),
+          corrections.map((c) => c.citizen),
           corrections.map((c) => c.day),
           corrections.map((c) => c.excess),
         ],
@@ -306,12 +322,12 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
       template: string | null;
       language: string | null;
     }[] = [];
-    const requests: OutboxItem<OutboundRequestV1>[] = [];
+    const requests: OutboxEntry[] = [];
     const outcomes: ReturnType<typeof outcomeItem>[] = [];
     for (const d of decisions) {
       if (d.kind === 'send') {
         // ce_id = notice id: the gateway's inbox (and the outbox's unique eventId) see one request per notice.
-        requests.push({ spec: Topics.outboundRequest, data: d.request, id: d.row.id });
+        requests.push(noticeClient.entry(d.request, d.row.id));
         updates.push({
           id: d.row.id,
           status: 'dispatched',
@@ -369,18 +385,18 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
     );
   }
 
-  /** Citizens of these rows with an opt-out, by tenant|waId → categories. */
+  /** Citizens of these rows with an opt-out, by tenant|citizen key → categories. */
   private async optOuts(m: EntityManager, rows: DueRow[]): Promise<Map<string, Set<string>>> {
-    const pairs = [...new Map(rows.map((r) => [`${r.tenant_id}|${waIdOf(r.whatsapp)}`, [r.tenant_id, waIdOf(r.whatsapp)]])).values()];
-    const found: { tenant_id: string; wa_id: string; category: string }[] = await m.query(
-      `SELECT c.tenant_id, c.wa_id, c.category FROM scheduler.consent c
-       JOIN unnest($1::text[], $2::text[]) AS p(tenant_id, wa_id) ON c.tenant_id = p.tenant_id AND c.wa_id = p.wa_id
+    const pairs = [...new Map(rows.map((r) => [`${r.tenant_id}|${r.citizen}`, [r.tenant_id, r.citizen]])).values()];
+    const found: { tenant_id: string; citizen_key: string; category: string }[] = await m.query(
+      `SELECT c.tenant_id, c.citizen_key, c.category FROM scheduler.consent c
+       JOIN unnest($1::text[], $2::text[]) AS p(tenant_id, citizen_key) ON c.tenant_id = p.tenant_id AND c.citizen_key = p.citizen_key
        WHERE c.state = 'opted_out'`,
       [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
     );
     const out = new Map<string, Set<string>>();
     for (const f of found) {
-      const key = `${f.tenant_id}|${f.wa_id}`;
+      const key = `${f.tenant_id}|${f.citizen_key}`;
       out.set(key, (out.get(key) ?? new Set()).add(f.category));
     }
     return out;

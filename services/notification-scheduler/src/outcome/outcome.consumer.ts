@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { parseGatewayCallbackData, Topics, type MessageStatusV1, type NotificationOutcome, type OutboundResultV1 } from '@wa/contracts';
 import { Outbox } from '@wa/kafka';
-import { REQUESTED_BY } from '../dispatch/dispatch.service';
+import { noticeClient } from '../dispatch/notice-client';
 import { returnedRows } from '../common/tenants';
 import { NOTICE_COLUMNS, outcomeItem, reportOutcomes, type NoticeRow } from './outcomes';
 
@@ -96,7 +96,7 @@ export class OutcomeConsumer {
 
   @EventPattern(Topics.outboundResult.name)
   async onResult(@Payload() result: OutboundResultV1): Promise<void> {
-    if (result.requestedBy !== REQUESTED_BY) return; // someone else's send
+    if (!noticeClient.isMine(result)) return; // someone else's send
     await this.move(result.tenantId, { id: result.requestId }, resultTransition(result), new Date(result.decidedAt));
   }
 

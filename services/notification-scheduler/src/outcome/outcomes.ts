@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { Topics, type NoticeType, type NotificationOutcome, type NotificationOutcomeV1 } from '@wa/contracts';
+import { uuidV5 } from '@wa/conversation';
 import { counter } from '@wa/observability';
 import { schedulerOutbox, type OutboxItem } from '../common/outbox-batch';
-import { uuidV5 } from '../planning/plan';
 
 /** Columns of scheduler.notice an outcome event needs. */
 export interface NoticeRow {

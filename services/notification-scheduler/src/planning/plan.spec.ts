@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { outcomeItem, type NoticeRow } from '../outcome/outcomes';
 import { resolvePolicy, type EffectivePolicy } from '../policy/policy.model';
 import { AGENCY_EVENT_TYPES, applyEvent, noticeId, planNotices, type AgencyEvent, type Subject } from './plan';
 import { isAllowed } from './zoned-time';
@@ -107,6 +108,19 @@ describe('planning reminders for an expiring document', () => {
     expect(moved.some((id) => a.includes(id))).toBe(false);
     expect(a[0]).toBe(noticeId('roads-agency', 'document', 'LIC-1', 'document_expiry', 'P6W', '2026-06-30'));
     expect(a[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('keeps the ids notices have always had (the platform namespace of @wa/conversation)', () => {
+    // Pinned values: notice ids are request ids and callback data of sends already made; a change
+    // here would send those notices again.
+    expect(noticeId('roads-agency', 'document', 'LIC-1', 'document_expiry', 'P6W', '2026-06-30')).toBe(
+      '5c2d1a16-bc20-568a-9a7c-1fe94799ff66',
+    );
+    expect(noticeId('roads-agency', 'payment', 'PAY-9', 'payment_received', 'now', '2026-06-30')).toBe(
+      'd58f19bb-215e-5770-b734-2830d5fe4a2d',
+    );
+    const notice = { id: '9e512578-34b2-577c-820c-30ebecb514d8', kind: 'document', ref: 'LIC-1' } as NoticeRow;
+    expect(outcomeItem(notice, 'sent', new Date(0)).id).toBe('8a1d1147-5269-5003-b240-c03c4f7ce332');
   });
 
   it('ignores an event older (by ce_time) than the last one applied', () => {

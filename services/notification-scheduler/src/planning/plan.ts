@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   ApplicationReceivedV1,
   DocumentCancelledV1,
@@ -9,6 +8,7 @@ import type {
   PaymentDueV1,
   PaymentReceivedV1,
 } from '@wa/contracts';
+import { uuidV5 } from '@wa/conversation';
 import type { EffectivePolicy } from '../policy/policy.model';
 import { dateBefore } from './offsets';
 import { addDays, nextAllowed, zonedInstant } from './zoned-time';
@@ -240,19 +240,10 @@ export interface PlannedNotice {
   catchUp: boolean;
 }
 
-// RFC 4122 name-based (v5) ids in our own namespace: the same notice always gets the same id, so
-// it is also the gateway request id and the Cloud API callback data.
-const NAMESPACE = Buffer.from('6f1c2d0e8b7a4c3d9e5f0a1b2c3d4e5f', 'hex');
-export function uuidV5(name: string): string {
-  const hash = createHash('sha1').update(NAMESPACE).update(name).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const h = hash.subarray(0, 16).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /**
- * One id per (subject, notice type, slot, date): republishing an event yields the same ids (so
+ * One id per (subject, notice type, slot, date), a name-based id in the platform's namespace
+ * (`uuidV5` of @wa/conversation), so it is also the gateway request id and the Cloud API callback
+ * data: republishing an event yields the same ids (so
  * nothing changes), a changed date yields new ones (the old are cancelled), and a date changed
  * back finds its old notices again (a reminder already sent is not sent twice).
  */

@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { Authenticated, CurrentPrincipal, type Principal } from '@wa/auth';
+import { CurrentPrincipal, Roles, type Principal } from '@wa/auth';
 import { maskPhone } from '@wa/observability';
 import { STATUS_RANK } from '../statuses/message-status.consumer';
 
@@ -35,7 +35,7 @@ interface MessageRow {
 /** Look up one send request and everything that happened to it, for the caller's tenant only. */
 @ApiTags('messages')
 @Controller('v1/messages')
-@Authenticated()
+@Roles('supervisor', 'agent', 'service')
 export class MessagesController {
   constructor(private readonly dataSource: DataSource) {}
 

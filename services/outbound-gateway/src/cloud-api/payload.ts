@@ -1,16 +1,11 @@
 import { gatewayCallbackData, type MediaContent, type OutboundRequestV1 } from '@wa/contracts';
 
-/** The recipient as the Cloud API wants it: E.164 with `+` (without it Meta prepends our own country code). */
+/**
+ * The recipient as the Cloud API wants it: E.164 with `+` (without it Meta prepends our own country
+ * code), exactly as the caller gave it. Pacing, window and consent use the citizen key instead.
+ */
 export function recipientAddress(request: OutboundRequestV1): string {
   return request.to.phone ?? `+${request.to.waId}`;
-}
-
-/**
- * The citizen's id for pacing, window and consent: the wa_id when the caller knows it (it is what
- * inbound messages carry, and may differ from the dialled number), else the phone's digits.
- */
-export function recipientId(request: Pick<OutboundRequestV1, 'to'>): string | undefined {
-  return request.to.waId ?? request.to.phone?.replace(/\D/g, '');
 }
 
 export interface PayloadParts {

@@ -31,8 +31,12 @@ export class GatewayEnv extends withAuthEnv(BaseEnv) {
   /** Pair limit: at least this long between two messages to the same citizen (Meta: ~6 s). */
   @Type(() => Number) @IsInt() @Min(0) PAIR_INTERVAL_MS = 6000;
 
-  /** Messages a citizen may receive back to back before the interval applies (Meta tolerates bursts). */
-  @Type(() => Number) @IsInt() @Min(1) @Max(45) PAIR_BURST = 1;
+  /**
+   * Messages a citizen may receive back to back before the interval applies. Meta tolerates bursts
+   * (up to 45 in 6 s, then the time is paid back); a chatbot's turn is a few messages (an answer,
+   * then the menu), which must arrive together rather than 6 s apart.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(45) PAIR_BURST = 4;
 
   /** One Cloud API call; after it the outcome is unknown (uncertain). */
   @Type(() => Number) @IsInt() @Min(500) SEND_TIMEOUT_MS = 10000;

@@ -58,6 +58,7 @@ interface CandidateRow {
   request_id: string;
   tenant_id: string;
   phone_number_id: string;
+  /** The citizen key: window and consent rows are looked up by it. */
   recipient: string;
   lane: string;
   kind: string;
@@ -287,11 +288,11 @@ export class Claimer {
     // Window, consent and catalog facts for the whole batch in one round trip.
     const [facts] = (await manager.query(
       `SELECT
-         CASE WHEN $4 THEN (SELECT json_agg(json_build_object('wa_id', wa_id, 'last', last)) FROM (
-           SELECT wa_id, max(last_inbound_at) AS last FROM gateway.contact_window
-           WHERE tenant_id = $1 AND wa_id = ANY($2::text[]) AND phone_number_id IN ($3, '') GROUP BY wa_id) w) END AS windows,
-         CASE WHEN $5 THEN (SELECT json_agg(json_build_object('wa_id', wa_id, 'category', category, 'state', state, 'occurred_at', occurred_at))
-           FROM gateway.consent WHERE tenant_id = $1 AND wa_id = ANY($2::text[])) END AS consent,
+         CASE WHEN $4 THEN (SELECT json_agg(json_build_object('citizen', citizen_key, 'last', last)) FROM (
+           SELECT citizen_key, max(last_inbound_at) AS last FROM gateway.contact_window
+           WHERE tenant_id = $1 AND citizen_key = ANY($2::text[]) AND phone_number_id IN ($3, '') GROUP BY citizen_key) w) END AS windows,
+         CASE WHEN $5 THEN (SELECT json_agg(json_build_object('citizen', citizen_key, 'category', category, 'state', state, 'occurred_at', occurred_at))
+           FROM gateway.consent WHERE tenant_id = $1 AND citizen_key = ANY($2::text[])) END AS consent,
          CASE WHEN $5 THEN (SELECT json_agg(entry) FROM gateway.template_catalog
            WHERE tenant_id = $1 AND (name, language) IN (SELECT * FROM unnest($6::text[], $7::text[]))) END AS catalog`,
       [
@@ -304,17 +305,17 @@ export class Claimer {
         templates.map((t) => t.language),
       ],
     )) as {
-      windows: { wa_id: string; last: string }[] | null;
-      consent: { wa_id: string; category: string; state: string; occurred_at: string }[] | null;
+      windows: { citizen: string; last: string }[] | null;
+      consent: { citizen: string; category: string; state: string; occurred_at: string }[] | null;
       catalog: TemplateCatalogEntryV1[] | null;
     }[];
     const windows = new Map<string, Date>();
-    for (const w of facts.windows ?? []) windows.set(w.wa_id, new Date(w.last));
+    for (const w of facts.windows ?? []) windows.set(w.citizen, new Date(w.last));
     const consent = new Map<string, ConsentRecord[]>();
     for (const c of facts.consent ?? []) {
-      const list = consent.get(c.wa_id) ?? [];
+      const list = consent.get(c.citizen) ?? [];
       list.push({ category: c.category, state: c.state, occurredAt: new Date(c.occurred_at) });
-      consent.set(c.wa_id, list);
+      consent.set(c.citizen, list);
     }
     const catalog = new Map<string, TemplateCatalogEntryV1>();
     for (const entry of facts.catalog ?? []) catalog.set(`${entry.name}:${entry.language}`, entry);

@@ -1,8 +1,8 @@
 import type { OutboundFailureReason, OutboundRequestV1, TemplateCatalogEntryV1, TemplateRef } from '@wa/contracts';
+import { isWindowOpen, windowClosesAt } from '@wa/conversation';
 import { renderForSend } from '../templates/template-renderer';
 
-/** The 24 h customer service window, less a margin so a send does not reach Meta just after it closed. */
-export const WINDOW_MS = 24 * 3600 * 1000;
+/** A free-form send must reach Meta before the window closes: it goes only if still open this much later. */
 export const WINDOW_SAFETY_MS = 30000;
 
 export type Decision =
@@ -32,8 +32,9 @@ export interface RuleInputs {
   catalogGraceMs: number;
 }
 
-export function windowOpen(lastInboundAt: Date | undefined, now: Date): boolean {
-  return lastInboundAt !== undefined && now.getTime() - lastInboundAt.getTime() < WINDOW_MS - WINDOW_SAFETY_MS;
+/** The platform's window rule (`@wa/conversation`), asked for the moment the send reaches Meta. */
+export function windowOpenForSend(lastInboundAt: Date | undefined, now: Date): boolean {
+  return isWindowOpen(lastInboundAt, new Date(now.getTime() + WINDOW_SAFETY_MS));
 }
 
 /**
@@ -80,7 +81,7 @@ export function decide(inputs: RuleInputs): Decision {
     return { do: 'fail', reason: 'expired', detail: `expired at ${request.expiresAt}` };
   }
   if (request.kind === 'mark_read') return { do: 'send', usedFallback: false };
-  const open = windowOpen(inputs.lastInboundAt, now);
+  const open = windowOpenForSend(inputs.lastInboundAt, now);
   if (request.kind === 'template') return templateDecision(inputs, request.template!, false, open);
 
   if (open && !inputs.forceFallback) return { do: 'send', usedFallback: false };
@@ -92,8 +93,9 @@ export function decide(inputs: RuleInputs): Decision {
   if (request.fallbackTemplate) return templateDecision(inputs, request.fallbackTemplate, true, false);
   if (inputs.forceFallback)
     return { do: 'fail', reason: 'window-closed-by-meta', detail: 'Meta reports the customer service window closed (131047)' };
-  const detail = inputs.lastInboundAt
-    ? `the citizen last wrote ${Math.round((now.getTime() - inputs.lastInboundAt.getTime()) / 3600000)} h ago; free-form messages need a message in the last 24 h`
+  const closedAt = windowClosesAt(inputs.lastInboundAt);
+  const detail = closedAt
+    ? `the citizen last wrote ${Math.round((now.getTime() - inputs.lastInboundAt!.getTime()) / 3600000)} h ago (the window closed at ${closedAt.toISOString()}); free-form messages need a message in the last 24 h`
     : 'the citizen has not written to this number; free-form messages need a message in the last 24 h';
   return { do: 'fail', reason: 'window-closed', detail };
 }

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { checkOutboundRequest, Topics, type OutboundFailureReason, type OutboundRequestV1 } from '@wa/contracts';
+import { checkOutboundRequest, citizenKeyOf, Topics, type OutboundFailureReason, type OutboundRequestV1 } from '@wa/contracts';
 import { ConsumerHost, Outbox, type BatchItem } from '@wa/kafka';
 import { counter } from '@wa/observability';
-import { recipientId } from '../cloud-api/payload';
 import { rows as sql } from '../db';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { addResult, PRIORITY_RANK } from '../dispatch/results';
@@ -14,6 +13,7 @@ const intake = counter('gateway_requests_total', 'Send requests recorded, by out
 interface Recorded {
   request: OutboundRequestV1;
   phoneNumberId: string;
+  /** The citizen key: pacing lane, window and consent lookups (never what is sent to Meta). */
   recipient: string;
   trace: Record<string, string>;
   failure?: { reason: OutboundFailureReason; detail: string };
@@ -47,7 +47,7 @@ export class OutboundIntake {
     const trace: Record<string, string> = {};
     if (headers.traceparent) trace.traceparent = headers.traceparent;
     if (headers.tracestate) trace.tracestate = headers.tracestate;
-    const recipient = recipientId(request) ?? request.to.bsuid ?? '';
+    const recipient = citizenKeyOf(request.to) ?? '';
     const sender = this.tenants.resolve(request.tenantId, request.phoneNumberId);
     if ('problem' in sender) {
       return {

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import { mintSandboxToken, type Role } from '@wa/auth';
 import {
+  citizenKey,
   Topics,
   type CitizenConsentV1,
   type InboundMessageV1,
@@ -154,6 +155,15 @@ export async function startGatewayHarness(label: string, env: Record<string, str
     resultsOf: (requestId) => parsedResults().filter((r) => r.requestId === requestId),
     sentTo: (waId) => simulator.sent.filter((m) => m.waId === waId),
     async openWindow(tenantId, phoneNumberId, waId, at = new Date()) {
+      // Meta learns of the citizen's message too: without it the sandbox, like Meta, accepts a
+      // free-form send and then fails it with 131047. The ingress is another service here, so the
+      // sandbox's control opens the window the message would have opened.
+      const opened = await fetch(`${sandboxUrl}/sandbox/windows`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ phoneNumberId, waId, at: at.toISOString() }),
+      });
+      if (opened.status !== 201) throw new Error(`the sandbox did not open the window: ${opened.status} ${await opened.text()}`);
       const inbound: InboundMessageV1 = {
         tenantId,
         phoneNumberId,
@@ -169,9 +179,9 @@ export async function startGatewayHarness(label: string, env: Record<string, str
         async () => {
           const rows = await gateway.app
             .get(DataSource)
-            .query(`SELECT 1 FROM gateway.contact_window WHERE tenant_id = $1 AND wa_id = $2 AND phone_number_id = $3`, [
+            .query(`SELECT 1 FROM gateway.contact_window WHERE tenant_id = $1 AND citizen_key = $2 AND phone_number_id = $3`, [
               tenantId,
-              waId,
+              citizenKey({ waId }),
               phoneNumberId,
             ]);
           return rows.length > 0;
@@ -194,9 +204,9 @@ export async function startGatewayHarness(label: string, env: Record<string, str
           (
             await gateway.app
               .get(DataSource)
-              .query(`SELECT 1 FROM gateway.consent WHERE tenant_id = $1 AND wa_id = $2 AND category = $3 AND state = $4`, [
+              .query(`SELECT 1 FROM gateway.consent WHERE tenant_id = $1 AND citizen_key = $2 AND category = $3 AND state = $4`, [
                 tenantId,
-                waId,
+                citizenKey({ waId }),
                 category,
                 state,
               ])

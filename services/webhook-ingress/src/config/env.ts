@@ -41,13 +41,13 @@ export class IngressEnv extends withAuthEnv(BaseEnv) {
 
   /**
    * Answer to a correctly signed body that is not JSON or not a WhatsApp payload, once it is kept
-   * on the quarantine topic. 400 (the issue's contract) tells Meta and monitoring it was refused,
-   * but Meta then redelivers it for up to 7 days (each copy quarantined under the same ce_id);
-   * 200 (the system design's choice) stops the redeliveries.
+   * on the quarantine topic. 200 (the default) stops Meta's redeliveries: a 4xx makes Meta retry
+   * the same body for days, each copy quarantined again under the same ce_id. 400 tells Meta's
+   * dashboard and the sender it was refused, at that cost.
    */
   @Type(() => Number)
   @IsIn([200, 400], { message: 'WEBHOOK_BAD_CONTENT_STATUS must be 200 or 400' })
-  WEBHOOK_BAD_CONTENT_STATUS: 200 | 400 = 400;
+  WEBHOOK_BAD_CONTENT_STATUS: 200 | 400 = 200;
 
   /** Graph API base for media downloads: https://graph.facebook.com, or the sandbox (same name as the other services). */
   @Matches(/^https?:\/\/[^\s/]+(:\d+)?(\/[^\s]*)?$/, { message: 'GRAPH_BASE_URL must be an http(s) base URL' })

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, type Principal } from '@wa/auth';
+import { CurrentPrincipal, Roles, type Principal } from '@wa/auth';
 import { IsOptional, Matches } from 'class-validator';
 import { MediaService, type MediaReference } from './media.service';
 
@@ -35,7 +35,7 @@ export class MediaReferenceDto implements MediaReference {
  * token's, so another tenant's media is simply not found.
  */
 @ApiTags('media')
-@Authenticated()
+@Roles('agent', 'supervisor', 'service')
 @Controller('v1/media')
 export class MediaController {
   constructor(private readonly media: MediaService) {}

@@ -1,7 +1,7 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DomainError, InjectEnv } from '@wa/service-kit';
+import { connectedDataSource, DomainError, InjectEnv } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import type { IngressEnv } from '../config/env';
 import { GraphMediaClient } from './graph-media.client';
@@ -37,6 +37,7 @@ function checksumMatches(declared: string | undefined, content: Buffer): boolean
 
 @Injectable()
 export class MediaService {
+  private readonly logger = new Logger(MediaService.name);
   private readonly graph: GraphMediaClient;
 
   constructor(
@@ -71,7 +72,9 @@ export class MediaService {
       throw new DomainError('media_checksum_mismatch', 'Downloaded bytes do not match the checksum Meta gave', HttpStatus.BAD_GATEWAY);
     }
     const sha256 = createHash('sha256').update(downloaded.content).digest('hex');
-    await this.dataSource
+    await (
+      await this.db()
+    )
       .createQueryBuilder()
       .insert()
       .into(StoredMedia)
@@ -90,7 +93,7 @@ export class MediaService {
   }
 
   async find(tenantId: string, mediaId: string): Promise<MediaReference | undefined> {
-    const row = await this.dataSource.getRepository(StoredMedia).findOne({ where: { tenantId, mediaId } });
+    const row = await (await this.db()).getRepository(StoredMedia).findOne({ where: { tenantId, mediaId } });
     return row ? this.referenceOf(row) : undefined;
   }
 
@@ -104,13 +107,27 @@ export class MediaService {
 
   async content(tenantId: string, mediaId: string): Promise<{ reference: MediaReference; content: Buffer }> {
     const reference = await this.get(tenantId, mediaId);
-    const row = await this.dataSource
+    const row = await (await this.db())
       .getRepository(StoredMedia)
       .createQueryBuilder('m')
       .addSelect('m.content')
       .where('m.tenant_id = :tenantId AND m.media_id = :mediaId', { tenantId, mediaId })
       .getOneOrFail();
     return { reference, content: row.content };
+  }
+
+  /**
+   * The database, connected: a receiver replica starts without it and connects on the first media
+   * request (ServiceDescriptor.database). Unreachable means 503 for this request, and the next one
+   * tries again.
+   */
+  private async db(): Promise<DataSource> {
+    try {
+      return await connectedDataSource(this.dataSource);
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message }, 'media store database unreachable');
+      throw new DomainError('database_unavailable', 'The media store is unavailable; retry later', HttpStatus.SERVICE_UNAVAILABLE);
+    }
   }
 
   private tenantOrFail(tenantId: string) {

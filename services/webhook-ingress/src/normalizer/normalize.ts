@@ -6,13 +6,14 @@ import {
   MessageStatusV1,
   validatePayload,
   WebhookQuarantineV1,
-  type CloudApiError,
-  type ContactRef,
+  type InboundContact,
   type InboundMessageType,
   type InteractiveReply,
   type MediaRef,
   type MessageStatus,
   type QuarantineReason,
+  UNROUTED_TENANT,
+  type WebhookError,
 } from '@wa/contracts';
 import { sha256Hex } from './deterministic-id';
 import {
@@ -47,9 +48,6 @@ export interface RawWebhookMeta {
   /** ce_id of the raw record. */
   rawEventId: string;
 }
-
-/** Stands in for a tenant when a quarantined payload resolves to none (kept, never dropped). */
-export const UNROUTED_TENANT = 'unrouted';
 
 export type DedupeKind = 'message' | 'status' | 'account' | 'quarantine';
 
@@ -94,8 +92,8 @@ export function normalizeTemplateLanguage(language: string | undefined): string 
   return language?.replace(/-/g, '_');
 }
 
-function errorsOf(value: unknown): CloudApiError[] | undefined {
-  const errors = asArray(value).flatMap((e): CloudApiError[] => {
+function errorsOf(value: unknown): WebhookError[] | undefined {
+  const errors = asArray(value).flatMap((e): WebhookError[] => {
     const error = asObject(e);
     const code = asInteger(error?.code);
     if (!error || code === undefined) return [];
@@ -105,6 +103,7 @@ function errorsOf(value: unknown): CloudApiError[] | undefined {
         title: asString(error.title),
         message: asString(error.message),
         details: asString(asObject(error.error_data)?.details),
+        href: asString(error.href),
       },
     ];
   });
@@ -119,9 +118,10 @@ const clip = (text: string | undefined, max: number) => (text === undefined ? un
 
 /**
  * The citizen behind a message. `wa_id` may be empty for people with a username (2026), when the
- * business-scoped `user_id` is the stable id; `from` is not assumed to be a phone number.
+ * business-scoped `user_id` is the stable id; `from` is not assumed to be a phone number. The
+ * BSUID's companions (username, country code, parent BSUID) travel with it when Meta sends them.
  */
-function contactOf(message: Json, contacts: Json[]): ContactRef {
+function contactOf(message: Json, contacts: Json[]): InboundContact {
   const from = nonEmpty(asString(message.from));
   const fromUserId = nonEmpty(asString(message.from_user_id)) ?? nonEmpty(asString(message.user_id));
   const match =
@@ -130,11 +130,15 @@ function contactOf(message: Json, contacts: Json[]): ContactRef {
     (contacts.length === 1 ? contacts[0] : undefined);
   const waId = nonEmpty(asString(match?.wa_id)) ?? (from && /^\d+$/.test(from) ? from : undefined);
   const bsuid = nonEmpty(asString(match?.user_id)) ?? fromUserId ?? (from && !/^\+?\d+$/.test(from) ? from : undefined);
+  const profile = asObject(match?.profile);
   return {
     waId: waId && waId.length <= 32 ? waId : undefined,
     bsuid: clip(bsuid, 256),
     phone: phoneFromWaId(waId),
-    profileName: clip(nonEmpty(asString(asObject(match?.profile)?.name)), 256),
+    profileName: clip(nonEmpty(asString(profile?.name)), 256),
+    username: clip(nonEmpty(asString(profile?.username)) ?? nonEmpty(asString(match?.username)), 256),
+    countryCode: clip(nonEmpty(asString(match?.country_code)), 256),
+    parentUserId: clip(nonEmpty(asString(match?.parent_user_id)) ?? nonEmpty(asString(message.from_parent_user_id)), 256),
   };
 }
 
@@ -174,7 +178,14 @@ function interactiveOf(message: Json): InteractiveReply | undefined {
         response = { raw: responseJson };
       }
     }
-    return { kind, id: asString(response?.flow_token), name: asString(reply?.name), title: asString(reply?.body), response };
+    return {
+      kind,
+      id: asString(response?.flow_token),
+      name: asString(reply?.name),
+      title: asString(reply?.body),
+      response,
+      responseJson,
+    };
   }
   return { kind: 'unknown' };
 }
@@ -183,11 +194,13 @@ function contextOf(message: Json): InboundMessageV1['context'] {
   const context = asObject(message.context);
   if (!context) return undefined;
   const product = asObject(context.referred_product);
+  const frequentlyForwarded = asBoolean(context.frequently_forwarded);
   return {
     from: asString(context.from),
     messageId: asString(context.id),
-    forwarded: asBoolean(context.forwarded),
-    frequentlyForwarded: asBoolean(context.frequently_forwarded),
+    // Meta sends `frequently_forwarded` alone for a message forwarded more than five times.
+    forwarded: frequentlyForwarded === true ? true : asBoolean(context.forwarded),
+    frequentlyForwarded,
     referredProduct: product
       ? { catalogId: asString(product.catalog_id), productRetailerId: asString(product.product_retailer_id) }
       : undefined,
@@ -607,6 +620,16 @@ class Normalizer {
       contractChecked: true,
     });
   }
+}
+
+/**
+ * The quarantine record of a raw record whose signature does not verify: the whole body, of no
+ * tenant (nothing in a forged record, its tenant attribute included, can be trusted).
+ */
+export function signatureMismatch(body: string, meta: RawWebhookMeta, detail: string): NormalizedItem[] {
+  const normalizer = new Normalizer(meta, { tenantByPhoneNumberId: () => undefined, tenantByWabaId: () => undefined });
+  normalizer.quarantine(UNROUTED_TENANT, 'signature-mismatch', detail, body);
+  return normalizer.items;
 }
 
 /**

@@ -14,8 +14,8 @@ const pruned = counter('ingress_pruned_rows_total', 'Dedupe keys and archived ra
 /**
  * Forgets what has outlived its retention, in small batches so no delete holds long locks: dedupe
  * keys after `DEDUPE_RETENTION_DAYS` (Meta stops retrying after 7 days) and archived raw bodies
- * after `RAW_ARCHIVE_RETENTION_DAYS` (0 keeps them). Every replica may run it; the deletes are
- * idempotent.
+ * after `RAW_ARCHIVE_RETENTION_DAYS` (0 keeps them). Every normalizer replica runs it; the
+ * deletes are idempotent.
  */
 @Injectable()
 export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,6 +28,8 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
+    // Normalizer replicas only: receivers run without the database.
+    if (!this.env.INGRESS_CONSUMERS) return;
     this.timer = setInterval(() => void this.prune().catch((error) => this.logger.warn(`retention prune failed: ${error}`)), HOUR);
     this.timer.unref();
   }

@@ -31,9 +31,12 @@ export class AppCredentials {
     if (cached && cached.until > now) return cached;
     const app = this.registry.app(appId);
     if (!app) return undefined;
+    // Checked again on every refresh: a rotated file that is now empty or short is refused (the
+    // request fails and Meta retries) rather than verifying signatures anyone could make.
+    const { secrets, verifyToken } = this.registry.webhookCredentials(appId);
     const fresh: Cached = {
-      secrets: this.registry.appSecrets(appId),
-      verifyToken: this.registry.secret(app.verifyTokenRef),
+      secrets,
+      verifyToken,
       tenantIds: this.registry.tenantsOfApp(appId).map((t) => t.id),
       until: now + AppCredentials.TTL_MS,
     };

@@ -9,9 +9,14 @@ const HEADER_FORMAT = /^sha256=([0-9a-fA-F]{64})$/;
  * against each secret the app currently accepts: during a rotation the old and the new secret both
  * verify. Every comparison is constant-time. The current secret is tried first and a match ends
  * the search: only a sender who holds a secret can make one match, so the time saved tells a
- * forger nothing, and a forged signature is always compared with every secret.
+ * forger nothing, and a forged signature is always compared with every secret. A string body is
+ * hashed as its UTF-8 bytes (a raw record's value).
  */
-export function checkSignature(rawBody: Buffer, header: string | string[] | undefined, secrets: readonly string[]): SignatureCheck {
+export function checkSignature(
+  rawBody: Buffer | string,
+  header: string | string[] | undefined,
+  secrets: readonly string[],
+): SignatureCheck {
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return 'missing';
   const match = HEADER_FORMAT.exec(value.trim());

@@ -31,8 +31,11 @@ export const WEBHOOK_POST_OPENAPI: OpenAPIObject['paths'] = {
       ],
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
       responses: {
-        '200': { description: 'Stored durably (Kafka acks=all)' },
-        '400': failure('Signed, but not JSON or not a WhatsApp payload (kept in quarantine)'),
+        '200': {
+          description:
+            'Stored durably (Kafka acks=all): on the raw topic, or, for a signed body that is not JSON or not a WhatsApp payload, in quarantine',
+        },
+        '400': failure('Signed, but not JSON or not a WhatsApp payload (kept in quarantine); only with WEBHOOK_BAD_CONTENT_STATUS=400'),
         '401': failure('Missing or invalid signature; nothing stored'),
         '404': failure('No such app on this ingress'),
         '413': failure('Body over 4 MB'),

@@ -1,12 +1,11 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Context } from '@opentelemetry/api';
-import { Topics, type QuarantineReason } from '@wa/contracts';
+import { Topics, UNROUTED_TENANT, type QuarantineReason } from '@wa/contracts';
 import { DomainError, InjectEnv } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import type { IngressEnv } from '../config/env';
 import { deterministicUuid, uuidFromDigestHex } from '../normalizer/deterministic-id';
 import { asArray, asObject, asString, type Json } from '../normalizer/json-shapes';
-import { UNROUTED_TENANT } from '../normalizer/normalize';
 import { AppCredentials } from './app-credentials';
 import { DurablePublisher, type DurableResult } from './durable-publisher';
 import { checkSignature } from './signature';
@@ -102,7 +101,11 @@ export class WebhookReceiver {
     req.webhookOutcome = 'accepted';
   }
 
-  /** Signed but unusable bodies are kept on the quarantine topic before the 400, so nothing signed is lost. */
+  /**
+   * Signed but unusable bodies are kept on the quarantine topic before answering, so nothing signed
+   * is lost. Such a body names no tenant: it belongs to the app's tenant when the app serves only
+   * one, and to none (UNROUTED_TENANT) when it serves several.
+   */
   private async quarantine(
     req: WebhookRequest,
     trace: Context,
@@ -117,7 +120,7 @@ export class WebhookReceiver {
     this.logger.warn({ appId, reason, bytes: body.length }, 'signed webhook quarantined');
     const result = await this.publisher.publish(
       Topics.webhookQuarantine,
-      { tenantId: tenantIds[0] ?? UNROUTED_TENANT, appId, reason, detail: detail.slice(0, 2000), receivedAt, body },
+      { tenantId: tenantIds.length === 1 ? tenantIds[0] : UNROUTED_TENANT, appId, reason, detail: detail.slice(0, 2000), receivedAt, body },
       { id: deterministicUuid('wa.webhook.quarantine', rawId) },
       trace,
     );
@@ -139,7 +142,8 @@ export class WebhookReceiver {
 
   /**
    * The raw record's tenant (its partition key and archive scope): the first entry that resolves
-   * to one of this app's tenants. The normalizer resolves every change again on its own.
+   * to one of this app's tenants; failing that, the app's tenant when it serves only one, else no
+   * tenant (UNROUTED_TENANT). The normalizer resolves every change again on its own.
    */
   private rawTenantOf(payload: Json, appTenantIds: string[]): string {
     for (const entryValue of asArray(payload.entry)) {
@@ -153,6 +157,6 @@ export class WebhookReceiver {
         if (byPhone && appTenantIds.includes(byPhone.id)) return byPhone.id;
       }
     }
-    return appTenantIds[0] ?? UNROUTED_TENANT;
+    return appTenantIds.length === 1 ? appTenantIds[0] : UNROUTED_TENANT;
   }
 }

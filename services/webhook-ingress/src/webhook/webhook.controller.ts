@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { Public } from '@wa/auth';
 import { DomainError } from '@wa/service-kit';
 import { AppCredentials } from './app-credentials';
 import { WEBHOOK_ROUTE_PREFIX } from './webhook-route';
@@ -18,6 +19,7 @@ function sameSecret(given: string, expected: string): boolean {
  * Fastify route (WebhookHttpSetup).
  */
 @ApiTags('webhooks')
+@Public("Meta's subscription handshake: the app's verify token is its authentication")
 @Controller(WEBHOOK_ROUTE_PREFIX.slice(1))
 export class WebhookController {
   constructor(private readonly credentials: AppCredentials) {}

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintSandboxToken, type Role } from '@wa/auth';
 import { ALL_TOPICS, decodeEvent } from '@wa/contracts';
@@ -44,9 +45,11 @@ export interface Sandbox {
  * service's tests use it over HTTP exactly as the ingress meets Meta, and import none of its code.
  */
 export async function startSandbox(ingressUrl: string, port = 0): Promise<Sandbox> {
+  // Its own state directory: the stack's (.local/sandbox) is not this test's to read or change.
+  const stateDir = mkdtempSync(join(tmpdir(), 'ingress-sandbox-'));
   const child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', 'sandbox/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), INGRESS_URL: ingressUrl, TENANTS_FILE, HOST: '127.0.0.1' },
+    env: { ...process.env, PORT: String(port), INGRESS_URL: ingressUrl, TENANTS_FILE, HOST: '127.0.0.1', SANDBOX_STATE_DIR: stateDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -64,10 +67,12 @@ export async function startSandbox(ingressUrl: string, port = 0): Promise<Sandbo
     url,
     process: child,
     close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }
