@@ -218,6 +218,8 @@ export async function startStack(
           // Tracing is checked by tests/foundation; here it would only cost start-up CPU (its
           // instrumentations load and patch dozens of modules), which a loaded machine feels most.
           OTEL_SDK_DISABLED: 'true',
+          // The chatbot fetches citizens' media through the ingress's media API.
+          ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
           ...(extraEnv[s.name] ?? {}),
         },
         logDir,
