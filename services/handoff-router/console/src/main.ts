@@ -65,6 +65,18 @@ export class HandoffConsole extends LitElement {
   private timers: number[] = [];
   private refreshQueued = false;
 
+  private lastLineSeen = '';
+
+  // A new line in the transcript scrolls it to the bottom, where the conversation is.
+  protected override updated(): void {
+    const lines = this.current?.transcript ?? [];
+    const last = this.current ? `${this.current.id}:${lines.length}:${lines[lines.length - 1]?.id ?? ''}` : '';
+    if (last === this.lastLineSeen) return;
+    this.lastLineSeen = last;
+    const list = this.querySelector('.transcript');
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+
   // Light DOM: the page's one stylesheet styles everything.
   protected override createRenderRoot(): HTMLElement {
     return this;
@@ -281,7 +293,7 @@ export class HandoffConsole extends LitElement {
             : nothing}
         </nav>
         ${this.renderConnection()}
-        <span class="who" dir="auto">${this.me?.name ?? this.api.claims.sub ?? ''}</span>
+        <span class="who"><bdi>${this.me?.name ?? this.api.claims.sub ?? ''}</bdi></span>
         <button type="button" class="link" @click=${() => ((this.showHelp = !this.showHelp), this.requestUpdate())} aria-keyshortcuts="?">
           Shortcuts
         </button>
@@ -383,7 +395,7 @@ export class HandoffConsole extends LitElement {
                 const waiting = c.state === 'queued' ? secondsSince(c.queuedAt) : 0;
                 return html`<li aria-current=${current ? 'true' : 'false'} class=${open ? 'open' : ''}>
                   <a href="#/c/${encodeURIComponent(c.id)}">
-                    <span class="name" dir="auto">${c.citizen.name || maskPhone(c.citizen.waId ?? c.citizen.phone)}</span>
+                    <span class="name"><bdi>${c.citizen.name || maskPhone(c.citizen.waId ?? c.citizen.phone)}</bdi></span>
                     <span class="meta"
                       >${c.department} · ${c.language}${c.state === 'queued' ? html` · waiting ${duration(waiting)}` : nothing}</span
                     >
@@ -413,7 +425,7 @@ export class HandoffConsole extends LitElement {
             ${this.departments.map(
               (d) =>
                 html`<tr>
-                  <th scope="row" dir="auto">${d.name ?? d.id}</th>
+                  <th scope="row"><bdi>${d.name ?? d.id}</bdi></th>
                   <td>${d.waiting}</td>
                   <td>${d.waiting ? duration(d.oldestQueuedAt ? secondsSince(d.oldestQueuedAt) : (d.longestWaitSeconds ?? 0)) : '—'}</td>
                 </tr>`,
@@ -495,7 +507,7 @@ export class HandoffConsole extends LitElement {
     const time = new Date(line.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     return html`<li class="line ${line.author}">
       <span class="who">${who}</span>
-      ${line.text ? html`<p dir="auto">${line.text}</p>` : nothing}
+      ${line.text ? html`<p class="text" dir="auto">${line.text}</p>` : nothing}
       ${line.template ? html`<p class="template">Template <code>${line.template.name}</code> (${line.template.language})</p>` : nothing}
       ${line.media?.url
         ? html`<p>
@@ -718,7 +730,7 @@ export class HandoffConsole extends LitElement {
                       const longest = d.oldestQueuedAt ? secondsSince(d.oldestQueuedAt) : (d.longestWaitSeconds ?? 0);
                       const late = d.slaSeconds !== undefined && d.waiting > 0 && longest > d.slaSeconds;
                       return html`<tr class=${late ? 'late' : ''}>
-                        <th scope="row" dir="auto">${d.name ?? d.id}</th>
+                        <th scope="row"><bdi>${d.name ?? d.id}</bdi></th>
                         <td>${d.waiting}</td>
                         <td>${d.waiting ? duration(longest) : '—'}${late ? html` <strong>over SLA</strong>` : nothing}</td>
                         <td>${d.assigned ?? '—'}</td>
@@ -745,7 +757,7 @@ export class HandoffConsole extends LitElement {
                     ${o.agents.map(
                       (a) =>
                         html`<tr>
-                          <th scope="row" dir="auto">${a.name}</th>
+                          <th scope="row"><bdi>${a.name}</bdi></th>
                           <td><span class="presence ${a.presence ?? 'offline'}">${a.presence ?? 'offline'}</span></td>
                           <td>
                             <meter min="0" max=${a.capacity ?? 1} value=${a.load ?? 0} aria-label="load of ${a.name}"></meter>
