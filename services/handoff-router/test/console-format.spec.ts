@@ -29,11 +29,13 @@ describe('console helpers', () => {
     expect(windowState('not a date', now).open).toBe(false);
   });
 
-  it('puts Meta’s errors in words, keeping the code', () => {
-    expect(metaErrorText({ code: 131047, title: 'Re-engagement message' })).toMatch(/^Not delivered: more than 24 hours .*\(131047\)$/);
-    expect(metaErrorText({ code: '131026' })).toContain('(131026)');
-    expect(metaErrorText({ code: 999999, title: 'Something new' })).toBe('Not delivered: Something new (999999)');
-    expect(metaErrorText({ message: 'gateway gave up' })).toBe('Not delivered: gateway gave up');
+  it('shows the router’s words for a delivery error, with the code', () => {
+    expect(metaErrorText({ code: 131047, message: 'Not delivered: more than 24 hours passed.' })).toBe(
+      'Not delivered: more than 24 hours passed. (131047)',
+    );
+    expect(metaErrorText({ code: 131026, message: 'Re-engagement required (131026)' })).toBe('Re-engagement required (131026)');
+    expect(metaErrorText({ code: '131026' })).toBe('Not delivered: WhatsApp did not accept the message. (131026)');
+    expect(metaErrorText({ message: 'gateway gave up' })).toBe('gateway gave up');
     expect(metaErrorText(undefined)).toBe('');
   });
 

@@ -3,6 +3,8 @@
 import { SseParser, type MetaError } from './format';
 
 const TOKEN_KEY = 'handoff-console.token';
+/** Longer than the router's keepalive interval (HANDOFF_STREAM_KEEPALIVE_MS, 15 s by default). */
+const STREAM_SILENCE_MS = 45_000;
 
 export type Presence = 'online' | 'away' | 'offline';
 export type ConversationState = 'queued' | 'assigned' | 'survey' | 'closed';
@@ -184,8 +186,16 @@ export class Api {
   queue = () => this.call<ConversationSummary[]>('GET', '/v1/conversations?state=queued');
   conversation = (id: string) => this.call<Conversation>('GET', `/v1/conversations/${encodeURIComponent(id)}`);
   claim = (id: string) => this.call<Conversation>('POST', `/v1/conversations/${encodeURIComponent(id)}/claim`);
-  reply = (id: string, body: { kind: 'text'; text: string } | { kind: 'template'; template: { name: string; language: string } }) =>
-    this.call<TranscriptLine>('POST', `/v1/conversations/${encodeURIComponent(id)}/messages`, body);
+  /** `clientMessageId` makes a retried send the same reply (the router sends it once). */
+  reply = (
+    id: string,
+    body: (
+      | { kind: 'text'; text: string }
+      | { kind: 'template'; template: { name: string; language: string; parameters?: Record<string, string> } }
+    ) & {
+      clientMessageId: string;
+    },
+  ) => this.call<TranscriptLine>('POST', `/v1/conversations/${encodeURIComponent(id)}/messages`, body);
   note = (id: string, text: string) => this.call<TranscriptLine>('POST', `/v1/conversations/${encodeURIComponent(id)}/notes`, { text });
   transfer = (id: string, to: { department?: string; agentId?: string; note?: string }) =>
     this.call<Conversation>('POST', `/v1/conversations/${encodeURIComponent(id)}/transfer`, to);
@@ -209,7 +219,9 @@ export class Api {
     let attempt = 0;
     const run = async () => {
       while (!stopped) {
-        controller = new AbortController();
+        const current = new AbortController();
+        controller = current;
+        let watchdog: ReturnType<typeof setTimeout> | undefined;
         try {
           const response = await fetch('/v1/stream', {
             headers: {
@@ -217,7 +229,7 @@ export class Api {
               ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
               ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
             },
-            signal: controller.signal,
+            signal: current.signal,
             cache: 'no-store',
           });
           if (response.status === 401) {
@@ -229,9 +241,14 @@ export class Api {
           handlers.status(true, 0);
           const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
           const parser = new SseParser();
+          // The server sends a comment on an idle stream; silence for longer means a dead
+          // connection that TCP has not noticed (a sleeping laptop, a proxy that dropped it).
+          watchdog = setTimeout(() => current.abort(), STREAM_SILENCE_MS);
           for (;;) {
             const { value, done } = await reader.read();
+            clearTimeout(watchdog);
             if (done) break;
+            watchdog = setTimeout(() => current.abort(), STREAM_SILENCE_MS);
             for (const event of parser.push(value)) {
               if (event.id) lastEventId = event.id;
               if (event.retry) retryMs = event.retry;
@@ -246,6 +263,8 @@ export class Api {
           }
         } catch {
           // dropped or refused: reconnect below
+        } finally {
+          clearTimeout(watchdog);
         }
         if (stopped) return;
         attempt++;

@@ -1,4 +1,4 @@
-// Pure helpers of the console (no DOM): waiting times, the 24-hour window, Meta's errors in words.
+// Pure helpers of the console (no DOM): waiting times, the 24-hour window, delivery errors.
 // Unit-tested in services/handoff-router/test/console-format.spec.ts.
 
 /** "45 s", "3 min", "1 h 05 min", "2 d 3 h": short enough for a queue row. */
@@ -36,42 +36,6 @@ export function windowState(closesAt: string | undefined | null, now = Date.now(
   return { open: true, label: `Window open for ${duration(left)} more`, secondsLeft: left };
 }
 
-/**
- * Cloud API error codes an agent meets, in words an agent can act on. Unknown codes fall back to
- * Meta's own title/message.
- */
-const META_ERRORS: Record<number, string> = {
-  131047: 'Not delivered: more than 24 hours have passed since the citizen last wrote. Send an approved template instead.',
-  131026: 'Not delivered: the number cannot receive this message (not on WhatsApp, an old app version, or the terms not accepted).',
-  131051: 'Not delivered: WhatsApp does not support this message type.',
-  131052: 'The citizen’s media could not be downloaded.',
-  131053: 'The media could not be uploaded: check its type and size.',
-  131048: 'Not delivered: too many messages to this number were not answered or were blocked (spam rate limit).',
-  131049: 'Not delivered: Meta limits how many marketing messages this citizen receives.',
-  131050: 'Not delivered: the citizen stopped marketing messages.',
-  131056: 'Not delivered: too many messages to this citizen in a short time. Wait a moment and retry.',
-  130429: 'Not delivered: the number’s sending rate was reached. It is retried automatically.',
-  131000: 'Not delivered: WhatsApp reported an unknown error. Try again later.',
-  131005: 'Not delivered: the agency’s WhatsApp access was refused (permissions).',
-  131008: 'Not delivered: a required field was missing.',
-  131009: 'Not delivered: a value was not valid.',
-  131016: 'Not delivered: WhatsApp is temporarily unavailable.',
-  131021: 'Not delivered: the sender and recipient are the same number.',
-  131031: 'Not delivered: the agency’s WhatsApp account is locked.',
-  131042: 'Not delivered: the agency’s WhatsApp payment method has a problem.',
-  131045: 'Not delivered: the agency’s phone number is not registered.',
-  132000: 'Not delivered: the template’s parameters do not match the approved template.',
-  132001: 'Not delivered: the template does not exist in this language, or it is not approved yet.',
-  132005: 'Not delivered: the template’s text is too long once filled in.',
-  132007: 'Not delivered: the template’s content breaks WhatsApp’s policy.',
-  132012: 'Not delivered: a template parameter has the wrong format.',
-  132015: 'Not delivered: the template is paused for low quality.',
-  132016: 'Not delivered: the template is disabled.',
-  133010: 'Not delivered: the agency’s phone number is not registered with WhatsApp.',
-  368: 'Not delivered: the agency’s account is temporarily blocked for policy violations.',
-  470: 'Not delivered: more than 24 hours have passed since the citizen last wrote.',
-};
-
 export interface MetaError {
   code?: number | string;
   title?: string;
@@ -79,12 +43,15 @@ export interface MetaError {
   details?: string;
 }
 
+/**
+ * An agent's message that failed, in words: the router explains Meta's codes (rules/meta-errors.ts);
+ * the console adds the code so that support can look it up.
+ */
 export function metaErrorText(error: MetaError | undefined | null): string {
   if (!error) return '';
-  const code = typeof error.code === 'string' ? Number(error.code) : error.code;
-  if (code !== undefined && META_ERRORS[code]) return `${META_ERRORS[code]} (${code})`;
-  const words = error.details || error.message || error.title || 'WhatsApp did not accept the message.';
-  return code !== undefined && !Number.isNaN(code) ? `Not delivered: ${words} (${code})` : `Not delivered: ${words}`;
+  const words = error.message || error.details || error.title || 'Not delivered: WhatsApp did not accept the message.';
+  const code = error.code !== undefined && error.code !== null && String(error.code) !== '' ? ` (${error.code})` : '';
+  return words.includes(String(error.code)) ? words : `${words}${code}`;
 }
 
 /** The language part of a tag, for matching canned responses and templates (`pt_BR` → `pt`). */

@@ -648,11 +648,18 @@ export class HandoffConsole extends LitElement {
     const text = field.value.trim();
     if (!text) return;
     const note = this.noteMode;
+    // Sending the same text again after a failure is a retry of the same reply: same id.
+    if (field.dataset.pendingText !== text) {
+      field.dataset.pendingText = text;
+      field.dataset.clientMessageId = crypto.randomUUID();
+    }
+    const clientMessageId = field.dataset.clientMessageId!;
     void this.act(
       async () => {
         if (note) await this.api.note(c.id, text);
-        else await this.api.reply(c.id, { kind: 'text', text });
+        else await this.api.reply(c.id, { kind: 'text', text, clientMessageId });
         field.value = '';
+        delete field.dataset.pendingText;
       },
       note ? 'Note added.' : c.composer.freeReply === 'hold' ? 'Reply held: it goes out when the citizen writes again.' : '',
     );
@@ -663,7 +670,10 @@ export class HandoffConsole extends LitElement {
     const value = ((event.target as HTMLFormElement).elements.namedItem('template') as HTMLSelectElement).value;
     const [name, language] = value.split('|');
     if (!name) return;
-    void this.act(() => this.api.reply(c.id, { kind: 'template', template: { name, language } }), 'Template sent.');
+    void this.act(
+      () => this.api.reply(c.id, { kind: 'template', template: { name, language }, clientMessageId: crypto.randomUUID() }),
+      'Template sent.',
+    );
   }
 
   private renderTransfer(c: Conversation): TemplateResult {
