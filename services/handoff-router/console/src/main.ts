@@ -97,6 +97,14 @@ export class HandoffConsole extends LitElement {
   }
 
   private async start(): Promise<void> {
+    // Production sign-in hands the token back in the fragment (docs/console/README.md): keep it in
+    // sessionStorage and take it out of the address bar and the history at once.
+    const handedBack = /^#access_token=([^&]+)/.exec(location.hash);
+    if (handedBack) {
+      this.api.setToken(decodeURIComponent(handedBack[1]));
+      history.replaceState(null, '', `${location.pathname}#/`);
+      this.route = { view: 'inbox' };
+    }
     if (!this.api.signedIn) {
       await this.loadSignIn();
       return;
