@@ -2,9 +2,10 @@
 // for core kinds, small schemas for KEDA / Strimzi / External Secrets) and checks the deployment
 // rules in ./policy.ts. The second half feeds deliberately broken manifests through the same
 // checks, so a rule that silently stopped working would fail here.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_TOPICS } from '@wa/contracts';
-import { groupTopicDeclarations } from '@wa/kafka';
+import { ALL_TOPICS, Topics } from '@wa/contracts';
+import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
 import { checkOverlay, type PolicyContext } from './policy';
@@ -38,6 +39,32 @@ function documentedSecrets(): Set<string> {
   return new Set([...block[1].matchAll(/^\|\s*`([a-z0-9-]+)`/gm)].map((m) => m[1]));
 }
 
+/**
+ * The topics a service's consumers read, from its sources: `@EventPattern(Topics.x.name)` and
+ * `register(Topics.x` / `registerBatch(Topics.x` (a static scan: importing the modules would need
+ * their Nest context, and these two forms are the only ways a service subscribes), plus the
+ * group's retry topic, which ConsumerHost subscribes to whenever it has a handler.
+ */
+function consumedTopics(service: string): string[] {
+  const topics = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  for (const file of walk(join(ROOT, 'services', service, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:@EventPattern\(\s*Topics\.(\w+)\.name|\.register(?:Batch)?\(\s*Topics\.(\w+)\b)/g)) {
+      const key = (m[1] ?? m[2]) as keyof typeof Topics;
+      if (!Topics[key]) throw new Error(`${file}: Topics.${key} is not in @wa/contracts`);
+      topics.add(Topics[key].name);
+    }
+  }
+  if (topics.size) topics.add(retryTopicName(service));
+  return [...topics].sort();
+}
+
 let ctx: PolicyContext;
 
 beforeAll(async () => {
@@ -47,6 +74,7 @@ beforeAll(async () => {
   ctx = {
     services: STACK_SERVICES,
     workers: SERVICE_WORKERS,
+    consumes: new Map(STACK_SERVICES.map((s) => [s.name, consumedTopics(s.name)])),
     partitions,
     requiredTopics: [...ALL_TOPICS.map((t) => t.name), ...derived.map((t) => t.name)],
     // The webhook and the REST APIs (gateway media/messages, template admin, agent console).
@@ -68,6 +96,14 @@ describe('sources the manifests are derived from', () => {
   test('each retry and DLQ topic pair is derived per consumer group', async () => {
     const names = groupTopicDeclarations('chatbot').map((t) => t.name);
     expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
+  });
+
+  test('the subscription scan finds what the services consume (a scan that finds nothing would pass anything)', () => {
+    expect(ctx.consumes.get('chatbot')).toEqual(
+      expect.arrayContaining(['wa.inbound.message.v1', 'conversation.owner.v1', 'wa.outbound.result.v1', 'chatbot.retry']),
+    );
+    expect(ctx.consumes.get('outbound-gateway')).toEqual(expect.arrayContaining(['wa.outbound.request.v1', 'wa.message.status.v1']));
+    expect(ctx.consumes.get('notification-scheduler')).toEqual(expect.arrayContaining(['agency.event.v1', 'wa.outbound.result.v1']));
   });
 
   test.each(STACK_SERVICES.map((s) => [s.name, s]))('%s: consumer group is the service name and the schema matches', (name, service) => {
@@ -226,6 +262,23 @@ describeRendered('the rules catch bad manifests', () => {
       'dev',
       (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.topic = 'wa.inbound.messages.v1'),
       /not in libs\/contracts/,
+    ],
+    [
+      'a consumer without a KEDA trigger (the gateway reading statuses)',
+      'prod',
+      (r) =>
+        (find(r.app, 'ScaledObject', 'outbound-gateway').spec.triggers = find(
+          r.app,
+          'ScaledObject',
+          'outbound-gateway',
+        ).spec.triggers.filter((t: { metadata: { topic: string } }) => t.metadata.topic !== 'wa.message.status.v1')),
+      /outbound-gateway: no trigger for wa.message.status.v1/,
+    ],
+    [
+      'a KEDA trigger on a topic nothing in the group consumes',
+      'prod',
+      (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'handoff.message.v1'),
+      /handoff-router: trigger on handoff.message.v1, which handoff-router does not consume/,
     ],
     [
       'a KEDA consumer group that is not the service',

@@ -26,6 +26,11 @@ export interface PolicyContext {
   services: PlatformService[];
   /** Deployments that run a service's consumers apart from its HTTP replicas (tools/stack-services.ts). */
   workers: ServiceWorker[];
+  /**
+   * Topics each service's consumers read, by service name, from its code (`@EventPattern` and
+   * ConsumerHost register/registerBatch) plus its group's retry topic.
+   */
+  consumes: Map<string, string[]>;
   /** Partitions per topic name (libs/contracts). */
   partitions: Map<string, number>;
   /** Every topic the platform needs: the registry plus each group's retry and DLQ topics. */
@@ -316,6 +321,15 @@ function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
         else largest = Math.max(largest, partitions);
         if (m.allowIdleConsumers === 'true') v.push(`ScaledObject/${name}: allowIdleConsumers would scale past the partition count`);
       }
+      const service = ctx.workers.find((w) => w.name === name)?.service ?? name;
+      const expected = new Set(ctx.consumes.get(service) ?? []);
+      const triggered = new Set(
+        s.spec.triggers.map((t) => (t.metadata.topic?.startsWith(prefix) ? t.metadata.topic.slice(prefix.length) : t.metadata.topic)),
+      );
+      for (const topic of expected)
+        if (!triggered.has(topic)) v.push(`ScaledObject/${s.metadata.name}: no trigger for ${topic}, which ${service} consumes`);
+      for (const topic of triggered)
+        if (!expected.has(topic)) v.push(`ScaledObject/${s.metadata.name}: trigger on ${topic}, which ${service} does not consume`);
       if (largest && s.spec.maxReplicaCount > largest)
         v.push(`ScaledObject/${name}: maxReplicaCount ${s.spec.maxReplicaCount} exceeds the ${largest} partitions KEDA can use`);
     }
