@@ -8,7 +8,7 @@ import { ALL_TOPICS, Topics } from '@wa/contracts';
 import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
-import { checkOverlay, type PolicyContext } from './policy';
+import { checkOverlay, type OutboundCall, type PolicyContext } from './policy';
 import {
   clone,
   ENVS,
@@ -65,6 +65,41 @@ function consumedTopics(service: string): string[] {
   return [...topics].sort();
 }
 
+const PUBLIC_HTTP = new Set(STACK_SERVICES.map((s) => s.name));
+
+function sourcesOf(service: string): string {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  return walk(join(ROOT, 'services', service, 'src'))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
+/**
+ * What each service's own Deployment calls beyond the platform basics, read from its code (a static
+ * scan of the settings that carry the call): GRAPH_BASE_URL (Cloud API), an auth-verifying env
+ * (withAuthEnv) or an API on the admin host (JWKS: every admin API verifies bearer tokens),
+ * *_INTEGRATIONS_FILE (tenants' HTTP integrations), MEDIA_API_URL (the ingress's media API).
+ * Workers (the normalizers) serve no routed API and call none of these.
+ */
+function outboundCalls(): Map<string, Set<OutboundCall>> {
+  const calls = new Map<string, Set<OutboundCall>>();
+  for (const s of STACK_SERVICES) {
+    const text = sourcesOf(s.name);
+    const set = new Set<OutboundCall>();
+    if (/\bGRAPH_BASE_URL\b/.test(text)) set.add('cloud-api');
+    if (/withAuthEnv\(/.test(text) || PUBLIC_HTTP.has(s.name)) set.add('jwks');
+    if (/\b[A-Z_]*INTEGRATIONS_FILE\b/.test(text)) set.add('integrations');
+    if (/\bMEDIA_API_URL\b/.test(text)) set.add('media-api');
+    calls.set(s.name, set);
+  }
+  return calls;
+}
+
 let ctx: PolicyContext;
 
 beforeAll(async () => {
@@ -77,9 +112,10 @@ beforeAll(async () => {
     consumes: new Map(STACK_SERVICES.map((s) => [s.name, consumedTopics(s.name)])),
     partitions,
     requiredTopics: [...ALL_TOPICS.map((t) => t.name), ...derived.map((t) => t.name)],
-    // The webhook and the REST APIs (gateway media/messages, template admin, agent console).
-    publicHttp: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry', 'handoff-router']),
-    graphEgress: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry']),
+    // The webhook and the APIs of the admin host (gateway messages/media, templates, scheduler
+    // policies/notices, chatbot flows, the agent console and its API).
+    publicHttp: PUBLIC_HTTP,
+    calls: outboundCalls(),
     hpaServices: new Set(['webhook-ingress']),
     documentedSecrets: documentedSecrets(),
     sandboxTenants: readRepoFile('config/tenants.sandbox.yaml'),
@@ -96,6 +132,12 @@ describe('sources the manifests are derived from', () => {
   test('each retry and DLQ topic pair is derived per consumer group', async () => {
     const names = groupTopicDeclarations('chatbot').map((t) => t.name);
     expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
+  });
+
+  test('the outbound-call scan finds what the code calls (a scan that finds nothing would pass anything)', () => {
+    expect([...ctx.calls.get('chatbot')!].sort()).toEqual(['integrations', 'jwks', 'media-api']);
+    expect([...ctx.calls.get('outbound-gateway')!].sort()).toEqual(['cloud-api', 'jwks']);
+    expect([...ctx.calls.get('notification-scheduler')!]).toEqual(['jwks']);
   });
 
   test('the subscription scan finds what the services consume (a scan that finds nothing would pass anything)', () => {
@@ -287,18 +329,53 @@ describeRendered('the rules catch bad manifests', () => {
       /consumerGroup chatbot-server/,
     ],
     [
-      'internet egress for a service that never calls Meta',
+      'internet egress for a worker that calls nothing outside',
       'prod',
-      (r) => (find(r.app, 'NetworkPolicy', 'chatbot').spec.egress = clone(find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress)),
-      /chatbot: must not reach the internet/,
+      (r) =>
+        (find(r.app, 'NetworkPolicy', 'webhook-ingress-normalizer').spec.egress = clone(
+          find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress,
+        )),
+      /webhook-ingress-normalizer: must not reach the internet/,
     ],
     ['no default deny', 'dev', (r) => (r.app = r.app.filter((o) => o.metadata.name !== 'default-deny')), /no default-deny/],
     [
-      'public ingress to a worker',
-      'dev',
+      "the scheduler's admin API unreachable from the ingress controller",
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'notification-scheduler').spec.ingress.shift(),
+      /notification-scheduler: its HTTP API is unreachable from the ingress controller/,
+    ],
+    [
+      'a service that verifies tokens but cannot fetch the JWKS',
+      'prod',
+      (r) => (find(r.app, 'NetworkPolicy', 'notification-scheduler').spec.egress = []),
+      /notification-scheduler: needs public HTTPS egress for jwks/,
+    ],
+    [
+      'the chatbot without its route to the media API',
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'chatbot').spec.egress.pop(),
+      /chatbot: no egress to webhook-ingress:3001 \(media-api\)/,
+    ],
+    [
+      'the media API closed to the chatbot',
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'webhook-ingress').spec.ingress.splice(1, 1),
+      /webhook-ingress: does not accept chatbot's media-api calls/,
+    ],
+    [
+      'an in-cluster call the code never makes',
+      'prod',
       (r) =>
-        find(r.app, 'NetworkPolicy', 'chatbot').spec.ingress.push(clone(find(r.app, 'NetworkPolicy', 'handoff-router').spec.ingress[0])),
-      /chatbot: serves no public HTTP/,
+        find(r.app, 'NetworkPolicy', 'template-registry').spec.egress.push(clone(find(r.app, 'NetworkPolicy', 'chatbot').spec.egress[1])),
+      /template-registry: egress to webhook-ingress that its code does not call/,
+    ],
+    [
+      'the media API open to a service that does not call it',
+      'prod',
+      (r) =>
+        (find(r.app, 'NetworkPolicy', 'webhook-ingress').spec.ingress[1].from[0].podSelector.matchLabels['app.kubernetes.io/name'] =
+          'outbound-gateway'),
+      /webhook-ingress: accepts traffic from outbound-gateway, which does not call it/,
     ],
     [
       'a service missing from the manifests',

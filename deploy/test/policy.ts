@@ -22,6 +22,20 @@ export interface PlatformService {
   port: number;
 }
 
+/**
+ * Calls a service makes beyond Kafka, Postgres, DNS and OTel: the Cloud API (graph.facebook.com),
+ * the identity provider's JWKS, tenants' HTTP integrations (all three public HTTPS), and the
+ * webhook ingress's media API (in the cluster).
+ */
+export type OutboundCall = 'cloud-api' | 'jwks' | 'integrations' | 'media-api';
+const PUBLIC_CALLS: OutboundCall[] = ['cloud-api', 'jwks', 'integrations'];
+/** In-cluster calls: which Deployment (by name) and port serve them. */
+const IN_CLUSTER_CALLS: Partial<Record<OutboundCall, { target: string; port: number }>> = {
+  'media-api': { target: 'webhook-ingress', port: 3001 },
+};
+/** The dev-only Cloud API sandbox stands in for Meta and for the agencies' systems. */
+const SANDBOX = 'cloud-api-sandbox';
+
 export interface PolicyContext {
   services: PlatformService[];
   /** Deployments that run a service's consumers apart from its HTTP replicas (tools/stack-services.ts). */
@@ -37,8 +51,11 @@ export interface PolicyContext {
   requiredTopics: string[];
   /** Services reachable from the ingress controller (public webhook, REST APIs). */
   publicHttp: Set<string>;
-  /** Services allowed to reach graph.facebook.com (public HTTPS egress). */
-  graphEgress: Set<string>;
+  /**
+   * What each Deployment's code calls outside the platform-egress basics (Kafka, Postgres, DNS,
+   * OTel), by Deployment name, derived from the code (deploy/test/manifests.spec.ts).
+   */
+  calls: Map<string, Set<OutboundCall>>;
   /** The only service on an HPA; every other platform service scales with KEDA. */
   hpaServices: Set<string>;
   /** Secret names docs/operations.md tells operators to create by hand (dev). */
@@ -254,9 +271,57 @@ function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
     ];
     for (const [what, test] of need) if (!egress.some((r) => test(r.ports))) v.push(`Deployment/${name}: no egress to ${what}`);
     const publicHttps = egress.some((r) => r.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0') && portsInclude(r.ports, 443));
-    if (publicHttps && !ctx.graphEgress.has(name))
-      v.push(`Deployment/${name}: must not reach the internet (graph.facebook.com egress is for ${[...ctx.graphEgress].join(', ')})`);
-    if (!publicHttps && ctx.graphEgress.has(name)) v.push(`Deployment/${name}: needs egress to graph.facebook.com (public HTTPS)`);
+    const calls = ctx.calls.get(name) ?? new Set<OutboundCall>();
+    const publicReasons = PUBLIC_CALLS.filter((c) => calls.has(c));
+    if (publicHttps && !publicReasons.length)
+      v.push(`Deployment/${name}: must not reach the internet (its code calls no Cloud API, JWKS or tenant integration)`);
+    if (!publicHttps && publicReasons.length) v.push(`Deployment/${name}: needs public HTTPS egress for ${publicReasons.join(', ')}`);
+    // In-cluster egress to other pods: only the calls its code makes.
+    const podEgress = egress.flatMap((r) =>
+      (r.to ?? []).filter((peer) => peer.podSelector && !peer.namespaceSelector).map((peer) => ({ peer, ports: r.ports })),
+    );
+    for (const { peer, ports } of podEgress) {
+      const target = peer.podSelector?.matchLabels?.['app.kubernetes.io/name'];
+      const explained =
+        (target === SANDBOX && publicReasons.some((c) => c !== 'jwks')) ||
+        [...calls].some((c) => IN_CLUSTER_CALLS[c]?.target === target && portsInclude(ports, IN_CLUSTER_CALLS[c]!.port));
+      if (!explained) v.push(`Deployment/${name}: egress to ${target ?? 'pods'} that its code does not call`);
+    }
+    for (const call of calls) {
+      const inCluster = IN_CLUSTER_CALLS[call];
+      if (!inCluster) continue;
+      if (
+        !podEgress.some(
+          ({ peer, ports }) =>
+            peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === inCluster.target && portsInclude(ports, inCluster.port),
+        )
+      )
+        v.push(`Deployment/${name}: no egress to ${inCluster.target}:${inCluster.port} (${call})`);
+      const target = deployments.find((t) => t.metadata?.name === inCluster.target);
+      const targetIngress = policies
+        .filter((p) => target && selects(p.spec?.podSelector as Selector, labelsOf(target.spec?.template)))
+        .flatMap((p) => p.spec?.ingress ?? []);
+      if (
+        !targetIngress.some(
+          (r) =>
+            r.from?.some((peer) => selects(peer.podSelector as Selector, podLabels) && !peer.namespaceSelector) &&
+            portsInclude(r.ports, inCluster.port),
+        )
+      )
+        v.push(`Deployment/${inCluster.target}: does not accept ${name}'s ${call} calls on ${inCluster.port}`);
+    }
+    // In-cluster ingress from other pods: only from Deployments whose code calls it.
+    for (const rule of ingress)
+      for (const peer of rule.from ?? []) {
+        if (!peer.podSelector || peer.namespaceSelector) continue;
+        const callers = deployments.filter((c) => selects(peer.podSelector as Selector, labelsOf(c.spec?.template)));
+        for (const caller of callers) {
+          const callerName = caller.metadata?.name ?? '';
+          const justified =
+            callerName === SANDBOX || [...(ctx.calls.get(callerName) ?? [])].some((c) => IN_CLUSTER_CALLS[c]?.target === name);
+          if (!justified) v.push(`Deployment/${name}: accepts traffic from ${callerName}, which does not call it`);
+        }
+      }
     for (const rule of ingress) {
       for (const port of rule.ports ?? [])
         if (port.port !== service.port && port.port !== 'http')
