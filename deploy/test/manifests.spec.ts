@@ -8,6 +8,7 @@ import { ALL_TOPICS, Topics } from '@wa/contracts';
 import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
+import { ingressService } from '../../services/webhook-ingress/src/service';
 import { checkOverlay, type OutboundCall, type PolicyContext } from './policy';
 import {
   clone,
@@ -116,6 +117,7 @@ beforeAll(async () => {
     // policies/notices, chatbot flows, the agent console and its API).
     publicHttp: PUBLIC_HTTP,
     calls: outboundCalls(),
+    webhookBodyLimit: ingressService.bodyLimit!,
     hpaServices: new Set(['webhook-ingress']),
     documentedSecrets: documentedSecrets(),
     sandboxTenants: readRepoFile('config/tenants.sandbox.yaml'),
@@ -321,6 +323,45 @@ describeRendered('the rules catch bad manifests', () => {
       'prod',
       (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'handoff.message.v1'),
       /handoff-router: trigger on handoff.message.v1, which handoff-router does not consume/,
+    ],
+    [
+      'the admin API on the webhook host',
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-admin').spec.rules[0].host = find(r.app, 'Ingress', 'wa-webhook').spec.rules[0].host),
+      /serves the webhook and other routes/,
+    ],
+    [
+      'a catch-all route that would expose /metrics and /docs',
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-webhook').spec.rules[0].http.paths[0].path = '/'),
+      /path \/ would expose/,
+    ],
+    [
+      "a webhook body limit other than the receiver's",
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-webhook').metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'] = '10m'),
+      /proxy-body-size must be the receiver's limit \(4194304 bytes\), not 10485760/,
+    ],
+    [
+      'an Ingress without TLS',
+      'prod',
+      (r) => delete find(r.app, 'Ingress', 'wa-admin').spec.tls,
+      /wa-admin: host admin.wa.example.gov has no TLS/,
+    ],
+    [
+      'an Ingress without a cert-manager issuer',
+      'prod',
+      (r) => delete find(r.app, 'Ingress', 'wa-webhook').metadata.annotations['cert-manager.io/cluster-issuer'],
+      /wa-webhook: needs a cert-manager issuer/,
+    ],
+    [
+      "the scheduler's admin API left out of the Ingress",
+      'prod',
+      (r) =>
+        (find(r.app, 'Ingress', 'wa-admin').spec.rules[0].http.paths = find(r.app, 'Ingress', 'wa-admin').spec.rules[0].http.paths.filter(
+          (p: { backend: { service: { name: string } } }) => p.backend.service.name !== 'notification-scheduler',
+        )),
+      /no route to notification-scheduler's API/,
     ],
     [
       'a KEDA consumer group that is not the service',

@@ -5,6 +5,7 @@ import { Script } from 'node:vm';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -58,6 +59,8 @@ export interface PolicyContext {
   calls: Map<string, Set<OutboundCall>>;
   /** The only service on an HPA; every other platform service scales with KEDA. */
   hpaServices: Set<string>;
+  /** The webhook receiver's body limit in bytes (its ServiceDescriptor.bodyLimit). */
+  webhookBodyLimit: number;
   /** Secret names docs/operations.md tells operators to create by hand (dev). */
   documentedSecrets: Set<string>;
   /** config/tenants.sandbox.yaml, which the dev overlay must ship unchanged. */
@@ -339,6 +342,74 @@ function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
     if (!ingress.some((r) => r.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === MONITORING_NAMESPACE)))
       v.push(`Deployment/${name}: Prometheus (namespace ${MONITORING_NAMESPACE}) cannot scrape /metrics`);
   }
+}
+
+const WEBHOOK_PATH = '/webhooks/whatsapp';
+const PRIVATE_PATHS = /^\/(metrics|docs|health)(\/|$)/;
+
+/** Size annotation ("4m", "100m", "512k") in bytes. */
+function nginxSize(value: string | undefined): number | undefined {
+  const m = /^(\d+)([kmg]?)$/i.exec(value ?? '');
+  if (!m) return undefined;
+  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+}
+
+/**
+ * Only the webhook path on the internet-facing host, with the receiver's body limit; every other
+ * route on separate hosts; TLS from cert-manager everywhere; nothing routes /metrics, /docs or
+ * /health (or a catch-all that would include them).
+ */
+function checkIngress(app: K8sObject[], ctx: PolicyContext, v: string[]): void {
+  const ingresses = ofKind<IIngress>(app, 'Ingress');
+  const services = ofKind<IService>(app, 'Service');
+  const webhookHosts = new Set<string>();
+  const otherHosts = new Set<string>();
+  let webhookRouted = false;
+  for (const ing of ingresses) {
+    const id = `Ingress/${ing.metadata?.name}`;
+    const annotations = ing.metadata?.annotations ?? {};
+    if (!annotations['cert-manager.io/cluster-issuer'] && !annotations['cert-manager.io/issuer'])
+      v.push(`${id}: needs a cert-manager issuer annotation`);
+    if (!ing.spec?.ingressClassName) v.push(`${id}: ingressClassName is required`);
+    const tlsHosts = new Set((ing.spec?.tls ?? []).flatMap((t) => t.hosts ?? []));
+    for (const rule of ing.spec?.rules ?? []) {
+      if (!rule.host) v.push(`${id}: a rule without host answers on every name`);
+      else if (!tlsHosts.has(rule.host)) v.push(`${id}: host ${rule.host} has no TLS`);
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend.service?.name ?? '';
+        const p = path.path ?? '/';
+        if (p === '/' || PRIVATE_PATHS.test(p) || !p.startsWith('/'))
+          v.push(`${id}: path ${p} would expose /metrics, /docs or /health (route API prefixes only)`);
+        if (path.pathType === 'ImplementationSpecific') v.push(`${id}: path ${p} must be Prefix or Exact (no regex routes)`);
+        const svc = services.find((s) => s.metadata?.name === backend);
+        if (!svc) v.push(`${id}: backend ${backend} is not a Service in the overlay`);
+        else {
+          const port = path.backend.service?.port;
+          if (!svc.spec?.ports?.some((sp) => sp.name === port?.name || sp.port === port?.number))
+            v.push(`${id}: backend ${backend} has no port ${port?.name ?? port?.number}`);
+        }
+        if (!ctx.publicHttp.has(backend)) v.push(`${id}: routes to ${backend}, which serves no public HTTP`);
+        if (backend === 'webhook-ingress') {
+          webhookRouted = true;
+          if (rule.host) webhookHosts.add(rule.host);
+          if (p !== WEBHOOK_PATH || path.pathType !== 'Prefix')
+            v.push(`${id}: only ${WEBHOOK_PATH} (Prefix) of webhook-ingress may be routed, not ${p}`);
+          const limit = nginxSize(annotations['nginx.ingress.kubernetes.io/proxy-body-size']);
+          if (limit !== ctx.webhookBodyLimit)
+            v.push(`${id}: proxy-body-size must be the receiver's limit (${ctx.webhookBodyLimit} bytes), not ${limit ?? 'unset'}`);
+        } else if (rule.host) otherHosts.add(rule.host);
+      }
+    }
+  }
+  if (!webhookRouted) v.push(`Ingress: nothing routes ${WEBHOOK_PATH} to webhook-ingress`);
+  for (const host of webhookHosts)
+    if (otherHosts.has(host)) v.push(`Ingress: host ${host} serves the webhook and other routes (admin APIs need their own host)`);
+  for (const name of ctx.publicHttp)
+    if (
+      name !== 'webhook-ingress' &&
+      !ingresses.some((i) => i.spec?.rules?.some((r) => r.http?.paths.some((p) => p.backend.service?.name === name)))
+    )
+      v.push(`Ingress: no route to ${name}'s API`);
 }
 
 function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
@@ -684,6 +755,7 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
   }
 
   checkNetwork(r.app, deployments, ctx, v);
+  checkIngress(r.app, ctx, v);
   checkScaling(r.app, deployments, ctx, v);
   checkTenants(r, deployments, ctx, v);
   checkJobs(r, ctx, platformImage, version, v);
