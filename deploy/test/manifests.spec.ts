@@ -325,6 +325,14 @@ describeRendered('the rules catch bad manifests', () => {
       /handoff-router: trigger on handoff.message.v1, which handoff-router does not consume/,
     ],
     [
+      'replicas allowed to stack on one node',
+      'prod',
+      (r) =>
+        (find(r.app, 'Deployment', 'outbound-gateway').spec.template.spec.topologySpreadConstraints[1].whenUnsatisfiable =
+          'ScheduleAnyway'),
+      /outbound-gateway: needs a kubernetes.io\/hostname spread/,
+    ],
+    [
       'the admin API on the webhook host',
       'prod',
       (r) => (find(r.app, 'Ingress', 'wa-admin').spec.rules[0].host = find(r.app, 'Ingress', 'wa-webhook').spec.rules[0].host),

@@ -722,6 +722,9 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
     checkRunsService(d, s, pdbs, v);
     const c = d.spec!.template.spec!.containers[0];
     const podLabels = labelsOf(d.spec?.template);
+    const spread = d.spec?.template.spec?.topologySpreadConstraints?.find((t) => t.topologyKey === 'kubernetes.io/hostname');
+    if (spread?.whenUnsatisfiable !== 'DoNotSchedule' || !selects(spread.labelSelector as Selector, podLabels))
+      v.push(`Deployment/${s.name}: needs a kubernetes.io/hostname spread with whenUnsatisfiable DoNotSchedule over its own pods`);
     const svc = services.find((x) => x.metadata?.name === s.name);
     if (!svc) v.push(`Service/${s.name} is missing`);
     else {
