@@ -136,6 +136,148 @@ describe('Dockerfile', () => {
   });
 });
 
+/** Non-test TypeScript under libs/ and services/ that a service may load (libs/testing never is). */
+function runtimeSources(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return entry === 'node_modules' || entry === 'test' ? [] : walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec|d)\.ts$/.test(entry) ? [full] : [];
+    });
+  return [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter((f) => !f.includes(join('libs', 'testing')));
+}
+
+const TOP_DIRS = ['config', 'services', 'libs', 'deploy', 'sandbox', 'dist', '.local'];
+
+/**
+ * Repository paths the code names for reading at run time (relative to the working directory, /app
+ * in the image): string literals such as 'services/chatbot/flows', and join()/resolve() calls whose
+ * literal segments start at a top-level directory (resolve(process.cwd(), 'services', ...)).
+ * A static scan, not an import: most readers are module-level constants or paths computed inside
+ * functions that only run in a started service.
+ */
+function pathsReadByCode(files: { path: string; text: string }[]): Map<string, string> {
+  const found = new Map<string, string>();
+  const top = TOP_DIRS.map((d) => d.replace('.', '\\.')).join('|');
+  const literal = new RegExp(`['"\`]((?:${top})/[A-Za-z0-9_./-]+)['"\`]`, 'g');
+  for (const { path, text } of files) {
+    const code = text
+      .split('\n')
+      .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l))
+      .join('\n');
+    for (const m of code.matchAll(literal)) found.set(m[1].replace(/\/$/, ''), path);
+    for (const call of code.matchAll(/\b(?:join|resolve)\(([^()]*(?:\([^()]*\))?[^()]*)\)/g)) {
+      const segments = [...call[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+      const start = segments.findIndex((s) => TOP_DIRS.includes(s));
+      if (start >= 0 && segments.length - start > 1) found.set(segments.slice(start).join('/'), path);
+    }
+  }
+  return found;
+}
+
+/** The image paths (relative to WORKDIR /app) the runtime stage copies in. */
+function runtimeCopies(stagesOf: Stage[]): string[] {
+  const runtime = stagesOf.find((s) => s.name === 'runtime');
+  return (runtime?.lines ?? [])
+    .filter((l) => l.startsWith('COPY'))
+    .map((l) =>
+      l
+        .split(/\s+/)
+        .at(-1)!
+        .replace(/^\.\//, '')
+        .replace(/^\/app\//, '')
+        .replace(/\/$/, ''),
+    );
+}
+
+/** Paths the code reads that the runtime stage does not copy (a copied directory covers what is under it). */
+function missingFromImage(stagesOf: Stage[], paths: Iterable<string>, notInImage: Record<string, string>): string[] {
+  const copies = runtimeCopies(stagesOf);
+  return [...paths].filter((p) => !(p in notInImage) && !copies.some((c) => p === c || p.startsWith(`${c}/`)));
+}
+
+/** Paths the code names that deliberately stay out of the image, and why. */
+const NOT_IN_IMAGE: Record<string, string> = {
+  'deploy/local/sandbox.env': 'sandbox-only secrets: Kubernetes and compose pass them as Secrets / env, never baked into an image',
+  '.local/auth/sandbox-signing.key': 'written at run time by a sandbox without AUTH_SANDBOX_SECRET; never shipped',
+  'libs/auth/testing/jose-environment.cjs': 'the Jest environment; named in an error message only',
+};
+
+/** Files that call the file system; each either names its paths (found above) or reads a configured one. */
+const READERS: Record<string, string> = {
+  'libs/tenancy/src/tenant-registry.ts': 'TENANTS_FILE (a mounted ConfigMap) and file: secret refs (mounted Secrets)',
+  'libs/auth/src/auth-env.ts': 'AUTH_SANDBOX_KEY_FILE / .local (sandbox only)',
+  'services/webhook-ingress/src/tenants/ingress-tenants.ts': 'deploy/local/sandbox.env (sandbox only)',
+  'services/template-registry/src/starter/starter-catalog.ts': 'services/template-registry/starter',
+  'services/notification-scheduler/src/policy/policy.service.ts': 'SCHEDULER_POLICIES_FILE or the sandbox policies',
+  'services/notification-scheduler/src/app.module.ts': 'the sandbox policies (existence check)',
+  'services/chatbot/src/effects/integrations.ts': 'CHATBOT_INTEGRATIONS_FILE or the sandbox integrations, file: secret refs',
+  'services/chatbot/src/effects/service-tokens.ts': 'file: secret refs (mounted Secrets)',
+  'services/chatbot/src/admin/sandbox-flows.loader.ts': 'CHATBOT_FLOWS_DIR or services/chatbot/flows',
+  'services/chatbot/src/app.module.ts': 'the sandbox integrations (existence check)',
+  'services/chatbot/src/flows/testing.ts': 'test fixtures beside the sources; loaded by tests only',
+  'services/handoff-router/src/console/console-static.ts': 'dist/console (the console build, part of npm run build)',
+};
+
+describe('the image carries every file the services read at run time', () => {
+  const sources = runtimeSources().map((f) => ({ path: relative(ROOT, f), text: readFileSync(f, 'utf8') }));
+  const paths = pathsReadByCode(sources);
+
+  test('the scan finds the known readers (a scan that finds nothing would pass anything)', () => {
+    expect([...paths.keys()]).toEqual(
+      expect.arrayContaining([
+        'services/template-registry/starter',
+        'services/notification-scheduler/config/policies.sandbox.yaml',
+        'services/chatbot/flows',
+        'config/integrations.sandbox.yaml',
+        'config/tenants.sandbox.yaml',
+      ]),
+    );
+  });
+
+  test('every file the code reads from the file system is accounted for here', () => {
+    const readers = sources
+      .filter((s) => /\b(readFileSync|readFile|readdirSync|readdir|existsSync|createReadStream|statSync)\(/.test(s.text))
+      .map((s) => s.path)
+      .filter((p) => !(p in READERS));
+    // A new reader: add it to READERS, and if it reads a fixed path, make the Dockerfile copy it.
+    expect(readers).toEqual([]);
+  });
+
+  test('every path the code names exists in the repository and is copied into the runtime stage', () => {
+    const absent = [...paths.keys()].filter((p) => !(p in NOT_IN_IMAGE) && !p.startsWith('dist/') && !existsSync(join(ROOT, p)));
+    expect(absent).toEqual([]);
+    expect(missingFromImage(stages, paths.keys(), NOT_IN_IMAGE)).toEqual([]);
+  });
+
+  test('the build stage has the sources of every runtime copy', () => {
+    const build = stage('build')
+      .lines.filter((l) => l.startsWith('COPY'))
+      .map((l) => l.split(/\s+/).at(-1)!.replace(/^\.\//, '').replace(/\/$/, ''));
+    for (const line of stage('runtime').lines.filter((l) => l.startsWith('COPY --from=build'))) {
+      const source = line.split(/\s+/)[2].replace(/^\/app\//, '');
+      if (source === 'dist') continue;
+      expect([source, build.some((b) => source === b || source.startsWith(`${b}/`))]).toEqual([source, true]);
+    }
+  });
+
+  test('catches a Dockerfile that copies only dist (the starter catalog would silently load nothing)', () => {
+    const onlyDist = dockerStages(dockerfile.replace(/^COPY --from=build \/app\/(services|config)\S* \S+$/gm, ''));
+    expect(missingFromImage(onlyDist, paths.keys(), NOT_IN_IMAGE)).toEqual(
+      expect.arrayContaining(['services/template-registry/starter', 'services/chatbot/flows', 'config/integrations.sandbox.yaml']),
+    );
+  });
+
+  test('catches a new reader of a fixed path', () => {
+    const found = pathsReadByCode([
+      { path: 'x.ts', text: "const dir = resolve(process.cwd(), 'services', 'x', 'assets');\nconst f = 'config/x.yaml';" },
+    ]);
+    expect([...found.keys()]).toEqual(['config/x.yaml', 'services/x/assets']);
+    // config/ is copied whole; the new service directory is not.
+    expect(missingFromImage(stages, found.keys(), NOT_IN_IMAGE)).toEqual(['services/x/assets']);
+  });
+});
+
 describe('docker-compose.yml', () => {
   const compose = parse(readRepoFile('docker-compose.yml'), { merge: true }) as {
     services: Record<

@@ -2,12 +2,14 @@
 // for core kinds, small schemas for KEDA / Strimzi / External Secrets) and checks the deployment
 // rules in ./policy.ts. The second half feeds deliberately broken manifests through the same
 // checks, so a rule that silently stopped working would fail here.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_TOPICS } from '@wa/contracts';
-import { groupTopicDeclarations } from '@wa/kafka';
+import { ALL_TOPICS, Topics } from '@wa/contracts';
+import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
-import { checkOverlay, type PolicyContext } from './policy';
+import { ingressService } from '../../services/webhook-ingress/src/service';
+import { checkOverlay, type OutboundCall, type PolicyContext } from './policy';
 import {
   clone,
   ENVS,
@@ -38,6 +40,67 @@ function documentedSecrets(): Set<string> {
   return new Set([...block[1].matchAll(/^\|\s*`([a-z0-9-]+)`/gm)].map((m) => m[1]));
 }
 
+/**
+ * The topics a service's consumers read, from its sources: `@EventPattern(Topics.x.name)` and
+ * `register(Topics.x` / `registerBatch(Topics.x` (a static scan: importing the modules would need
+ * their Nest context, and these two forms are the only ways a service subscribes), plus the
+ * group's retry topic, which ConsumerHost subscribes to whenever it has a handler.
+ */
+function consumedTopics(service: string): string[] {
+  const topics = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  for (const file of walk(join(ROOT, 'services', service, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:@EventPattern\(\s*Topics\.(\w+)\.name|\.register(?:Batch)?\(\s*Topics\.(\w+)\b)/g)) {
+      const key = (m[1] ?? m[2]) as keyof typeof Topics;
+      if (!Topics[key]) throw new Error(`${file}: Topics.${key} is not in @wa/contracts`);
+      topics.add(Topics[key].name);
+    }
+  }
+  if (topics.size) topics.add(retryTopicName(service));
+  return [...topics].sort();
+}
+
+const PUBLIC_HTTP = new Set(STACK_SERVICES.map((s) => s.name));
+
+function sourcesOf(service: string): string {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  return walk(join(ROOT, 'services', service, 'src'))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
+/**
+ * What each service's own Deployment calls beyond the platform basics, read from its code (a static
+ * scan of the settings that carry the call): GRAPH_BASE_URL (Cloud API), an auth-verifying env
+ * (withAuthEnv) or an API on the admin host (JWKS: every admin API verifies bearer tokens),
+ * *_INTEGRATIONS_FILE (tenants' HTTP integrations), MEDIA_API_URL (the ingress's media API).
+ * Workers (the normalizers) serve no routed API and call none of these.
+ */
+function outboundCalls(): Map<string, Set<OutboundCall>> {
+  const calls = new Map<string, Set<OutboundCall>>();
+  for (const s of STACK_SERVICES) {
+    const text = sourcesOf(s.name);
+    const set = new Set<OutboundCall>();
+    if (/\bGRAPH_BASE_URL\b/.test(text)) set.add('cloud-api');
+    if (/withAuthEnv\(/.test(text) || PUBLIC_HTTP.has(s.name)) set.add('jwks');
+    if (/\b[A-Z_]*INTEGRATIONS_FILE\b/.test(text)) set.add('integrations');
+    if (/\bMEDIA_API_URL\b/.test(text)) set.add('media-api');
+    calls.set(s.name, set);
+  }
+  return calls;
+}
+
 let ctx: PolicyContext;
 
 beforeAll(async () => {
@@ -47,11 +110,14 @@ beforeAll(async () => {
   ctx = {
     services: STACK_SERVICES,
     workers: SERVICE_WORKERS,
+    consumes: new Map(STACK_SERVICES.map((s) => [s.name, consumedTopics(s.name)])),
     partitions,
     requiredTopics: [...ALL_TOPICS.map((t) => t.name), ...derived.map((t) => t.name)],
-    // The webhook and the REST APIs (gateway media/messages, template admin, agent console).
-    publicHttp: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry', 'handoff-router']),
-    graphEgress: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry']),
+    // The webhook and the APIs of the admin host (gateway messages/media, templates, scheduler
+    // policies/notices, chatbot flows, the agent console and its API).
+    publicHttp: PUBLIC_HTTP,
+    calls: outboundCalls(),
+    webhookBodyLimit: ingressService.bodyLimit!,
     hpaServices: new Set(['webhook-ingress']),
     documentedSecrets: documentedSecrets(),
     sandboxTenants: readRepoFile('config/tenants.sandbox.yaml'),
@@ -68,6 +134,20 @@ describe('sources the manifests are derived from', () => {
   test('each retry and DLQ topic pair is derived per consumer group', async () => {
     const names = groupTopicDeclarations('chatbot').map((t) => t.name);
     expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
+  });
+
+  test('the outbound-call scan finds what the code calls (a scan that finds nothing would pass anything)', () => {
+    expect([...ctx.calls.get('chatbot')!].sort()).toEqual(['integrations', 'jwks', 'media-api']);
+    expect([...ctx.calls.get('outbound-gateway')!].sort()).toEqual(['cloud-api', 'jwks']);
+    expect([...ctx.calls.get('notification-scheduler')!]).toEqual(['jwks']);
+  });
+
+  test('the subscription scan finds what the services consume (a scan that finds nothing would pass anything)', () => {
+    expect(ctx.consumes.get('chatbot')).toEqual(
+      expect.arrayContaining(['wa.inbound.message.v1', 'conversation.owner.v1', 'wa.outbound.result.v1', 'chatbot.retry']),
+    );
+    expect(ctx.consumes.get('outbound-gateway')).toEqual(expect.arrayContaining(['wa.outbound.request.v1', 'wa.message.status.v1']));
+    expect(ctx.consumes.get('notification-scheduler')).toEqual(expect.arrayContaining(['agency.event.v1', 'wa.outbound.result.v1']));
   });
 
   test.each(STACK_SERVICES.map((s) => [s.name, s]))('%s: consumer group is the service name and the schema matches', (name, service) => {
@@ -228,24 +308,123 @@ describeRendered('the rules catch bad manifests', () => {
       /not in libs\/contracts/,
     ],
     [
+      'a consumer without a KEDA trigger (the gateway reading statuses)',
+      'prod',
+      (r) =>
+        (find(r.app, 'ScaledObject', 'outbound-gateway').spec.triggers = find(
+          r.app,
+          'ScaledObject',
+          'outbound-gateway',
+        ).spec.triggers.filter((t: { metadata: { topic: string } }) => t.metadata.topic !== 'wa.message.status.v1')),
+      /outbound-gateway: no trigger for wa.message.status.v1/,
+    ],
+    [
+      'a KEDA trigger on a topic nothing in the group consumes',
+      'prod',
+      (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'handoff.message.v1'),
+      /handoff-router: trigger on handoff.message.v1, which handoff-router does not consume/,
+    ],
+    [
+      'replicas allowed to stack on one node',
+      'prod',
+      (r) =>
+        (find(r.app, 'Deployment', 'outbound-gateway').spec.template.spec.topologySpreadConstraints[1].whenUnsatisfiable =
+          'ScheduleAnyway'),
+      /outbound-gateway: needs a kubernetes.io\/hostname spread/,
+    ],
+    [
+      'the admin API on the webhook host',
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-admin').spec.rules[0].host = find(r.app, 'Ingress', 'wa-webhook').spec.rules[0].host),
+      /serves the webhook and other routes/,
+    ],
+    [
+      'a catch-all route that would expose /metrics and /docs',
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-webhook').spec.rules[0].http.paths[0].path = '/'),
+      /path \/ would expose/,
+    ],
+    [
+      "a webhook body limit other than the receiver's",
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-webhook').metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'] = '10m'),
+      /proxy-body-size must be the receiver's limit \(4194304 bytes\), not 10485760/,
+    ],
+    [
+      'an Ingress without TLS',
+      'prod',
+      (r) => delete find(r.app, 'Ingress', 'wa-admin').spec.tls,
+      /wa-admin: host admin.wa.example.gov has no TLS/,
+    ],
+    [
+      'an Ingress without a cert-manager issuer',
+      'prod',
+      (r) => delete find(r.app, 'Ingress', 'wa-webhook').metadata.annotations!['cert-manager.io/cluster-issuer'],
+      /wa-webhook: needs a cert-manager issuer/,
+    ],
+    [
+      "the scheduler's admin API left out of the Ingress",
+      'prod',
+      (r) =>
+        (find(r.app, 'Ingress', 'wa-admin').spec.rules[0].http.paths = find(r.app, 'Ingress', 'wa-admin').spec.rules[0].http.paths.filter(
+          (p: { backend: { service: { name: string } } }) => p.backend.service.name !== 'notification-scheduler',
+        )),
+      /no route to notification-scheduler's API/,
+    ],
+    [
       'a KEDA consumer group that is not the service',
       'dev',
       (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.consumerGroup = 'chatbot-server'),
       /consumerGroup chatbot-server/,
     ],
     [
-      'internet egress for a service that never calls Meta',
+      'internet egress for a worker that calls nothing outside',
       'prod',
-      (r) => (find(r.app, 'NetworkPolicy', 'chatbot').spec.egress = clone(find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress)),
-      /chatbot: must not reach the internet/,
+      (r) =>
+        (find(r.app, 'NetworkPolicy', 'webhook-ingress-normalizer').spec.egress = clone(
+          find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress,
+        )),
+      /webhook-ingress-normalizer: must not reach the internet/,
     ],
     ['no default deny', 'dev', (r) => (r.app = r.app.filter((o) => o.metadata.name !== 'default-deny')), /no default-deny/],
     [
-      'public ingress to a worker',
-      'dev',
+      "the scheduler's admin API unreachable from the ingress controller",
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'notification-scheduler').spec.ingress.shift(),
+      /notification-scheduler: its HTTP API is unreachable from the ingress controller/,
+    ],
+    [
+      'a service that verifies tokens but cannot fetch the JWKS',
+      'prod',
+      (r) => (find(r.app, 'NetworkPolicy', 'notification-scheduler').spec.egress = []),
+      /notification-scheduler: needs public HTTPS egress for jwks/,
+    ],
+    [
+      'the chatbot without its route to the media API',
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'chatbot').spec.egress.pop(),
+      /chatbot: no egress to webhook-ingress:3001 \(media-api\)/,
+    ],
+    [
+      'the media API closed to the chatbot',
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'webhook-ingress').spec.ingress.splice(1, 1),
+      /webhook-ingress: does not accept chatbot's media-api calls/,
+    ],
+    [
+      'an in-cluster call the code never makes',
+      'prod',
       (r) =>
-        find(r.app, 'NetworkPolicy', 'chatbot').spec.ingress.push(clone(find(r.app, 'NetworkPolicy', 'handoff-router').spec.ingress[0])),
-      /chatbot: serves no public HTTP/,
+        find(r.app, 'NetworkPolicy', 'template-registry').spec.egress.push(clone(find(r.app, 'NetworkPolicy', 'chatbot').spec.egress[1])),
+      /template-registry: egress to webhook-ingress that its code does not call/,
+    ],
+    [
+      'the media API open to a service that does not call it',
+      'prod',
+      (r) =>
+        (find(r.app, 'NetworkPolicy', 'webhook-ingress').spec.ingress[1].from[0].podSelector.matchLabels['app.kubernetes.io/name'] =
+          'outbound-gateway'),
+      /webhook-ingress: accepts traffic from outbound-gateway, which does not call it/,
     ],
     [
       'a service missing from the manifests',
