@@ -22,7 +22,7 @@ describe('service tokens for the media API', () => {
       rolesClaim: 'roles',
     });
     const principal = await verifier.verify(token);
-    expect(principal).toMatchObject({ sub: 'service:chatbot', tenant: 'roads-agency', roles: [] });
+    expect(principal).toMatchObject({ sub: 'service:chatbot', tenant: 'roads-agency', roles: ['service'] });
     expect(principal.expiresAt!.getTime() - Date.now()).toBeLessThanOrEqual(15 * 60_000 + 1000);
   });
 
