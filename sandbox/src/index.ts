@@ -12,3 +12,4 @@ export {
   type SandboxTemplate,
   type SendCheck,
 } from './templates/templates.routes';
+export { localAgencyUrl } from './agency/agency.routes';
