@@ -304,6 +304,30 @@ describe('docker-compose.yml', () => {
     expect(svc).toMatchObject({ user: '1000:1000', read_only: true, cap_drop: ['ALL'], build: { target: 'runtime' } });
   });
 
+  test('every long-running container has a healthcheck (the one-shot infra job is checked by its exit code)', () => {
+    const without = Object.entries(services)
+      .filter(([name, svc]) => name !== 'infra' && !(svc.healthcheck as { test?: unknown } | undefined)?.test)
+      .map(([name]) => name);
+    expect(without).toEqual([]);
+    for (const svc of Object.values(services))
+      for (const [dependency, how] of Object.entries((svc.depends_on as Record<string, { condition: string }> | undefined) ?? {}))
+        expect([dependency, how.condition]).toEqual([
+          dependency,
+          dependency === 'infra' ? 'service_completed_successfully' : 'service_healthy',
+        ]);
+  });
+
+  test('traces go from the collector to the Jaeger viewer', () => {
+    const config = parse(readRepoFile('deploy/compose/otel-collector.yaml')) as {
+      exporters: Record<string, { endpoint?: string }>;
+      service: { pipelines: { traces: { exporters: string[] } } };
+    };
+    const exporters = config.service.pipelines.traces.exporters.map((e) => config.exporters[e]?.endpoint);
+    expect(exporters).toContain('jaeger:4317');
+    expect(services.jaeger.ports).toContain('127.0.0.1:16686:16686');
+    expect(services.jaeger.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
+  });
+
   test('build targets exist in the Dockerfile', () => {
     for (const svc of Object.values(services)) if (svc.build?.target) expect(stages.map((s) => s.name)).toContain(svc.build.target);
     expect(services.infra.build?.target).toBe('tools');

@@ -9,10 +9,11 @@ import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
 import { ingressService } from '../../services/webhook-ingress/src/service';
-import { checkOverlay, type OutboundCall, type PolicyContext } from './policy';
+import { checkOverlay, checkPlatform, type OutboundCall, type PolicyContext } from './policy';
 import {
   clone,
   ENVS,
+  kustomize,
   kubectlMissing,
   readRepoFile,
   renderOverlay,
@@ -347,7 +348,7 @@ describeRendered('the rules catch bad manifests', () => {
     [
       "a webhook body limit other than the receiver's",
       'prod',
-      (r) => (find(r.app, 'Ingress', 'wa-webhook').metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'] = '10m'),
+      (r) => (find(r.app, 'Ingress', 'wa-webhook').metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'] = '10m'),
       /proxy-body-size must be the receiver's limit \(4194304 bytes\), not 10485760/,
     ],
     [
@@ -359,7 +360,7 @@ describeRendered('the rules catch bad manifests', () => {
     [
       'an Ingress without a cert-manager issuer',
       'prod',
-      (r) => delete find(r.app, 'Ingress', 'wa-webhook').metadata.annotations['cert-manager.io/cluster-issuer'],
+      (r) => delete find(r.app, 'Ingress', 'wa-webhook').metadata.annotations!['cert-manager.io/cluster-issuer'],
       /wa-webhook: needs a cert-manager issuer/,
     ],
     [
@@ -579,5 +580,58 @@ describeRendered('the rules catch bad manifests', () => {
   ])('schema validation catches %s', (_what, build, expected) => {
     const problems = validateObject(build());
     expect(problems.some((p) => expected.test(p))).toBe(true);
+  });
+});
+
+describeRendered('deploy/overlays/platform (Kafka and PostgreSQL for clusters without them)', () => {
+  let platform: K8sObject[];
+
+  beforeAll(async () => {
+    platform = await kustomize('deploy/overlays/platform');
+  });
+
+  test('every object validates and the platform rules hold', () => {
+    expect(platform.flatMap(validateObject)).toEqual([]);
+    expect(checkPlatform(platform)).toEqual([]);
+  });
+
+  test('its Kafka is the one the environments reach', async () => {
+    const prod = await renderOverlay('prod');
+    const servers = prod.app
+      .filter((o) => o.kind === 'ScaledObject')
+      .flatMap((o) =>
+        (o.spec as { triggers: { metadata: { bootstrapServers: string } }[] }).triggers.map((t) => t.metadata.bootstrapServers),
+      );
+    const kafka = platform.find((o) => o.kind === 'Kafka')!;
+    expect(new Set(servers)).toEqual(new Set([`${kafka.metadata.name}-kafka-bootstrap.${kafka.metadata.namespace}.svc:9092`]));
+  });
+
+  type Mutation = (objects: K8sObject[]) => void;
+  // Mutations reach into CRDs; typing each path would only obscure the cases.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const get = (objects: K8sObject[], kind: string) => objects.find((o) => o.kind === kind) as K8sObject & Record<string, any>;
+  test.each([
+    ['two brokers', (o) => (get(o, 'KafkaNodePool').spec.replicas = 2), /2 brokers/],
+    ['no rack awareness', (o) => delete get(o, 'Kafka').spec.kafka.rack, /rack awareness/],
+    ['no Kafka Exporter', (o) => delete get(o, 'Kafka').spec.kafkaExporter, /Kafka Exporter/],
+    [
+      'brokers free to share a zone',
+      (o) => (get(o, 'KafkaNodePool').spec.template.pod.topologySpreadConstraints[0].whenUnsatisfiable = 'ScheduleAnyway'),
+      /spread across zones/,
+    ],
+    ['one PostgreSQL instance', (o) => (get(o, 'Cluster').spec.instances = 1), /1 instances/],
+    ['no synchronous standby', (o) => delete get(o, 'Cluster').spec.minSyncReplicas, /synchronous standby/],
+    ['no backups', (o) => delete get(o, 'Cluster').spec.backup, /WAL archiving/],
+    ['no scheduled backup', (o) => o.splice(o.indexOf(get(o, 'ScheduledBackup')), 1), /no ScheduledBackup/],
+  ] as [string, Mutation, RegExp][])('catches %s', (_what, mutate, expected) => {
+    const broken = clone(platform);
+    mutate(broken);
+    expect(checkPlatform(broken).some((v) => expected.test(v))).toBe(true);
+  });
+
+  test('schema validation catches a five-field backup schedule', () => {
+    const b = clone(get(platform, 'ScheduledBackup'));
+    b.spec.schedule = '0 2 * * *';
+    expect(validateObject(b).some((p) => /six-field cron/.test(p))).toBe(true);
   });
 });

@@ -771,3 +771,71 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
   }
   return v;
 }
+
+interface PlatformKafka extends K8sObject {
+  metadata: K8sObject['metadata'] & { annotations?: Record<string, string> };
+  spec: { kafka: { rack?: { topologyKey: string }; config?: Record<string, string | number | boolean> }; kafkaExporter?: object };
+}
+interface NodePool extends K8sObject {
+  spec: {
+    replicas: number;
+    roles: string[];
+    template?: { pod?: { topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[] } };
+  };
+}
+interface PgCluster extends K8sObject {
+  spec: {
+    instances: number;
+    minSyncReplicas?: number;
+    bootstrap?: { initdb?: { database?: string } };
+    affinity?: { topologyKey?: string; podAntiAffinityType?: string };
+    backup?: { retentionPolicy?: string; barmanObjectStore?: { destinationPath: string } };
+  };
+}
+
+/**
+ * deploy/overlays/platform: the Kafka and PostgreSQL the environments' manifests expect (cluster
+ * wa-kafka in namespace kafka with broker-side lag metrics; PostgreSQL in namespace postgres with
+ * the platform database), spread over three zones and backed up.
+ */
+export function checkPlatform(objects: K8sObject[]): string[] {
+  const v: string[] = [];
+  const k = objects.find((o) => o.kind === 'Kafka') as PlatformKafka | undefined;
+  if (!k) v.push('no Kafka');
+  else {
+    if (k.metadata.name !== 'wa-kafka' || k.metadata.namespace !== 'kafka')
+      v.push(`Kafka ${k.metadata.namespace}/${k.metadata.name}: must be kafka/wa-kafka (platform-egress and the KEDA triggers name it)`);
+    if (k.metadata.annotations?.['strimzi.io/node-pools'] !== 'enabled' || k.metadata.annotations?.['strimzi.io/kraft'] !== 'enabled')
+      v.push('Kafka: needs the strimzi.io/node-pools and strimzi.io/kraft annotations');
+    if (k.spec.kafka.rack?.topologyKey !== 'topology.kubernetes.io/zone')
+      v.push('Kafka: rack awareness must use topology.kubernetes.io/zone');
+    if (!k.spec.kafkaExporter) v.push('Kafka: needs the Kafka Exporter (broker-side consumer lag for KEDA and alerts)');
+    const config = k.spec.kafka.config ?? {};
+    if (Number(config['default.replication.factor']) < 3 || Number(config['min.insync.replicas']) < 2)
+      v.push('Kafka: default.replication.factor >= 3 and min.insync.replicas >= 2');
+  }
+  const pools = objects.filter((o) => o.kind === 'KafkaNodePool' && o.metadata.labels?.['strimzi.io/cluster'] === 'wa-kafka') as NodePool[];
+  const brokers = pools.filter((p) => p.spec.roles.includes('broker')).reduce((n, p) => n + p.spec.replicas, 0);
+  if (brokers < 3) v.push(`KafkaNodePool: ${brokers} brokers; three are needed (one per zone)`);
+  for (const p of pools) {
+    const zone = p.spec.template?.pod?.topologySpreadConstraints?.find((t) => t.topologyKey === 'topology.kubernetes.io/zone');
+    if (zone?.whenUnsatisfiable !== 'DoNotSchedule') v.push(`KafkaNodePool/${p.metadata.name}: must spread across zones (DoNotSchedule)`);
+  }
+  const pg = objects.find((o) => o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io')) as PgCluster | undefined;
+  if (!pg) v.push('no CloudNativePG Cluster');
+  else {
+    if (pg.metadata.namespace !== 'postgres') v.push('Cluster: must be in namespace postgres (platform-egress)');
+    if (pg.spec.instances < 3) v.push(`Cluster/${pg.metadata.name}: ${pg.spec.instances} instances; three are needed (one per zone)`);
+    if ((pg.spec.minSyncReplicas ?? 0) < 1) v.push(`Cluster/${pg.metadata.name}: needs a synchronous standby (RPO 0 on losing a zone)`);
+    if (pg.spec.bootstrap?.initdb?.database !== 'wa_platform') v.push(`Cluster/${pg.metadata.name}: must create database wa_platform`);
+    if (pg.spec.affinity?.topologyKey !== 'topology.kubernetes.io/zone' || pg.spec.affinity?.podAntiAffinityType !== 'required')
+      v.push(`Cluster/${pg.metadata.name}: instances must be in different zones (required anti-affinity)`);
+    if (!pg.spec.backup?.barmanObjectStore || !pg.spec.backup.retentionPolicy)
+      v.push(`Cluster/${pg.metadata.name}: needs WAL archiving and base backups to an object store with a retention policy`);
+    const scheduled = objects.filter(
+      (o) => o.kind === 'ScheduledBackup' && (o.spec as { cluster?: { name?: string } })?.cluster?.name === pg.metadata.name,
+    );
+    if (!scheduled.length) v.push(`Cluster/${pg.metadata.name}: no ScheduledBackup`);
+  }
+  return v;
+}
