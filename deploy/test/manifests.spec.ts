@@ -181,6 +181,32 @@ describeRendered('rendered overlays', () => {
     expect(checkOverlay(renders.get(env)!, ctx)).toEqual([]);
   });
 
+  test("dev's chatbot calls the sandbox's stand-in agency systems (config/integrations.sandbox.yaml at the in-cluster address)", () => {
+    const dev = renders.get('dev')!;
+    const chatbot = dev.app.find((o) => o.kind === 'Deployment' && o.metadata.name === 'chatbot') as K8sObject & {
+      spec: {
+        template: {
+          spec: {
+            containers: { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+            volumes: { name: string; configMap?: { name: string } }[];
+          };
+        };
+      };
+    };
+    const pod = chatbot.spec.template.spec;
+    const file = pod.containers[0].env.find((e) => e.name === 'CHATBOT_INTEGRATIONS_FILE')?.value ?? '';
+    const mount = pod.containers[0].volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
+    const volume = pod.volumes.find((v) => v.name === mount?.name);
+    const configMap = dev.app.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume?.configMap?.name) as
+      | (K8sObject & { data: Record<string, string> })
+      | undefined;
+    expect(configMap?.data['integrations.yaml']).toBe(
+      readRepoFile('config/integrations.sandbox.yaml').replaceAll('http://127.0.0.1:3100', 'http://cloud-api-sandbox'),
+    );
+    const staging = renders.get('staging')!.app.find((o) => o.kind === 'Deployment' && o.metadata.name === 'chatbot');
+    expect(JSON.stringify(staging)).not.toContain('CHATBOT_INTEGRATIONS_FILE');
+  });
+
   test('the Cloud API sandbox exists in dev only', () => {
     const has = (env: Env) => renders.get(env)!.app.some((o) => o.kind === 'Deployment' && o.metadata.name === 'cloud-api-sandbox');
     expect([has('dev'), has('staging'), has('prod')]).toEqual([true, false, false]);
