@@ -9,7 +9,7 @@ import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
 import { ingressService } from '../../services/webhook-ingress/src/service';
-import { checkOverlay, checkPlatform, type OutboundCall, type PolicyContext } from './policy';
+import { checkOverlay, checkPlatform, checkWaves, type OutboundCall, type PolicyContext } from './policy';
 import {
   clone,
   ENVS,
@@ -659,5 +659,58 @@ describeRendered('deploy/overlays/platform (Kafka and PostgreSQL for clusters wi
     const b = clone(get(platform, 'ScheduledBackup'));
     b.spec.schedule = '0 2 * * *';
     expect(validateObject(b).some((p) => /six-field cron/.test(p))).toBe(true);
+  });
+});
+
+describeRendered('deploy/argocd/<env>: one Argo CD Application per environment, migrations first', () => {
+  const renders = new Map<Env, { argo: K8sObject[]; plain: OverlayRender }>();
+
+  beforeAll(async () => {
+    for (const env of ENVS) renders.set(env, { argo: await kustomize(`deploy/argocd/${env}`), plain: await renderOverlay(env) });
+  });
+
+  const ids = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+  test.each(ENVS)('%s: the same objects as the overlay and its jobs, in waves', (env) => {
+    const { argo, plain } = renders.get(env)!;
+    expect(ids(argo)).toEqual(ids([...plain.app, ...plain.jobs]));
+    expect(checkWaves(argo)).toEqual([]);
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const annotate = (o: K8sObject | undefined, value: string) =>
+    ((o as any).metadata.annotations = { 'argocd.argoproj.io/sync-wave': value });
+  test.each([
+    [
+      "Deployments in the migrations' wave",
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.kind === 'Deployment'),
+          '-1',
+        ),
+      /is not after the migrations/,
+    ],
+    [
+      'a migration beside the bootstrap',
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.metadata.name.startsWith('chatbot-migrate')),
+          '-2',
+        ),
+      /is not after the bootstrap/,
+    ],
+    [
+      'the Secrets after the Jobs',
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.kind === 'ExternalSecret'),
+          '0',
+        ),
+      /is not before the Jobs/,
+    ],
+  ] as [string, (o: K8sObject[]) => void, RegExp][])('catches %s', (_what, mutate, expected) => {
+    const broken = clone(renders.get('prod')!.argo);
+    mutate(broken);
+    expect(checkWaves(broken).some((v) => expected.test(v))).toBe(true);
   });
 });

@@ -839,3 +839,32 @@ export function checkPlatform(objects: K8sObject[]): string[] {
   }
   return v;
 }
+
+const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+
+/**
+ * Argo CD release order (deploy/argocd/<env>): the DB bootstrap Job after everything Jobs need
+ * (namespace, Secrets, ConfigMaps, policies, service accounts), each migration Job after the
+ * bootstrap, and every Deployment after every migration: new code never serves or consumes before
+ * its schema is migrated.
+ */
+export function checkWaves(objects: K8sObject[]): string[] {
+  const v: string[] = [];
+  const jobs = objects.filter((o) => o.kind === 'Job');
+  const bootstrap = jobs.filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'db-bootstrap');
+  const migrations = jobs.filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migration');
+  if (!bootstrap.length || !migrations.length) v.push('the Argo CD render has no bootstrap or no migration Jobs');
+  const prerequisites = objects.filter((o) =>
+    ['Namespace', 'ExternalSecret', 'ConfigMap', 'NetworkPolicy', 'ServiceAccount'].includes(o.kind),
+  );
+  const firstJob = Math.min(...jobs.map(wave));
+  for (const o of prerequisites)
+    if (wave(o) >= firstJob) v.push(`${o.kind}/${o.metadata.name}: wave ${wave(o)} is not before the Jobs (${firstJob})`);
+  for (const m of migrations)
+    for (const b of bootstrap)
+      if (wave(m) <= wave(b)) v.push(`Job/${m.metadata.name}: wave ${wave(m)} is not after the bootstrap (${wave(b)})`);
+  const lastMigration = Math.max(...migrations.map(wave));
+  for (const d of objects.filter((o) => ['Deployment', 'ScaledObject', 'HorizontalPodAutoscaler', 'Service', 'Ingress'].includes(o.kind)))
+    if (wave(d) <= lastMigration) v.push(`${d.kind}/${d.metadata.name}: wave ${wave(d)} is not after the migrations (${lastMigration})`);
+  return v;
+}
