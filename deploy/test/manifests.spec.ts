@@ -677,9 +677,10 @@ describeRendered('deploy/argocd/<env>: one Argo CD Application per environment, 
     expect(checkWaves(argo)).toEqual([]);
   });
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const annotate = (o: K8sObject | undefined, value: string) =>
-    ((o as any).metadata.annotations = { 'argocd.argoproj.io/sync-wave': value });
+  const annotate = (o: K8sObject | undefined, value: string) => {
+    if (!o) throw new Error('object not in render');
+    o.metadata.annotations = { 'argocd.argoproj.io/sync-wave': value };
+  };
   test.each([
     [
       "Deployments in the migrations' wave",
