@@ -263,6 +263,7 @@ describe('alerts', () => {
         'WaSchedulerBacklog',
         'WaNoticesPastDeadline',
         'WaAgencyEventsRejected',
+        'WaTemplateRejectedOrPaused',
       ]),
     );
   });
