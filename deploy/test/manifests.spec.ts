@@ -348,8 +348,8 @@ describeRendered('the rules catch bad manifests', () => {
     [
       'a KEDA trigger on a topic nothing in the group consumes',
       'prod',
-      (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'handoff.message.v1'),
-      /handoff-router: trigger on handoff.message.v1, which handoff-router does not consume/,
+      (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'agency.event.v1'),
+      /handoff-router: trigger on agency.event.v1, which handoff-router does not consume/,
     ],
     [
       'replicas allowed to stack on one node',

@@ -222,7 +222,7 @@ describe('rules and dashboards name only metrics that exist', () => {
       /gateway_cloud_api_call_seconds is not in/,
     ],
     ['unbalanced parentheses', 'sum(rate(webhook_requests_total[5m])', /unbalanced \(\)/],
-    ['a metric of a branch that never merged', 'max(outbox_parked_records)', /outbox_parked_records is not in/],
+    ['a metric nobody registers', 'max(outbox_lost_records)', /outbox_lost_records is not in/],
   ])('catches %s', (_what, expr, expected) => {
     const problems = checkQuery({ where: 'test', expr }, known, recorded);
     expect(problems.some((p) => expected.test(p))).toBe(true);
@@ -255,6 +255,8 @@ describe('alerts', () => {
         'WaDeadLetterGrowth',
         'WaOutboxBacklog',
         'WaOutboxStalled',
+        'WaOutboxParked',
+        'WaConsumersWaiting',
         'WaWebhookServerErrors',
         'WaWebhookUnauthorized',
         'WaWebhookLatencyP99',

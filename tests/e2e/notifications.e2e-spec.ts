@@ -103,13 +103,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stack?.mark('tests done');
-  try {
-    await outcomes?.stop();
-    await catalog?.stop();
-    await agency?.disconnect();
-  } finally {
-    await stack?.stop();
-  }
+  // All at once: a consumer's disconnect waits out its current fetch (seconds), as does a service's
+  // graceful stop; stop() kills whatever is still running after a few seconds.
+  const results = await Promise.allSettled([outcomes?.stop(), catalog?.stop(), agency?.disconnect(), stack?.stop()]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }, 60000);
 
 describe('one error shape and one URL convention', () => {

@@ -28,7 +28,7 @@ export function token(tenant: string, roles: Role[], sub = 'editor@test'): Promi
   return mintSandboxToken({ key: Buffer.from(AUTH_SECRET), sub, tenant, roles });
 }
 
-/** The ingress's media API as the chatbot sees it: POST /media/:id → a durable reference. */
+/** The ingress's media API as the chatbot sees it: POST /v1/media/:id → a durable reference. */
 export interface MediaStub {
   url: string;
   calls: { mediaId: string; tenant: string; phoneNumberId: string | null }[];
@@ -39,7 +39,7 @@ export async function startMediaStub(): Promise<MediaStub> {
   const calls: MediaStub['calls'] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const match = /^\/media\/([^/]+)$/.exec(url.pathname);
+    const match = /^\/v1\/media\/([^/]+)$/.exec(url.pathname);
     const auth = /^Bearer [^.]+\.([^.]+)\./.exec(req.headers.authorization ?? '');
     if (req.method !== 'POST' || !match || !auth) {
       res.writeHead(!auth ? 401 : 404, { 'content-type': 'application/json' }).end('{"code":"no"}');
@@ -57,7 +57,7 @@ export async function startMediaStub(): Promise<MediaStub> {
         tenantId: claims.tenant,
         mediaId,
         reference: `media:${claims.tenant}/${mediaId}`,
-        contentPath: `/media/${mediaId}/content`,
+        contentPath: `/v1/media/${mediaId}/content`,
         mimeType: 'image/jpeg',
         sha256: 'ab'.repeat(32),
         fileSize: 1234,

@@ -60,7 +60,7 @@ describe('receiver options', () => {
   });
 
   it('serves the media API, connecting to the database on its first request', async () => {
-    const response = await fetch(`${ingress.url}/media/never-fetched`, { headers: await bearer('roads-agency') });
+    const response = await fetch(`${ingress.url}/v1/media/never-fetched`, { headers: await bearer('roads-agency') });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ code: 'media_not_stored' });
   });

@@ -44,7 +44,7 @@ describe('a receiver replica without a reachable database', () => {
   });
 
   it('answers the media API with 503 while the database is unreachable, and keeps receiving', async () => {
-    const response = await fetch(`${receiver.url}/media/123456`, { headers: await bearer('roads-agency') });
+    const response = await fetch(`${receiver.url}/v1/media/123456`, { headers: await bearer('roads-agency') });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ code: 'database_unavailable' });
     expect((await postSigned(receiver.url, roadsWebhook(['wamid.NODB2']))).status).toBe(200);

@@ -4,15 +4,17 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync
 import { join } from 'node:path';
 import { loadSandboxKey, mintSandboxToken, type Role } from '@wa/auth';
 import { createTestDatabase, createTestKafka, freePort, type TestDatabase, type TestKafka } from '@wa/testing';
-import { mainOf, migrateOf, STACK_SERVICES, type StackService } from '../../../tools/stack-services';
+import { migrate } from '@wa/persistence';
+import type { ServiceDescriptor } from '@wa/service-kit';
+import { mainOf, STACK_SERVICES, type StackService } from '../../../tools/stack-services';
 
 /*
  * The platform as `npm run stack:up` runs it — each service a separate process started from its
- * main.ts with `node -r ./tools/ts-register.cjs`, migrated by its own migrate command, plus the
- * Cloud API sandbox as a process — but on free ports, under its own Kafka topic prefix (so its
+ * main.ts with `node -r ./tools/ts-register.cjs`, its schema migrated with its own migrations, plus
+ * the Cloud API sandbox as a process — but on free ports, under its own Kafka topic prefix (so its
  * topics and consumer groups are its own) and in its own database, so it never meets another test
- * or a stack someone runs. Logs go to .local/e2e-logs/<run>/ and stay there (the last runs'),
- * to read when a run fails.
+ * or a stack someone runs. Logs go to .local/e2e-logs/<run>/ and stay there (the last three
+ * runs'), to read when a run fails.
  */
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -52,6 +54,15 @@ function readEnvFile(path: string): Record<string, string> {
       .filter((l) => l && !l.startsWith('#') && l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
+}
+
+/** A service's descriptor (its schema's entities and migrations), from its service.ts. */
+function descriptorOf(s: StackService): ServiceDescriptor {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- by name, from the list of stack services
+  const exported = require(join(ROOT, 'services', s.name, 'src', 'service')) as Record<string, unknown>;
+  const descriptor = Object.values(exported).find((v): v is ServiceDescriptor => (v as ServiceDescriptor | undefined)?.name === s.name);
+  if (!descriptor) throw new Error(`services/${s.name}/src/service.ts exports no descriptor named ${s.name}`);
+  return descriptor;
 }
 
 /** The last lines of a log, for an error message. */
@@ -118,7 +129,8 @@ async function stopAll(started: Started[]): Promise<void> {
     started.map(async ({ child }) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      // Graceful shutdown is not what this suite checks (tests/foundation does): a few seconds.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited(child);
       clearTimeout(timer);
     }),
@@ -178,13 +190,12 @@ export async function startStack(
       createTestKafka(`e2e-${label}`).then((k) => (mark(`topics created under ${k.prefix}`), k)),
       createTestDatabase(wanted.map((s) => s.schema)).then((d) => (mark(`database ${d.name}`), d)),
     ]);
-    const migrations = wanted.map((s) =>
-      start(`${s.name}-migrate`, migrateOf(s), { ...base, MIGRATION_DATABASE_URL: db!.migratorUrl(s.schema) }, logDir),
-    );
-    started.push(...migrations);
-    for (const m of migrations) {
-      const code = await exited(m.child);
-      if (code !== 0) throw new Error(`${m.name} failed (${code}):\n${tail(m.log)}`);
+    // Each service's own migrations as its migrate command applies them (same function, same
+    // migrator role), run here rather than as four more processes: on a loaded machine a Node
+    // start-up is the expensive part.
+    for (const s of wanted) {
+      const descriptor = descriptorOf(s);
+      await migrate({ schema: s.schema, url: db!.migratorUrl(s.schema), entities: descriptor.entities, migrations: descriptor.migrations });
     }
     mark('migrated');
 
@@ -204,6 +215,11 @@ export async function startStack(
           GRAPH_BASE_URL: sandboxUrl,
           AUTH_MODE: 'sandbox',
           AUTH_SANDBOX_SECRET: authSecret,
+          // Tracing is checked by tests/foundation; here it would only cost start-up CPU (its
+          // instrumentations load and patch dozens of modules), which a loaded machine feels most.
+          OTEL_SDK_DISABLED: 'true',
+          // The chatbot fetches citizens' media through the ingress's media API.
+          ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
           ...(extraEnv[s.name] ?? {}),
         },
         logDir,

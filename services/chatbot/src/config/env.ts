@@ -19,7 +19,7 @@ const bool = ({ value }: { value: unknown }) =>
  */
 export class ChatbotEnv extends withAuthEnv(BaseEnv) {
   /**
-   * The webhook ingress's base URL, for its media API (`POST /media/:id`): citizens' photos and
+   * The webhook ingress's base URL, for its media API (`POST /v1/media/:id`): citizens' photos and
    * documents are fetched through it at once, because Meta's media ids expire.
    */
   @Matches(/^https?:\/\/[^\s/]+(:\d+)?(\/[^\s]*)?$/, { message: 'MEDIA_API_URL must be an http(s) base URL' })

@@ -3,7 +3,7 @@ import type { TokenSource } from './service-tokens';
 export type MediaFetch = { ok: true; ref: string; mimeType?: string; sha256?: string } | { ok: false; error: string };
 
 /**
- * The webhook ingress's media API (`POST /media/:mediaId`): it downloads a citizen's media from
+ * The webhook ingress's media API (`POST /v1/media/:mediaId`): it downloads a citizen's media from
  * Meta with the tenant's token, stores it and answers a durable reference (`media:<tenant>/<id>`).
  * Called at once while the citizen's answer is handled, because Meta's media ids expire. Never
  * throws: the flow decides what a failure means (the engine re-asks).
@@ -17,7 +17,7 @@ export class MediaClient {
 
   async fetch(tenantId: string, mediaId: string, options: { phoneNumberId?: string; filename?: string } = {}): Promise<MediaFetch> {
     if (!this.tokens) return { ok: false, error: 'no service token for the media API (CHATBOT_MEDIA_TOKEN_REF)' };
-    const url = new URL(`/media/${encodeURIComponent(mediaId)}`, this.baseUrl);
+    const url = new URL(`/v1/media/${encodeURIComponent(mediaId)}`, this.baseUrl);
     if (options.phoneNumberId) url.searchParams.set('phoneNumberId', options.phoneNumberId);
     if (options.filename && /^[^/\\\u0000]{1,255}$/.test(options.filename)) url.searchParams.set('filename', options.filename);
     try {

@@ -36,6 +36,21 @@ const subjectOf = (...events: AgencyEvent[]) => events.reduce<Subject | undefine
 const summary = (subject: Subject, now: number, p = policy) =>
   planNotices(subject, p, now).map((n) => ({ slot: n.slot, dueAt: iso(n.dueAt), deadlineAt: iso(n.deadlineAt), catchUp: n.catchUp }));
 
+describe('what a subject remembers of its events', () => {
+  it('keeps the citizen’s name when a later event of the same document omits it', () => {
+    const first = expiring('2026-06-30');
+    (first.data as { citizen: { name?: string } }).citizen.name = 'Ana';
+    const renewed = event(AGENCY_EVENT_TYPES.renewed, {
+      document: { documentId: 'LIC-1', documentType: 'driving_licence' },
+      newExpiresOn: '2036-06-30',
+      renewedOn: '2026-02-01',
+    });
+    const subject = subjectOf(first, renewed);
+    expect(subject.data.citizen).toEqual({ subjectId: 'cit-1', whatsapp: '+573001112233', preferredLanguage: 'es', name: 'Ana' });
+    expect(subject.dueDate).toBe('2036-06-30');
+  });
+});
+
 describe('planning reminders for an expiring document', () => {
   it('plans 6 weeks and 1 week before, at 10:00 in the tenant zone', () => {
     expect(summary(subjectOf(expiring('2026-06-30')), at('2026-01-10T12:00:00Z'))).toEqual([

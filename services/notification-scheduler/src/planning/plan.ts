@@ -108,8 +108,13 @@ export function applyEvent(current: Subject | undefined, event: AgencyEvent): Su
   const { kind, ref } = subjectKeyOf(event.type, event.data);
   const payload = event.data as { citizen: { subjectId: string; whatsapp: string; preferredLanguage?: string; timeZone?: string } };
   const citizen = payload.citizen;
-  // Later events may omit values an earlier one gave (a renewal carries no renewal link): merge.
-  const data = { ...(current?.data ?? {}), ...(event.data as Record<string, unknown>) };
+  // Later events may omit values an earlier one gave (a renewal carries no renewal link, a receipt
+  // no citizen name): merge, the citizen's fields one by one.
+  const data = {
+    ...(current?.data ?? {}),
+    ...(event.data as Record<string, unknown>),
+    citizen: { ...((current?.data.citizen as object | undefined) ?? {}), ...citizen },
+  };
   const base: Subject = {
     tenantId: event.tenantId,
     kind,

@@ -56,8 +56,9 @@ export class StarterLoader implements OnApplicationBootstrap, BeforeApplicationS
     for (const tenant of tenants) {
       for (const template of catalog) {
         const languages = Object.keys(template.translations).filter((l) => tenant.languages.includes(l));
-        for (const language of languages) {
-          const outcome = await this.loadOne(tenant, template, language);
+        if (languages.length === 0) continue;
+        const outcomes = await this.loadTemplate(tenant, template, languages);
+        for (const [language, outcome] of outcomes) {
           if (outcome === 'added') report.added++;
           else if (outcome === 'present') report.present++;
           else if (outcome === 'removed') report.removed++;
@@ -72,52 +73,72 @@ export class StarterLoader implements OnApplicationBootstrap, BeforeApplicationS
     return report;
   }
 
-  private async loadOne(
+  /** One template's languages for one tenant, in one transaction (a start-up loads dozens). */
+  private async loadTemplate(
     tenant: TenantConfig,
     template: StarterTemplate,
-    language: string,
-  ): Promise<'added' | 'present' | 'removed' | { invalid: string }> {
+    languages: string[],
+  ): Promise<Map<string, 'added' | 'present' | 'removed' | { invalid: string }>> {
     try {
       return await this.dataSource.transaction(async (manager) => {
+        const outcomes = new Map<string, 'added' | 'present' | 'removed' | { invalid: string }>();
         // Replicas starting together load the same starters: one at a time per template.
         await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`templates.starter:${tenant.id}:${template.name}`]);
         const siblings = await manager.getRepository(Translation).find({ where: { tenantId: tenant.id, name: template.name } });
-        if (siblings.some((s) => s.language === language)) return 'present';
         // A starter the agency deleted stays deleted.
-        const [{ deleted }] = (await manager.query(
-          `SELECT count(*)::int AS deleted FROM templates.translation_history WHERE tenant_id = $1 AND name = $2 AND language = $3 AND kind = 'deleted'`,
-          [tenant.id, template.name, language],
-        )) as { deleted: number }[];
-        if (deleted > 0) return 'removed';
-        const components = template.translations[language].components;
-        const { issues, parameters } = this.registry.validateSet(
-          tenant,
-          {
+        const deleted = new Set(
+          (
+            (await manager.query(
+              `SELECT DISTINCT language FROM templates.translation_history WHERE tenant_id = $1 AND name = $2 AND language = ANY($3) AND kind = 'deleted'`,
+              [tenant.id, template.name, languages],
+            )) as { language: string }[]
+          ).map((r) => r.language),
+        );
+        for (const language of languages) {
+          if (siblings.some((s) => s.language === language)) {
+            outcomes.set(language, 'present');
+            continue;
+          }
+          if (deleted.has(language)) {
+            outcomes.set(language, 'removed');
+            continue;
+          }
+          const components = template.translations[language].components;
+          const { issues, parameters } = this.registry.validateSet(
+            tenant,
+            {
+              name: template.name,
+              category: template.category,
+              parameterFormat: template.parameterFormat,
+              translations: [{ language, components }],
+            },
+            siblings,
+          );
+          if (issues.length) {
+            outcomes.set(language, { invalid: issues.map((i) => `${i.path}: ${i.message}`).join('; ') });
+            continue;
+          }
+          const added = await this.registry.insertTranslation(manager, {
+            tenant,
             name: template.name,
+            language,
             category: template.category,
             parameterFormat: template.parameterFormat,
-            translations: [{ language, components }],
-          },
-          siblings,
-        );
-        if (issues.length) return { invalid: issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
-        await this.registry.insertTranslation(manager, {
-          tenant,
-          name: template.name,
-          language,
-          category: template.category,
-          parameterFormat: template.parameterFormat,
-          components,
-          parameters: parameters.get(language)!,
-          submit: true,
-          source: 'starter',
-          actor: 'starter',
-        });
-        return 'added' as const;
+            components,
+            parameters: parameters.get(language)!,
+            submit: true,
+            source: 'starter',
+            actor: 'starter',
+          });
+          // Later languages are checked against this one too (same variables, same format).
+          siblings.push(added);
+          outcomes.set(language, 'added');
+        }
+        return outcomes;
       });
     } catch (error) {
-      // Created through the API at the same moment.
-      if (error instanceof DomainError && error.code === 'template_exists') return 'present';
+      // Created through the API at the same moment: the next start-up adds what is still missing.
+      if (error instanceof DomainError && error.code === 'template_exists') return new Map(languages.map((l) => [l, 'present' as const]));
       throw error;
     }
   }
