@@ -102,6 +102,34 @@ function outboundCalls(): Map<string, Set<OutboundCall>> {
   return calls;
 }
 
+/** APIs only other services call (inside the cluster), by service: never routed from outside. */
+const INTERNAL_APIS: Record<string, string[]> = { 'webhook-ingress': ['/v1/media'] };
+
+/**
+ * The path prefixes of a service's HTTP API, from its code: each `@Controller('a/b')` (or, for a
+ * bare `@Controller('v1')`, the first segment of each method route), plus raw Fastify GET routes
+ * (the console's static files). Internal APIs and the webhook (routed on its own) are left out.
+ */
+function apiRoutes(service: string): string[] {
+  const prefixes = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  for (const file of walk(join(ROOT, 'services', service, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const c of text.matchAll(/@Controller\('([^']+)'\)/g)) {
+      const base = `/${c[1]}`;
+      if (base.split('/').length > 2) prefixes.add(base);
+      else for (const m of text.matchAll(/@(?:Get|Post|Put|Patch|Delete)\('([^':/][^'/]*)/g)) prefixes.add(`${base}/${m[1]}`);
+    }
+    for (const r of text.matchAll(/fastify\.get\('(\/[a-z-]+)/g)) prefixes.add(r[1]);
+  }
+  return [...prefixes].filter((p) => !(INTERNAL_APIS[service] ?? []).includes(p)).sort();
+}
+
 let ctx: PolicyContext;
 
 beforeAll(async () => {
@@ -119,6 +147,7 @@ beforeAll(async () => {
     publicHttp: PUBLIC_HTTP,
     calls: outboundCalls(),
     webhookBodyLimit: ingressService.bodyLimit!,
+    apiRoutes: new Map(STACK_SERVICES.map((s) => [s.name, apiRoutes(s.name)])),
     hpaServices: new Set(['webhook-ingress']),
     documentedSecrets: documentedSecrets(),
     sandboxTenants: readRepoFile('config/tenants.sandbox.yaml'),
@@ -135,6 +164,14 @@ describe('sources the manifests are derived from', () => {
   test('each retry and DLQ topic pair is derived per consumer group', async () => {
     const names = groupTopicDeclarations('chatbot').map((t) => t.name);
     expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
+  });
+
+  test('the API route scan finds what the services serve (a scan that finds nothing would pass anything)', () => {
+    expect(ctx.apiRoutes.get('handoff-router')).toEqual(
+      expect.arrayContaining(['/console', '/v1/conversations', '/v1/templates', '/v1/stream']),
+    );
+    expect(ctx.apiRoutes.get('template-registry')).toEqual(['/v1/templates']);
+    expect(ctx.apiRoutes.get('webhook-ingress')).toEqual([]);
   });
 
   test('the outbound-call scan finds what the code calls (a scan that finds nothing would pass anything)', () => {
@@ -358,6 +395,12 @@ describeRendered('the rules catch bad manifests', () => {
         (find(r.app, 'Deployment', 'outbound-gateway').spec.template.spec.topologySpreadConstraints[1].whenUnsatisfiable =
           'ScheduleAnyway'),
       /outbound-gateway: needs a kubernetes.io\/hostname spread/,
+    ],
+    [
+      "the console's API on the admin host, where /v1/templates is the registry's",
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-console').spec.rules[0].host = find(r.app, 'Ingress', 'wa-admin').spec.rules[0].host),
+      /handoff-router's \/v1\/templates is not reachable \(it reaches template-registry\)/,
     ],
     [
       'the admin API on the webhook host',

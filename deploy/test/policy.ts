@@ -59,6 +59,8 @@ export interface PolicyContext {
   calls: Map<string, Set<OutboundCall>>;
   /** The only service on an HPA; every other platform service scales with KEDA. */
   hpaServices: Set<string>;
+  /** The API path prefixes each service serves to people (from its controllers), by service name. */
+  apiRoutes: Map<string, string[]>;
   /** The webhook receiver's body limit in bytes (its ServiceDescriptor.bodyLimit). */
   webhookBodyLimit: number;
   /** Secret names docs/operations.md tells operators to create by hand (dev). */
@@ -410,6 +412,29 @@ function checkIngress(app: K8sObject[], ctx: PolicyContext, v: string[]): void {
       !ingresses.some((i) => i.spec?.rules?.some((r) => r.http?.paths.some((p) => p.backend.service?.name === name)))
     )
       v.push(`Ingress: no route to ${name}'s API`);
+  // Every API prefix a service serves reaches that service on some host (nginx takes the longest
+  // matching prefix, so a shorter path to another service on the same host does not count).
+  const byHost = new Map<string, { path: string; service: string }[]>();
+  for (const ing of ingresses)
+    for (const rule of ing.spec?.rules ?? [])
+      for (const p of rule.http?.paths ?? [])
+        byHost.set(rule.host ?? '*', [
+          ...(byHost.get(rule.host ?? '*') ?? []),
+          { path: p.path ?? '/', service: p.backend.service?.name ?? '' },
+        ]);
+  const reaches = (prefix: string) =>
+    [...byHost.values()].map(
+      (paths) =>
+        paths
+          .filter((p) => prefix === p.path || prefix.startsWith(`${p.path.replace(/\/$/, '')}/`))
+          .sort((a, b) => b.path.length - a.path.length)[0]?.service,
+    );
+  for (const [service, prefixes] of ctx.apiRoutes)
+    for (const prefix of prefixes) {
+      const found = reaches(prefix).filter(Boolean);
+      if (!found.includes(service))
+        v.push(`Ingress: ${service}'s ${prefix} is not reachable${found.length ? ` (it reaches ${found.join(', ')})` : ''}`);
+    }
 }
 
 function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
