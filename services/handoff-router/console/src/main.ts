@@ -179,6 +179,7 @@ export class HandoffConsole extends LitElement {
     // Leaving on purpose: offline at once rather than after the heartbeat's grace period.
     if (!message) await this.api.heartbeat('offline').catch(() => undefined);
     this.stop();
+    document.title = 'Agent console';
     this.api.setToken(null);
     this.me = null;
     this.current = null;
@@ -188,14 +189,17 @@ export class HandoffConsole extends LitElement {
     await this.loadSignIn();
   }
 
-  /** Events arrive in bursts: one refresh per animation frame is enough. */
+  /**
+   * Events arrive in bursts: one refresh per burst is enough. A timer, not an animation frame:
+   * a console in a background tab must still follow (frames stop there).
+   */
   private scheduleRefresh(): void {
     if (this.refreshQueued) return;
     this.refreshQueued = true;
-    requestAnimationFrame(() => {
+    setTimeout(() => {
       this.refreshQueued = false;
       void this.refresh();
-    });
+    }, 50);
   }
 
   private async refresh(): Promise<void> {
@@ -206,6 +210,8 @@ export class HandoffConsole extends LitElement {
       this.mine = mine;
       this.queued = queued;
       this.departments = departments;
+      // The tab's title tells an agent working in another tab that someone is waiting.
+      document.title = `${queued.length ? `(${queued.length} waiting) ` : ''}${mine.length} mine · Agent console`;
       if (route.view === 'conversation') await this.loadConversation(route.id);
       if (route.view === 'supervisor') this.overview = await this.api.overview();
       this.error = '';
