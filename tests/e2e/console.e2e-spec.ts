@@ -105,7 +105,6 @@ describe('the agent console', () => {
     const row = page.locator('.conversations a', { hasText: 'مريم العلي' });
     await row.waitFor({ timeout: 60_000 });
     stack.mark('the console shows the conversation');
-    await page.screenshot({ path: join(SHOTS, 'conversations.png') });
     // From the keyboard: j selects the first conversation, Enter opens it.
     await page.keyboard.press('j');
     await page.keyboard.press('Enter');
@@ -150,6 +149,24 @@ describe('the agent console', () => {
       .waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(SHOTS, 'conversation-arabic.png') });
 
+    // Away: the agent keeps her conversation but gets no new one; the next citizen waits in the
+    // queue, and the list shows how long.
+    await page.getByLabel('Presence').selectOption('away');
+    const second = emiratiMobile();
+    await http(`${stack.sandboxUrl}/sandbox/inbound/messages`, {
+      method: 'POST',
+      body: { tenant: IMMIGRATION, from: second, profileName: 'John Carter', type: 'text', text: 'agent' },
+    });
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('i');
+    const waiting = page.locator('.conversations a', { hasText: 'John Carter' });
+    await waiting.filter({ hasText: /waiting \d+ s/ }).waitFor({ timeout: 60_000 });
+    await page.locator('table.queues tr', { hasText: 'Visas' }).filter({ hasText: /\b1\b/ }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'conversations.png') });
+    await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'مريم العلي' }).waitFor();
+
     // The connection drops: the console says so, and a message the citizen sends meanwhile is
     // there once it is back (the stream resumes from Last-Event-ID, the lists reload).
     proxy.cut();
@@ -168,7 +185,7 @@ describe('the agent console', () => {
 
     // Close: the router asks the citizen to rate the conversation; the answer ends the handoff.
     await page.getByRole('button', { name: 'Close' }).click();
-    await page.getByText(/Closed: the citizen is asked to rate/).waitFor({ timeout: 30_000 });
+    await row.filter({ hasText: 'closed, rating asked' }).waitFor({ timeout: 30_000 });
     stack.mark('closed');
     const afterClose = (await sandboxMessages(citizen)).length;
     await http(`${stack.sandboxUrl}/sandbox/inbound/messages`, {

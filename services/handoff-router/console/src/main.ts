@@ -180,6 +180,7 @@ export class HandoffConsole extends LitElement {
     if (!message) await this.api.heartbeat('offline').catch(() => undefined);
     this.stop();
     document.title = 'Agent console';
+    this.presence = 'online';
     this.api.setToken(null);
     this.me = null;
     this.current = null;
@@ -239,7 +240,10 @@ export class HandoffConsole extends LitElement {
     if (this.route.view !== 'sign-in' && !this.api.signedIn) return void this.loadSignIn();
     this.transferOpen = false;
     this.noteMode = false;
-    if (this.route.view !== 'conversation') this.current = null;
+    if (this.route.view !== 'conversation') {
+      this.current = null;
+      this.selected = -1;
+    }
     void this.refresh();
     this.requestUpdate();
   };
@@ -328,13 +332,14 @@ export class HandoffConsole extends LitElement {
         <label class="presence-choice"
           >Presence
           <select
+            title="Away: no new conversations; the current ones stay yours"
             @change=${(e: Event) => {
               this.presence = (e.target as HTMLSelectElement).value as 'online' | 'away';
               void this.beat();
             }}
           >
             <option value="online" ?selected=${this.presence === 'online'}>online</option>
-            <option value="away" ?selected=${this.presence === 'away'}>away (no new conversations)</option>
+            <option value="away" ?selected=${this.presence === 'away'}>away</option>
           </select></label
         >
         <span class="who"><bdi>${this.me?.name ?? this.api.claims.sub ?? ''}</bdi></span>
