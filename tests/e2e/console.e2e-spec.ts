@@ -177,6 +177,21 @@ describe('the agent console', () => {
       body: { tenant: IMMIGRATION, from: citizen, profileName: 'مريم العلي', type: 'text', text: 'شكراً، أنتظر ردك' },
     });
     expect(meanwhile.status).toBe(200);
+    // The router has it before the console can hear of it: the console learns it from the replay.
+    const conversationId = decodeURIComponent(new URL(page.url()).hash.replace(/^#\/c\//, ''));
+    const supervisor = await http(`${stack.url['handoff-router']}/v1/console/dev-sign-in`, {
+      method: 'POST',
+      body: { agentId: 'layla.imm', tenantId: IMMIGRATION },
+    });
+    await waitFor(
+      async () => {
+        const { body } = await http(`${stack.url['handoff-router']}/v1/conversations/${conversationId}`, {
+          token: supervisor.body.token as string,
+        });
+        return JSON.stringify(body.transcript ?? []).includes('أنتظر ردك') || undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the message at the router while the console is cut off' },
+    );
     proxy.restore();
     await page.getByText('Live', { exact: true }).waitFor({ timeout: 60_000 });
     await page.locator('.transcript .line.citizen', { hasText: 'أنتظر ردك' }).waitFor({ timeout: 60_000 });
