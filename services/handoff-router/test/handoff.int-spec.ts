@@ -190,27 +190,33 @@ describe('handoff router', () => {
     // A console retry of the same reply is the same reply.
     expect((await call('POST', `/v1/conversations/${r.conversationId}/messages`, ana, { kind: 'text', text: 'Su licencia está lista', clientMessageId: 'c-1' })).body.id).toBe(reply.body.id);
     await waitFor(() => requestsTo(r.citizenKey).find((q) => q.template?.name === 'agent_replied'), { what: 'agent_replied' });
-    expect(requestsTo(r.citizenKey).some((q) => q.kind === 'text' && JSON.stringify(q.content).includes('licencia'))).toBe(false);
+    expect(requestsTo(r.citizenKey).some((q) => q.kind === 'text' && JSON.stringify(q.content ?? {}).includes('licencia'))).toBe(false);
     const answer = { tenantId: ROADS, conversationId: r.conversationId, citizenKey: r.citizenKey, messageId: `wamid.${randomUUID()}`, line: { author: 'citizen', text: 'Ver la respuesta', at: new Date().toISOString() } };
     await producer.publish(Topics.handoffMessage, answer);
     await producer.publish(Topics.handoffMessage, answer);
-    await waitFor(() => requestsTo(r.citizenKey).some((q) => JSON.stringify(q.content).includes('licencia')) || undefined, { what: 'held reply sent' });
+    await waitFor(() => requestsTo(r.citizenKey).some((q) => JSON.stringify(q.content ?? {}).includes('licencia')) || undefined, { what: 'held reply sent' });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(requestsTo(r.citizenKey).filter((q) => JSON.stringify(q.content).includes('licencia'))).toHaveLength(1);
+    expect(requestsTo(r.citizenKey).filter((q) => JSON.stringify(q.content ?? {}).includes('licencia'))).toHaveLength(1);
   });
 
   it('an agent offline past the grace period: their conversations go back to the queue; transfer to a department', async () => {
-    const joao = await token(ROADS, 'joao.roads');
+    const admin = await token(ROADS, 'admin@roads', ['admin']);
+    const created = await call('PUT', '/v1/agents/rita.roads', admin, { name: 'Rita', departments: ['licensing'], languages: ['pt_BR'], capacity: 5 });
+    expect(created).toMatchObject({ status: 200, body: { id: 'rita.roads', version: 1 } });
+    expect((await call('PUT', '/v1/agents/rita.roads', admin, { name: 'Rita', departments: ['licensing'], languages: ['pt_BR'], capacity: 5, version: 7 })).body).toMatchObject({
+      code: 'version_conflict',
+    });
+    const joao = await token(ROADS, 'rita.roads');
     await call('POST', '/v1/agents/me/heartbeat', joao, { presence: 'online' });
     const r = request(ROADS, 'licensing', 'pt_BR');
     await producer.publish(Topics.handoffRequest, r);
-    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, joao)).body?.agentId === 'joao.roads' || undefined, { what: 'assigned' });
+    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, joao)).body?.agentId === 'rita.roads' || undefined, { what: 'assigned' });
     const t = await call('POST', `/v1/conversations/${r.conversationId}/transfer`, joao, { department: 'nowhere' });
     expect(t).toMatchObject({ status: 404, body: { code: 'unknown_department' } });
     await sweeper.sweep(new Date(Date.now() + 10 * 60 * 1000));
     const supervisor = await token(ROADS, 'marta.roads', ['agent', 'supervisor']);
     const after = (await call('GET', `/v1/conversations/${r.conversationId}`, supervisor)).body;
-    expect(after.agentId).not.toBe('joao.roads');
+    expect(after.agentId).not.toBe('rita.roads');
     await waitFor(() => owners.records.some((o) => o.value!.includes(r.conversationId) && o.value!.includes('agent_offline')) || undefined, { what: 'requeued owner event' });
   });
 });
