@@ -13,13 +13,17 @@ import { startStack, type E2EStack } from './support/stack';
  * and sees the conversation arrive live, replies from the composer, the sandbox records the reply,
  * the agent closes, and the bot answers the citizen's next message. No request may leave the
  * loopback, and the page must run under its Content-Security-Policy without a violation. The main
- * views are saved as screenshots for the README (docs/console/).
+ * views are saved as screenshots: beside the run's logs, or for the README (docs/console/) with
+ * UPDATE_SCREENSHOTS=1.
  */
 
 jest.setTimeout(120_000);
 
 const ROOT = join(__dirname, '..', '..');
-const SHOTS = join(ROOT, 'docs', 'console');
+// The README's screenshots are rewritten only when asked (UPDATE_SCREENSHOTS=1): every run's
+// differ (times, numbers), and a test run leaves the working tree as it found it.
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+let SHOTS: string;
 const IMMIGRATION = 'immigration-dept';
 
 type SandboxMessage = { type: string; payload: Record<string, unknown>; statuses: { status: string }[] };
@@ -39,6 +43,7 @@ beforeAll(async () => {
   // The browser reaches the router through a proxy the test can cut (the reconnect below).
   proxy = await cuttableProxy(stack.url['handoff-router']);
   consoleUrl = `${proxy.url}/console/`;
+  SHOTS = UPDATE_SCREENSHOTS ? join(ROOT, 'docs', 'console') : stack.logDir;
   mkdirSync(SHOTS, { recursive: true });
 }, 240_000);
 
