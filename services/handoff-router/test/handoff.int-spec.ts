@@ -27,7 +27,8 @@ let outbound: Collector;
 let owners: Collector;
 let sweeper: SweeperService;
 
-const token = (tenant: string, sub: string, roles: Role[] = ['agent']) => mintSandboxToken({ key: Buffer.from(SECRET), sub, tenant, roles });
+const token = (tenant: string, sub: string, roles: Role[] = ['agent']) =>
+  mintSandboxToken({ key: Buffer.from(SECRET), sub, tenant, roles });
 
 async function call(method: string, path: string, bearer: string, body?: unknown) {
   const response = await fetch(`${service.url}${path}`, {
@@ -59,7 +60,11 @@ function stream(bearer: string, lastEventId?: number) {
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
-        const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+        const field = (name: string) =>
+          block
+            .split('\n')
+            .find((l) => l.startsWith(`${name}: `))
+            ?.slice(name.length + 2);
         if (field('id')) events.push({ id: Number(field('id')), type: field('event')!, data: JSON.parse(field('data')!) });
       }
     }
@@ -127,18 +132,28 @@ describe('handoff router', () => {
     await producer.publish(Topics.handoffRequest, es);
     // Nobody online: both wait, in order, and the citizens are told their place.
     await waitFor(async () => (await call('GET', '/v1/conversations?state=queued', ana)).body.length >= 2 || undefined, { what: 'queued' });
-    await waitFor(() => requestsTo(es.citizenKey).some((r) => JSON.stringify(r.content).includes('fila')) || undefined, { what: 'place in queue' });
+    await waitFor(() => requestsTo(es.citizenKey).some((r) => JSON.stringify(r.content).includes('fila')) || undefined, {
+      what: 'place in queue',
+    });
     const beat = await call('POST', '/v1/agents/me/heartbeat', ana, { presence: 'online' });
     expect(beat).toMatchObject({ status: 200, body: { id: 'ana.roads' } });
     // Ana speaks es/en, not Portuguese: she gets the Spanish citizen only.
-    const assigned = await waitFor(() => anaStream.events.find((e) => e.type === 'conversation.assigned' && e.data.conversationId === es.conversationId), {
-      what: 'assigned on the stream',
-    });
+    const assigned = await waitFor(
+      () => anaStream.events.find((e) => e.type === 'conversation.assigned' && e.data.conversationId === es.conversationId),
+      {
+        what: 'assigned on the stream',
+      },
+    );
     expect(assigned.data.data).toMatchObject({ agentId: 'ana.roads', state: 'assigned' });
     expect((await call('GET', `/v1/conversations/${pt.conversationId}`, ana)).body.state).toBe('queued');
     await call('POST', '/v1/agents/me/heartbeat', joao, { presence: 'online' });
-    await waitFor(async () => (await call('GET', `/v1/conversations/${pt.conversationId}`, joao)).body.agentId === 'joao.roads' || undefined, { what: 'joão gets pt' });
-    await waitFor(() => owners.records.some((r) => r.value!.includes(es.conversationId) && r.value!.includes('"assigned"')) || undefined, { what: 'owner event' });
+    await waitFor(
+      async () => (await call('GET', `/v1/conversations/${pt.conversationId}`, joao)).body.agentId === 'joao.roads' || undefined,
+      { what: 'joão gets pt' },
+    );
+    await waitFor(() => owners.records.some((r) => r.value!.includes(es.conversationId) && r.value!.includes('"assigned"')) || undefined, {
+      what: 'owner event',
+    });
     await anaStream.stop();
   });
 
@@ -149,8 +164,13 @@ describe('handoff router', () => {
     await call('POST', '/v1/agents/me/heartbeat', ana, { presence: 'away' });
     const r = request(ROADS, 'general', 'es');
     await producer.publish(Topics.handoffRequest, r);
-    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, supervisor)).status === 200 || undefined, { what: 'queued' });
-    const results = await Promise.all([call('POST', `/v1/conversations/${r.conversationId}/claim`, ana), call('POST', `/v1/conversations/${r.conversationId}/claim`, supervisor)]);
+    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, supervisor)).status === 200 || undefined, {
+      what: 'queued',
+    });
+    const results = await Promise.all([
+      call('POST', `/v1/conversations/${r.conversationId}/claim`, ana),
+      call('POST', `/v1/conversations/${r.conversationId}/claim`, supervisor),
+    ]);
     expect(results.map((x) => x.status).sort()).toEqual([200, 409]);
     expect(results.find((x) => x.status === 409)!.body).toMatchObject({ code: 'already_assigned' });
   });
@@ -161,7 +181,9 @@ describe('handoff router', () => {
     const ana = await token(ROADS, 'ana.roads');
     const r = request(ROADS, 'licensing', 'es');
     await producer.publish(Topics.handoffRequest, r);
-    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, ana)).status === 200 || undefined, { what: 'visible to ana' });
+    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, ana)).status === 200 || undefined, {
+      what: 'visible to ana',
+    });
     expect((await call('GET', `/v1/conversations/${r.conversationId}`, fatima)).status).toBe(404);
     expect((await call('POST', `/v1/conversations/${r.conversationId}/messages`, fatima, { kind: 'text', text: 'hola' })).status).toBe(404);
     expect((await call('POST', `/v1/conversations/${r.conversationId}/claim`, fatima)).status).toBe(404);
@@ -180,43 +202,87 @@ describe('handoff router', () => {
     const old = new Date(Date.now() - 30 * 3600 * 1000).toISOString();
     const r = request(ROADS, 'general', 'es', { transcript: [{ author: 'citizen', text: 'ayuda', at: old }] });
     await producer.publish(Topics.handoffRequest, r);
-    const assigned = await waitFor(async () => {
-      const c = (await call('GET', `/v1/conversations/${r.conversationId}`, ana)).body;
-      return c?.agentId === 'ana.roads' ? c : undefined;
-    }, { what: 'assigned to ana' });
+    const assigned = await waitFor(
+      async () => {
+        const c = (await call('GET', `/v1/conversations/${r.conversationId}`, ana)).body;
+        return c?.agentId === 'ana.roads' ? c : undefined;
+      },
+      { what: 'assigned to ana' },
+    );
     expect(assigned.composer).toMatchObject({ window: 'closed', allowed: ['template'], freeReply: 'hold' });
-    const reply = await call('POST', `/v1/conversations/${r.conversationId}/messages`, ana, { kind: 'text', text: 'Su licencia está lista', clientMessageId: 'c-1' });
+    const reply = await call('POST', `/v1/conversations/${r.conversationId}/messages`, ana, {
+      kind: 'text',
+      text: 'Su licencia está lista',
+      clientMessageId: 'c-1',
+    });
     expect(reply.body).toMatchObject({ status: 'held' });
     // A console retry of the same reply is the same reply.
-    expect((await call('POST', `/v1/conversations/${r.conversationId}/messages`, ana, { kind: 'text', text: 'Su licencia está lista', clientMessageId: 'c-1' })).body.id).toBe(reply.body.id);
+    expect(
+      (
+        await call('POST', `/v1/conversations/${r.conversationId}/messages`, ana, {
+          kind: 'text',
+          text: 'Su licencia está lista',
+          clientMessageId: 'c-1',
+        })
+      ).body.id,
+    ).toBe(reply.body.id);
     await waitFor(() => requestsTo(r.citizenKey).find((q) => q.template?.name === 'agent_replied'), { what: 'agent_replied' });
     expect(requestsTo(r.citizenKey).some((q) => q.kind === 'text' && JSON.stringify(q.content ?? {}).includes('licencia'))).toBe(false);
-    const answer = { tenantId: ROADS, conversationId: r.conversationId, citizenKey: r.citizenKey, messageId: `wamid.${randomUUID()}`, line: { author: 'citizen', text: 'Ver la respuesta', at: new Date().toISOString() } };
+    const answer = {
+      tenantId: ROADS,
+      conversationId: r.conversationId,
+      citizenKey: r.citizenKey,
+      messageId: `wamid.${randomUUID()}`,
+      line: { author: 'citizen', text: 'Ver la respuesta', at: new Date().toISOString() },
+    };
     await producer.publish(Topics.handoffMessage, answer);
     await producer.publish(Topics.handoffMessage, answer);
-    await waitFor(() => requestsTo(r.citizenKey).some((q) => JSON.stringify(q.content ?? {}).includes('licencia')) || undefined, { what: 'held reply sent' });
+    await waitFor(() => requestsTo(r.citizenKey).some((q) => JSON.stringify(q.content ?? {}).includes('licencia')) || undefined, {
+      what: 'held reply sent',
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(requestsTo(r.citizenKey).filter((q) => JSON.stringify(q.content ?? {}).includes('licencia'))).toHaveLength(1);
   });
 
   it('an agent offline past the grace period: their conversations go back to the queue; transfer to a department', async () => {
     const admin = await token(ROADS, 'admin@roads', ['admin']);
-    const created = await call('PUT', '/v1/agents/rita.roads', admin, { name: 'Rita', departments: ['licensing'], languages: ['pt_BR'], capacity: 5 });
+    const created = await call('PUT', '/v1/agents/rita.roads', admin, {
+      name: 'Rita',
+      departments: ['licensing'],
+      languages: ['pt_BR'],
+      capacity: 5,
+    });
     expect(created).toMatchObject({ status: 200, body: { id: 'rita.roads', version: 1 } });
-    expect((await call('PUT', '/v1/agents/rita.roads', admin, { name: 'Rita', departments: ['licensing'], languages: ['pt_BR'], capacity: 5, version: 7 })).body).toMatchObject({
+    expect(
+      (
+        await call('PUT', '/v1/agents/rita.roads', admin, {
+          name: 'Rita',
+          departments: ['licensing'],
+          languages: ['pt_BR'],
+          capacity: 5,
+          version: 7,
+        })
+      ).body,
+    ).toMatchObject({
       code: 'version_conflict',
     });
     const joao = await token(ROADS, 'rita.roads');
     await call('POST', '/v1/agents/me/heartbeat', joao, { presence: 'online' });
     const r = request(ROADS, 'licensing', 'pt_BR');
     await producer.publish(Topics.handoffRequest, r);
-    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, joao)).body?.agentId === 'rita.roads' || undefined, { what: 'assigned' });
+    await waitFor(
+      async () => (await call('GET', `/v1/conversations/${r.conversationId}`, joao)).body?.agentId === 'rita.roads' || undefined,
+      { what: 'assigned' },
+    );
     const t = await call('POST', `/v1/conversations/${r.conversationId}/transfer`, joao, { department: 'nowhere' });
     expect(t).toMatchObject({ status: 404, body: { code: 'unknown_department' } });
     await sweeper.sweep(new Date(Date.now() + 10 * 60 * 1000));
     const supervisor = await token(ROADS, 'marta.roads', ['agent', 'supervisor']);
     const after = (await call('GET', `/v1/conversations/${r.conversationId}`, supervisor)).body;
     expect(after.agentId).not.toBe('rita.roads');
-    await waitFor(() => owners.records.some((o) => o.value!.includes(r.conversationId) && o.value!.includes('agent_offline')) || undefined, { what: 'requeued owner event' });
+    await waitFor(
+      () => owners.records.some((o) => o.value!.includes(r.conversationId) && o.value!.includes('agent_offline')) || undefined,
+      { what: 'requeued owner event' },
+    );
   });
 });

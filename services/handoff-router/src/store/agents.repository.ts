@@ -83,13 +83,14 @@ export class AgentRepository {
   }
 
   async delete(m: EntityManager, tenantId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await returning(m,`DELETE FROM handoff.agent WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [tenantId, id]);
+    const rows: unknown[] = await returning(m, `DELETE FROM handoff.agent WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [tenantId, id]);
     return rows.length > 0;
   }
 
   /** A heartbeat: seen now, with the presence the console declares. Returns the previous presence. */
   async heartbeat(m: EntityManager, tenantId: string, id: string, presence: Presence, now: Date): Promise<Presence | undefined> {
-    const rows: { previous: Presence }[] = await returning(m,
+    const rows: { previous: Presence }[] = await returning(
+      m,
       `UPDATE handoff.agent a SET presence = $3, last_seen_at = $4
          FROM (SELECT presence AS previous FROM handoff.agent WHERE tenant_id = $1 AND id = $2 FOR UPDATE) p
         WHERE a.tenant_id = $1 AND a.id = $2 RETURNING p.previous`,
@@ -99,11 +100,11 @@ export class AgentRepository {
   }
 
   async setPresence(m: EntityManager, tenantId: string, id: string, presence: Presence): Promise<void> {
-    await returning(m,`UPDATE handoff.agent SET presence = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, presence]);
+    await returning(m, `UPDATE handoff.agent SET presence = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, presence]);
   }
 
   async markAssigned(m: EntityManager, tenantId: string, id: string, at: Date): Promise<void> {
-    await returning(m,`UPDATE handoff.agent SET last_assigned_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, at]);
+    await returning(m, `UPDATE handoff.agent SET last_assigned_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, at]);
   }
 
   /** Agents whose heartbeat stopped: claimed one at a time across replicas. */

@@ -76,6 +76,6 @@ export class ConsoleEventRepository {
   }
 
   async purgeBefore(m: EntityManager, tenantId: string, before: Date): Promise<void> {
-    await returning(m,`DELETE FROM handoff.console_event WHERE tenant_id = $1 AND at < $2`, [tenantId, before]);
+    await returning(m, `DELETE FROM handoff.console_event WHERE tenant_id = $1 AND at < $2`, [tenantId, before]);
   }
 }

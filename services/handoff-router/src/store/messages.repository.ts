@@ -94,7 +94,7 @@ export class MessageRepository {
   }
 
   async release(m: EntityManager, id: string): Promise<void> {
-    await returning(m,`UPDATE handoff.message SET status = 'pending' WHERE id = $1 AND status = 'held'`, [id]);
+    await returning(m, `UPDATE handoff.message SET status = 'pending' WHERE id = $1 AND status = 'held'`, [id]);
   }
 
   async byRequest(m: EntityManager, requestId: string): Promise<(MessageRow & { tenantId: string }) | undefined> {
@@ -122,7 +122,8 @@ export class MessageRepository {
     id: string,
     d: { status: Exclude<MessageStatus, null | 'held'>; wamid?: string; errorCode?: number; errorText?: string },
   ): Promise<MessageRow | undefined> {
-    const rows: MessageRow[] = await returning(m,
+    const rows: MessageRow[] = await returning(
+      m,
       `UPDATE handoff.message SET status = $2, wamid = coalesce($3, wamid), error_code = coalesce($4, error_code), error_text = coalesce($5, error_text)
         WHERE id = $1 AND (status IS NULL OR
           array_position(ARRAY['held','pending','sent','delivered','read','failed'], status) < array_position(ARRAY['held','pending','sent','delivered','read','failed'], $2::text))
