@@ -397,7 +397,12 @@ export class HandoffConsole extends LitElement {
               )}
             `
           : config?.mode === 'oidc'
-            ? html`<p><a class="button" href=${config.authorizeUrl ?? '#'}>Sign in with your agency account</a></p>`
+            ? config.authorizeUrl
+              ? html`<p><a class="button" href=${config.authorizeUrl}>Sign in with your agency account</a></p>`
+              : html`<p>
+                  Sign in through your agency's identity provider: it opens this console with your access token
+                  (<code>/console/#access_token=…</code>). Ask your administrator for the sign-in address.
+                </p>`
             : html`<p>Loading…</p>`}
       </main>
     `;
