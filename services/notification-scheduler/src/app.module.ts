@@ -12,6 +12,7 @@ import { NoticesController } from './notices/notices.controller';
 import { NoticesService } from './notices/notices.service';
 import { OutcomeConsumer } from './outcome/outcome.consumer';
 import { PlanningService } from './planning/planning.service';
+import { PreferenceConsumer } from './preferences/preference.consumer';
 import { PolicyController } from './policy/policy.controller';
 import type { SchedulerPolicyInput } from './policy/policy.model';
 import { CONFIG_POLICIES, loadPolicyFile, PolicyService } from './policy/policy.service';
@@ -40,7 +41,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(notificationSchedulerService, env), AuthModule.forRoot(env)],
-      controllers: [TemplateCatalogConsumer, ConsentConsumer, OutcomeConsumer, PolicyController, NoticesController],
+      controllers: [TemplateCatalogConsumer, ConsentConsumer, PreferenceConsumer, OutcomeConsumer, PolicyController, NoticesController],
       providers: [
         { provide: Clock, useValue: overrides.clock ?? new SystemClock() },
         { provide: TenantRegistry, useValue: registry },
