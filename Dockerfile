@@ -6,7 +6,8 @@
 #   node dist/services/<service>/src/main.js      the service (Deployment)
 #   node dist/services/<service>/src/migrate.js   its migrations (migration Job, MIGRATION_DATABASE_URL)
 # Targets:
-#   runtime (default, last stage)  production image: compiled dist/ + production dependencies only
+#   runtime (default, last stage)  production image: compiled dist/, the data files the services read
+#                                  and production dependencies only
 #   tools                          dev-only image for the Cloud API sandbox and the compose infra job;
 #                                  it runs TypeScript sources through tools/ts-register.cjs, which
 #                                  needs @swc/core (a dev dependency), so it is never deployed to prod.
@@ -60,6 +61,16 @@ WORKDIR /app
 COPY --from=prod-deps /app/package.json ./package.json
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Files the services read from disk at run time, relative to WORKDIR (deploy/test/image.spec.ts
+# lists each reader in the code and checks it is copied here): the template starter catalog, and
+# the sandbox samples a non-production replica (the dev overlay, compose) loads when no file is
+# configured: the sandbox tenants, the scheduler's policies, the chatbot's flows and its HTTP
+# integrations, the handoff router's sample departments and agents. The agent console's built assets are part of dist/ (npm run build).
+COPY --from=build /app/services/template-registry/starter ./services/template-registry/starter
+COPY --from=build /app/services/notification-scheduler/config ./services/notification-scheduler/config
+COPY --from=build /app/services/chatbot/flows ./services/chatbot/flows
+COPY --from=build /app/services/handoff-router/sample ./services/handoff-router/sample
+COPY --from=build /app/config ./config
 # Numeric, so Kubernetes can enforce runAsNonRoot without resolving a user name.
 USER 1000:1000
 # Node is PID 1 on purpose: Nest's shutdown hooks handle SIGTERM themselves (no npm wrapper, which

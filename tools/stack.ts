@@ -1,7 +1,7 @@
 // Starts, stops and lists the platform services of the local sandbox stack, as detached processes
 // with logs in .local/logs and pid files in .local/run. Infrastructure comes first (infra.sh).
 // Usage: node -r ./tools/ts-register.cjs tools/stack.ts up|down|status
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rolesFor, urlForRole } from '@wa/persistence';
@@ -59,6 +59,12 @@ async function up(): Promise<void> {
   if (!infra.PLATFORM_DATABASE_URL) throw new Error('run deploy/local/infra.sh first (no .local/infra.env)');
   const sandboxEnv = readEnvFile(join(ROOT, 'deploy', 'local', 'sandbox.env'));
   const started = Date.now();
+  // The handoff router serves the agent console's bundle: built here when missing or stale.
+  const consoleBuild = spawnSync(process.execPath, ['services/handoff-router/console/build.mjs', '--if-stale'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (consoleBuild.status !== 0) throw new Error('the agent console did not build (services/handoff-router/console/build.mjs)');
   for (const service of STACK_SERVICES) {
     if (pidOf(service)) continue;
     const log = openSync(join(LOGS, `${service.name}.log`), 'a');
@@ -79,6 +85,8 @@ async function up(): Promise<void> {
         KAFKA_BROKERS: infra.KAFKA_BROKERS,
         TENANTS_FILE: join(ROOT, 'config', 'tenants.sandbox.yaml'),
         GRAPH_BASE_URL: `http://127.0.0.1:${SANDBOX.port}`,
+        // The ingress's media API, for the chatbot (citizens' photos and documents).
+        MEDIA_API_URL: `http://127.0.0.1:${INGRESS_PORT}`,
       },
     });
     child.unref();
@@ -113,6 +121,8 @@ async function up(): Promise<void> {
       `  ${ok ? 'ready ' : 'FAILED'}  ${s.name.padEnd(24)} http://127.0.0.1:${s.port}   (docs /docs, logs .local/logs/${s.name}.log)`,
     );
   }
+  const router = STACK_SERVICES.find((s) => s.name === 'handoff-router')!;
+  console.log(`  agent console  http://127.0.0.1:${router.port}/console/   (sandbox sign-in: pick a sample agent)`);
   console.log('  kafka   127.0.0.1:9092       postgres  see .local/infra.env\n');
   if (results.some((r) => !r.ok)) process.exit(1);
 }

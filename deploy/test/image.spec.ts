@@ -31,6 +31,8 @@ function dockerStages(text: string): Stage[] {
   return stages;
 }
 
+/** The agent console's browser sources: bundled by tools/build.mjs into dist/console, never loaded by Node. */
+const BROWSER_SOURCES = join(ROOT, 'services', 'handoff-router', 'console');
 const dockerfile = readRepoFile('Dockerfile');
 const stages = dockerStages(dockerfile);
 const stage = (name: string) => {
@@ -115,7 +117,10 @@ describe('Dockerfile', () => {
         return /\.ts$/.test(entry) && !/\.(spec|int-spec|d)\.ts$/.test(entry) ? [full] : [];
       });
     // libs/testing is never loaded by a service; build.mjs compiles it but main.js never requires it.
-    const files = [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter((f) => !f.includes(`${join('libs', 'testing')}`));
+    // The console's browser sources are bundled at build time (their packages stay in the build stage).
+    const files = [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter(
+      (f) => !f.includes(`${join('libs', 'testing')}`) && !f.startsWith(BROWSER_SOURCES),
+    );
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       const specifiers = [
@@ -133,6 +138,151 @@ describe('Dockerfile', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+});
+
+/** Non-test TypeScript under libs/ and services/ that a service may load (libs/testing never is). */
+function runtimeSources(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return entry === 'node_modules' || entry === 'test' ? [] : walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec|d)\.ts$/.test(entry) ? [full] : [];
+    });
+  return [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter(
+    (f) => !f.includes(join('libs', 'testing')) && !f.startsWith(BROWSER_SOURCES),
+  );
+}
+
+const TOP_DIRS = ['config', 'services', 'libs', 'deploy', 'sandbox', 'dist', '.local'];
+
+/**
+ * Repository paths the code names for reading at run time (relative to the working directory, /app
+ * in the image): string literals such as 'services/chatbot/flows', and join()/resolve() calls whose
+ * literal segments start at a top-level directory (resolve(process.cwd(), 'services', ...)).
+ * A static scan, not an import: most readers are module-level constants or paths computed inside
+ * functions that only run in a started service.
+ */
+function pathsReadByCode(files: { path: string; text: string }[]): Map<string, string> {
+  const found = new Map<string, string>();
+  const top = TOP_DIRS.map((d) => d.replace('.', '\\.')).join('|');
+  const literal = new RegExp(`['"\`]((?:${top})/[A-Za-z0-9_./-]+)['"\`]`, 'g');
+  for (const { path, text } of files) {
+    const code = text
+      .split('\n')
+      .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l))
+      .join('\n');
+    for (const m of code.matchAll(literal)) found.set(m[1].replace(/\/$/, ''), path);
+    for (const call of code.matchAll(/\b(?:join|resolve)\(([^()]*(?:\([^()]*\))?[^()]*)\)/g)) {
+      const segments = [...call[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+      const start = segments.findIndex((s) => TOP_DIRS.includes(s));
+      if (start >= 0 && segments.length - start > 1) found.set(segments.slice(start).join('/'), path);
+    }
+  }
+  return found;
+}
+
+/** The image paths (relative to WORKDIR /app) the runtime stage copies in. */
+function runtimeCopies(stagesOf: Stage[]): string[] {
+  const runtime = stagesOf.find((s) => s.name === 'runtime');
+  return (runtime?.lines ?? [])
+    .filter((l) => l.startsWith('COPY'))
+    .map((l) =>
+      l
+        .split(/\s+/)
+        .at(-1)!
+        .replace(/^\.\//, '')
+        .replace(/^\/app\//, '')
+        .replace(/\/$/, ''),
+    );
+}
+
+/** Paths the code reads that the runtime stage does not copy (a copied directory covers what is under it). */
+function missingFromImage(stagesOf: Stage[], paths: Iterable<string>, notInImage: Record<string, string>): string[] {
+  const copies = runtimeCopies(stagesOf);
+  return [...paths].filter((p) => !(p in notInImage) && !copies.some((c) => p === c || p.startsWith(`${c}/`)));
+}
+
+/** Paths the code names that deliberately stay out of the image, and why. */
+const NOT_IN_IMAGE: Record<string, string> = {
+  'deploy/local/sandbox.env': 'sandbox-only secrets: Kubernetes and compose pass them as Secrets / env, never baked into an image',
+  '.local/auth/sandbox-signing.key': 'written at run time by a sandbox without AUTH_SANDBOX_SECRET; never shipped',
+  'libs/auth/testing/jose-environment.cjs': 'the Jest environment; named in an error message only',
+};
+
+/** Files that call the file system; each either names its paths (found above) or reads a configured one. */
+const READERS: Record<string, string> = {
+  'libs/tenancy/src/tenant-registry.ts': 'TENANTS_FILE (a mounted ConfigMap) and file: secret refs (mounted Secrets)',
+  'libs/auth/src/auth-env.ts': 'AUTH_SANDBOX_KEY_FILE / .local (sandbox only)',
+  'services/webhook-ingress/src/tenants/ingress-tenants.ts': 'deploy/local/sandbox.env (sandbox only)',
+  'services/template-registry/src/starter/starter-catalog.ts': 'services/template-registry/starter',
+  'services/notification-scheduler/src/policy/policy.service.ts': 'SCHEDULER_POLICIES_FILE or the sandbox policies',
+  'services/notification-scheduler/src/app.module.ts': 'the sandbox policies (existence check)',
+  'services/chatbot/src/effects/integrations.ts': 'CHATBOT_INTEGRATIONS_FILE or the sandbox integrations, file: secret refs',
+  'services/chatbot/src/effects/service-tokens.ts': 'file: secret refs (mounted Secrets)',
+  'services/chatbot/src/admin/sandbox-flows.loader.ts': 'CHATBOT_FLOWS_DIR or services/chatbot/flows',
+  'services/chatbot/src/app.module.ts': 'the sandbox integrations (existence check)',
+  'services/chatbot/src/flows/testing.ts': 'test fixtures beside the sources; loaded by tests only',
+  'services/handoff-router/src/console/console-static.ts': 'dist/console (the console build, part of npm run build)',
+  'services/handoff-router/src/sample/sample.loader.ts': 'services/handoff-router/sample (sandbox only)',
+};
+
+describe('the image carries every file the services read at run time', () => {
+  const sources = runtimeSources().map((f) => ({ path: relative(ROOT, f), text: readFileSync(f, 'utf8') }));
+  const paths = pathsReadByCode(sources);
+
+  test('the scan finds the known readers (a scan that finds nothing would pass anything)', () => {
+    expect([...paths.keys()]).toEqual(
+      expect.arrayContaining([
+        'services/template-registry/starter',
+        'services/notification-scheduler/config/policies.sandbox.yaml',
+        'services/chatbot/flows',
+        'config/integrations.sandbox.yaml',
+        'config/tenants.sandbox.yaml',
+      ]),
+    );
+  });
+
+  test('every file the code reads from the file system is accounted for here', () => {
+    const readers = sources
+      .filter((s) => /\b(readFileSync|readFile|readdirSync|readdir|existsSync|createReadStream|statSync)\(/.test(s.text))
+      .map((s) => s.path)
+      .filter((p) => !(p in READERS));
+    // A new reader: add it to READERS, and if it reads a fixed path, make the Dockerfile copy it.
+    expect(readers).toEqual([]);
+  });
+
+  test('every path the code names exists in the repository and is copied into the runtime stage', () => {
+    const absent = [...paths.keys()].filter((p) => !(p in NOT_IN_IMAGE) && !p.startsWith('dist/') && !existsSync(join(ROOT, p)));
+    expect(absent).toEqual([]);
+    expect(missingFromImage(stages, paths.keys(), NOT_IN_IMAGE)).toEqual([]);
+  });
+
+  test('the build stage has the sources of every runtime copy', () => {
+    const build = stage('build')
+      .lines.filter((l) => l.startsWith('COPY'))
+      .map((l) => l.split(/\s+/).at(-1)!.replace(/^\.\//, '').replace(/\/$/, ''));
+    for (const line of stage('runtime').lines.filter((l) => l.startsWith('COPY --from=build'))) {
+      const source = line.split(/\s+/)[2].replace(/^\/app\//, '');
+      if (source === 'dist') continue;
+      expect([source, build.some((b) => source === b || source.startsWith(`${b}/`))]).toEqual([source, true]);
+    }
+  });
+
+  test('catches a Dockerfile that copies only dist (the starter catalog would silently load nothing)', () => {
+    const onlyDist = dockerStages(dockerfile.replace(/^COPY --from=build \/app\/(services|config)\S* \S+$/gm, ''));
+    expect(missingFromImage(onlyDist, paths.keys(), NOT_IN_IMAGE)).toEqual(
+      expect.arrayContaining(['services/template-registry/starter', 'services/chatbot/flows', 'config/integrations.sandbox.yaml']),
+    );
+  });
+
+  test('catches a new reader of a fixed path', () => {
+    const found = pathsReadByCode([
+      { path: 'x.ts', text: "const dir = resolve(process.cwd(), 'services', 'x', 'assets');\nconst f = 'config/x.yaml';" },
+    ]);
+    expect([...found.keys()]).toEqual(['config/x.yaml', 'services/x/assets']);
+    // config/ is copied whole; the new service directory is not.
+    expect(missingFromImage(stages, found.keys(), NOT_IN_IMAGE)).toEqual(['services/x/assets']);
   });
 });
 
@@ -160,6 +310,30 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(svc.healthcheck)).toContain(`http://127.0.0.1:${s.port}/health/ready`);
     expect(svc.depends_on).toMatchObject({ infra: { condition: 'service_completed_successfully' } });
     expect(svc).toMatchObject({ user: '1000:1000', read_only: true, cap_drop: ['ALL'], build: { target: 'runtime' } });
+  });
+
+  test('every long-running container has a healthcheck (the one-shot infra job is checked by its exit code)', () => {
+    const without = Object.entries(services)
+      .filter(([name, svc]) => name !== 'infra' && !(svc.healthcheck as { test?: unknown } | undefined)?.test)
+      .map(([name]) => name);
+    expect(without).toEqual([]);
+    for (const svc of Object.values(services))
+      for (const [dependency, how] of Object.entries((svc.depends_on as Record<string, { condition: string }> | undefined) ?? {}))
+        expect([dependency, how.condition]).toEqual([
+          dependency,
+          dependency === 'infra' ? 'service_completed_successfully' : 'service_healthy',
+        ]);
+  });
+
+  test('traces go from the collector to the Jaeger viewer', () => {
+    const config = parse(readRepoFile('deploy/compose/otel-collector.yaml')) as {
+      exporters: Record<string, { endpoint?: string }>;
+      service: { pipelines: { traces: { exporters: string[] } } };
+    };
+    const exporters = config.service.pipelines.traces.exporters.map((e) => config.exporters[e]?.endpoint);
+    expect(exporters).toContain('jaeger:4317');
+    expect(services.jaeger.ports).toContain('127.0.0.1:16686:16686');
+    expect(services.jaeger.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
   });
 
   test('build targets exist in the Dockerfile', () => {

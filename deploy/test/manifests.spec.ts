@@ -2,15 +2,18 @@
 // for core kinds, small schemas for KEDA / Strimzi / External Secrets) and checks the deployment
 // rules in ./policy.ts. The second half feeds deliberately broken manifests through the same
 // checks, so a rule that silently stopped working would fail here.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_TOPICS } from '@wa/contracts';
-import { groupTopicDeclarations } from '@wa/kafka';
+import { ALL_TOPICS, Topics } from '@wa/contracts';
+import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
-import { checkOverlay, type PolicyContext } from './policy';
+import { ingressService } from '../../services/webhook-ingress/src/service';
+import { checkOverlay, checkPlatform, checkWaves, type OutboundCall, type PolicyContext } from './policy';
 import {
   clone,
   ENVS,
+  kustomize,
   kubectlMissing,
   readRepoFile,
   renderOverlay,
@@ -38,6 +41,95 @@ function documentedSecrets(): Set<string> {
   return new Set([...block[1].matchAll(/^\|\s*`([a-z0-9-]+)`/gm)].map((m) => m[1]));
 }
 
+/**
+ * The topics a service's consumers read, from its sources: `@EventPattern(Topics.x.name)` and
+ * `register(Topics.x` / `registerBatch(Topics.x` (a static scan: importing the modules would need
+ * their Nest context, and these two forms are the only ways a service subscribes), plus the
+ * group's retry topic, which ConsumerHost subscribes to whenever it has a handler.
+ */
+function consumedTopics(service: string): string[] {
+  const topics = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  for (const file of walk(join(ROOT, 'services', service, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:@EventPattern\(\s*Topics\.(\w+)\.name|\.register(?:Batch)?\(\s*Topics\.(\w+)\b)/g)) {
+      const key = (m[1] ?? m[2]) as keyof typeof Topics;
+      if (!Topics[key]) throw new Error(`${file}: Topics.${key} is not in @wa/contracts`);
+      topics.add(Topics[key].name);
+    }
+  }
+  if (topics.size) topics.add(retryTopicName(service));
+  return [...topics].sort();
+}
+
+const PUBLIC_HTTP = new Set(STACK_SERVICES.map((s) => s.name));
+
+function sourcesOf(service: string): string {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  return walk(join(ROOT, 'services', service, 'src'))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
+/**
+ * What each service's own Deployment calls beyond the platform basics, read from its code (a static
+ * scan of the settings that carry the call): GRAPH_BASE_URL (Cloud API), an auth-verifying env
+ * (withAuthEnv) or an API on the admin host (JWKS: every admin API verifies bearer tokens),
+ * *_INTEGRATIONS_FILE (tenants' HTTP integrations), MEDIA_API_URL (the ingress's media API).
+ * Workers (the normalizers) serve no routed API and call none of these.
+ */
+function outboundCalls(): Map<string, Set<OutboundCall>> {
+  const calls = new Map<string, Set<OutboundCall>>();
+  for (const s of STACK_SERVICES) {
+    const text = sourcesOf(s.name);
+    const set = new Set<OutboundCall>();
+    if (/\bGRAPH_BASE_URL\b/.test(text)) set.add('cloud-api');
+    if (/withAuthEnv\(/.test(text) || PUBLIC_HTTP.has(s.name)) set.add('jwks');
+    if (/\b[A-Z_]*INTEGRATIONS_FILE\b/.test(text)) set.add('integrations');
+    if (/\bMEDIA_API_URL\b/.test(text)) set.add('media-api');
+    calls.set(s.name, set);
+  }
+  return calls;
+}
+
+/** APIs only other services call (inside the cluster), by service: never routed from outside. */
+const INTERNAL_APIS: Record<string, string[]> = { 'webhook-ingress': ['/v1/media'] };
+
+/**
+ * The path prefixes of a service's HTTP API, from its code: each `@Controller('a/b')` (or, for a
+ * bare `@Controller('v1')`, the first segment of each method route), plus raw Fastify GET routes
+ * (the console's static files). Internal APIs and the webhook (routed on its own) are left out.
+ */
+function apiRoutes(service: string): string[] {
+  const prefixes = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  for (const file of walk(join(ROOT, 'services', service, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const c of text.matchAll(/@Controller\('([^']+)'\)/g)) {
+      const base = `/${c[1]}`;
+      if (base.split('/').length > 2) prefixes.add(base);
+      else for (const m of text.matchAll(/@(?:Get|Post|Put|Patch|Delete)\('([^':/][^'/]*)/g)) prefixes.add(`${base}/${m[1]}`);
+    }
+    for (const r of text.matchAll(/fastify\.get\('(\/[a-z-]+)/g)) prefixes.add(r[1]);
+  }
+  return [...prefixes].filter((p) => !(INTERNAL_APIS[service] ?? []).includes(p)).sort();
+}
+
 let ctx: PolicyContext;
 
 beforeAll(async () => {
@@ -47,11 +139,15 @@ beforeAll(async () => {
   ctx = {
     services: STACK_SERVICES,
     workers: SERVICE_WORKERS,
+    consumes: new Map(STACK_SERVICES.map((s) => [s.name, consumedTopics(s.name)])),
     partitions,
     requiredTopics: [...ALL_TOPICS.map((t) => t.name), ...derived.map((t) => t.name)],
-    // The webhook and the REST APIs (gateway media/messages, template admin, agent console).
-    publicHttp: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry', 'handoff-router']),
-    graphEgress: new Set(['webhook-ingress', 'outbound-gateway', 'template-registry']),
+    // The webhook and the APIs of the admin host (gateway messages/media, templates, scheduler
+    // policies/notices, chatbot flows, the agent console and its API).
+    publicHttp: PUBLIC_HTTP,
+    calls: outboundCalls(),
+    webhookBodyLimit: ingressService.bodyLimit!,
+    apiRoutes: new Map(STACK_SERVICES.map((s) => [s.name, apiRoutes(s.name)])),
     hpaServices: new Set(['webhook-ingress']),
     documentedSecrets: documentedSecrets(),
     sandboxTenants: readRepoFile('config/tenants.sandbox.yaml'),
@@ -68,6 +164,28 @@ describe('sources the manifests are derived from', () => {
   test('each retry and DLQ topic pair is derived per consumer group', async () => {
     const names = groupTopicDeclarations('chatbot').map((t) => t.name);
     expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
+  });
+
+  test('the API route scan finds what the services serve (a scan that finds nothing would pass anything)', () => {
+    expect(ctx.apiRoutes.get('handoff-router')).toEqual(
+      expect.arrayContaining(['/console', '/v1/conversations', '/v1/templates', '/v1/stream']),
+    );
+    expect(ctx.apiRoutes.get('template-registry')).toEqual(['/v1/templates']);
+    expect(ctx.apiRoutes.get('webhook-ingress')).toEqual([]);
+  });
+
+  test('the outbound-call scan finds what the code calls (a scan that finds nothing would pass anything)', () => {
+    expect([...ctx.calls.get('chatbot')!].sort()).toEqual(['integrations', 'jwks', 'media-api']);
+    expect([...ctx.calls.get('outbound-gateway')!].sort()).toEqual(['cloud-api', 'jwks']);
+    expect([...ctx.calls.get('notification-scheduler')!]).toEqual(['jwks']);
+  });
+
+  test('the subscription scan finds what the services consume (a scan that finds nothing would pass anything)', () => {
+    expect(ctx.consumes.get('chatbot')).toEqual(
+      expect.arrayContaining(['wa.inbound.message.v1', 'conversation.owner.v1', 'wa.outbound.result.v1', 'chatbot.retry']),
+    );
+    expect(ctx.consumes.get('outbound-gateway')).toEqual(expect.arrayContaining(['wa.outbound.request.v1', 'wa.message.status.v1']));
+    expect(ctx.consumes.get('notification-scheduler')).toEqual(expect.arrayContaining(['agency.event.v1', 'wa.outbound.result.v1']));
   });
 
   test.each(STACK_SERVICES.map((s) => [s.name, s]))('%s: consumer group is the service name and the schema matches', (name, service) => {
@@ -98,6 +216,32 @@ describeRendered('rendered overlays', () => {
 
   test.each(ENVS)('%s: follows the deployment rules', (env) => {
     expect(checkOverlay(renders.get(env)!, ctx)).toEqual([]);
+  });
+
+  test("dev's chatbot calls the sandbox's stand-in agency systems (config/integrations.sandbox.yaml at the in-cluster address)", () => {
+    const dev = renders.get('dev')!;
+    const chatbot = dev.app.find((o) => o.kind === 'Deployment' && o.metadata.name === 'chatbot') as K8sObject & {
+      spec: {
+        template: {
+          spec: {
+            containers: { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+            volumes: { name: string; configMap?: { name: string } }[];
+          };
+        };
+      };
+    };
+    const pod = chatbot.spec.template.spec;
+    const file = pod.containers[0].env.find((e) => e.name === 'CHATBOT_INTEGRATIONS_FILE')?.value ?? '';
+    const mount = pod.containers[0].volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
+    const volume = pod.volumes.find((v) => v.name === mount?.name);
+    const configMap = dev.app.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume?.configMap?.name) as
+      | (K8sObject & { data: Record<string, string> })
+      | undefined;
+    expect(configMap?.data['integrations.yaml']).toBe(
+      readRepoFile('config/integrations.sandbox.yaml').replaceAll('http://127.0.0.1:3100', 'http://cloud-api-sandbox'),
+    );
+    const staging = renders.get('staging')!.app.find((o) => o.kind === 'Deployment' && o.metadata.name === 'chatbot');
+    expect(JSON.stringify(staging)).not.toContain('CHATBOT_INTEGRATIONS_FILE');
   });
 
   test('the Cloud API sandbox exists in dev only', () => {
@@ -228,24 +372,129 @@ describeRendered('the rules catch bad manifests', () => {
       /not in libs\/contracts/,
     ],
     [
+      'a consumer without a KEDA trigger (the gateway reading statuses)',
+      'prod',
+      (r) =>
+        (find(r.app, 'ScaledObject', 'outbound-gateway').spec.triggers = find(
+          r.app,
+          'ScaledObject',
+          'outbound-gateway',
+        ).spec.triggers.filter((t: { metadata: { topic: string } }) => t.metadata.topic !== 'wa.message.status.v1')),
+      /outbound-gateway: no trigger for wa.message.status.v1/,
+    ],
+    [
+      'a KEDA trigger on a topic nothing in the group consumes',
+      'prod',
+      (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'agency.event.v1'),
+      /handoff-router: trigger on agency.event.v1, which handoff-router does not consume/,
+    ],
+    [
+      'replicas allowed to stack on one node',
+      'prod',
+      (r) =>
+        (find(r.app, 'Deployment', 'outbound-gateway').spec.template.spec.topologySpreadConstraints[1].whenUnsatisfiable =
+          'ScheduleAnyway'),
+      /outbound-gateway: needs a kubernetes.io\/hostname spread/,
+    ],
+    [
+      "the console's API on the admin host, where /v1/templates is the registry's",
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-console').spec.rules[0].host = find(r.app, 'Ingress', 'wa-admin').spec.rules[0].host),
+      /handoff-router's \/v1\/templates is not reachable \(it reaches template-registry\)/,
+    ],
+    [
+      'the admin API on the webhook host',
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-admin').spec.rules[0].host = find(r.app, 'Ingress', 'wa-webhook').spec.rules[0].host),
+      /serves the webhook and other routes/,
+    ],
+    [
+      'a catch-all route that would expose /metrics and /docs',
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-webhook').spec.rules[0].http.paths[0].path = '/'),
+      /path \/ would expose/,
+    ],
+    [
+      "a webhook body limit other than the receiver's",
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-webhook').metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'] = '10m'),
+      /proxy-body-size must be the receiver's limit \(4194304 bytes\), not 10485760/,
+    ],
+    [
+      'an Ingress without TLS',
+      'prod',
+      (r) => delete find(r.app, 'Ingress', 'wa-admin').spec.tls,
+      /wa-admin: host admin.wa.example.gov has no TLS/,
+    ],
+    [
+      'an Ingress without a cert-manager issuer',
+      'prod',
+      (r) => delete find(r.app, 'Ingress', 'wa-webhook').metadata.annotations!['cert-manager.io/cluster-issuer'],
+      /wa-webhook: needs a cert-manager issuer/,
+    ],
+    [
+      "the scheduler's admin API left out of the Ingress",
+      'prod',
+      (r) =>
+        (find(r.app, 'Ingress', 'wa-admin').spec.rules[0].http.paths = find(r.app, 'Ingress', 'wa-admin').spec.rules[0].http.paths.filter(
+          (p: { backend: { service: { name: string } } }) => p.backend.service.name !== 'notification-scheduler',
+        )),
+      /no route to notification-scheduler's API/,
+    ],
+    [
       'a KEDA consumer group that is not the service',
       'dev',
       (r) => (find(r.app, 'ScaledObject', 'chatbot').spec.triggers[0].metadata.consumerGroup = 'chatbot-server'),
       /consumerGroup chatbot-server/,
     ],
     [
-      'internet egress for a service that never calls Meta',
+      'internet egress for a worker that calls nothing outside',
       'prod',
-      (r) => (find(r.app, 'NetworkPolicy', 'chatbot').spec.egress = clone(find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress)),
-      /chatbot: must not reach the internet/,
+      (r) =>
+        (find(r.app, 'NetworkPolicy', 'webhook-ingress-normalizer').spec.egress = clone(
+          find(r.app, 'NetworkPolicy', 'outbound-gateway').spec.egress,
+        )),
+      /webhook-ingress-normalizer: must not reach the internet/,
     ],
     ['no default deny', 'dev', (r) => (r.app = r.app.filter((o) => o.metadata.name !== 'default-deny')), /no default-deny/],
     [
-      'public ingress to a worker',
-      'dev',
+      "the scheduler's admin API unreachable from the ingress controller",
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'notification-scheduler').spec.ingress.shift(),
+      /notification-scheduler: its HTTP API is unreachable from the ingress controller/,
+    ],
+    [
+      'a service that verifies tokens but cannot fetch the JWKS',
+      'prod',
+      (r) => (find(r.app, 'NetworkPolicy', 'notification-scheduler').spec.egress = []),
+      /notification-scheduler: needs public HTTPS egress for jwks/,
+    ],
+    [
+      'the chatbot without its route to the media API',
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'chatbot').spec.egress.pop(),
+      /chatbot: no egress to webhook-ingress:3001 \(media-api\)/,
+    ],
+    [
+      'the media API closed to the chatbot',
+      'prod',
+      (r) => find(r.app, 'NetworkPolicy', 'webhook-ingress').spec.ingress.splice(1, 1),
+      /webhook-ingress: does not accept chatbot's media-api calls/,
+    ],
+    [
+      'an in-cluster call the code never makes',
+      'prod',
       (r) =>
-        find(r.app, 'NetworkPolicy', 'chatbot').spec.ingress.push(clone(find(r.app, 'NetworkPolicy', 'handoff-router').spec.ingress[0])),
-      /chatbot: serves no public HTTP/,
+        find(r.app, 'NetworkPolicy', 'template-registry').spec.egress.push(clone(find(r.app, 'NetworkPolicy', 'chatbot').spec.egress[1])),
+      /template-registry: egress to webhook-ingress that its code does not call/,
+    ],
+    [
+      'the media API open to a service that does not call it',
+      'prod',
+      (r) =>
+        (find(r.app, 'NetworkPolicy', 'webhook-ingress').spec.ingress[1].from[0].podSelector.matchLabels['app.kubernetes.io/name'] =
+          'outbound-gateway'),
+      /webhook-ingress: accepts traffic from outbound-gateway, which does not call it/,
     ],
     [
       'a service missing from the manifests',
@@ -400,5 +649,112 @@ describeRendered('the rules catch bad manifests', () => {
   ])('schema validation catches %s', (_what, build, expected) => {
     const problems = validateObject(build());
     expect(problems.some((p) => expected.test(p))).toBe(true);
+  });
+});
+
+describeRendered('deploy/overlays/platform (Kafka and PostgreSQL for clusters without them)', () => {
+  let platform: K8sObject[];
+
+  beforeAll(async () => {
+    platform = await kustomize('deploy/overlays/platform');
+  });
+
+  test('every object validates and the platform rules hold', () => {
+    expect(platform.flatMap(validateObject)).toEqual([]);
+    expect(checkPlatform(platform)).toEqual([]);
+  });
+
+  test('its Kafka is the one the environments reach', async () => {
+    const prod = await renderOverlay('prod');
+    const servers = prod.app
+      .filter((o) => o.kind === 'ScaledObject')
+      .flatMap((o) =>
+        (o.spec as { triggers: { metadata: { bootstrapServers: string } }[] }).triggers.map((t) => t.metadata.bootstrapServers),
+      );
+    const kafka = platform.find((o) => o.kind === 'Kafka')!;
+    expect(new Set(servers)).toEqual(new Set([`${kafka.metadata.name}-kafka-bootstrap.${kafka.metadata.namespace}.svc:9092`]));
+  });
+
+  type Mutation = (objects: K8sObject[]) => void;
+  // Mutations reach into CRDs; typing each path would only obscure the cases.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const get = (objects: K8sObject[], kind: string) => objects.find((o) => o.kind === kind) as K8sObject & Record<string, any>;
+  test.each([
+    ['two brokers', (o) => (get(o, 'KafkaNodePool').spec.replicas = 2), /2 brokers/],
+    ['no rack awareness', (o) => delete get(o, 'Kafka').spec.kafka.rack, /rack awareness/],
+    ['no Kafka Exporter', (o) => delete get(o, 'Kafka').spec.kafkaExporter, /Kafka Exporter/],
+    [
+      'brokers free to share a zone',
+      (o) => (get(o, 'KafkaNodePool').spec.template.pod.topologySpreadConstraints[0].whenUnsatisfiable = 'ScheduleAnyway'),
+      /spread across zones/,
+    ],
+    ['one PostgreSQL instance', (o) => (get(o, 'Cluster').spec.instances = 1), /1 instances/],
+    ['no synchronous standby', (o) => delete get(o, 'Cluster').spec.minSyncReplicas, /synchronous standby/],
+    ['no backups', (o) => delete get(o, 'Cluster').spec.backup, /WAL archiving/],
+    ['no scheduled backup', (o) => o.splice(o.indexOf(get(o, 'ScheduledBackup')), 1), /no ScheduledBackup/],
+  ] as [string, Mutation, RegExp][])('catches %s', (_what, mutate, expected) => {
+    const broken = clone(platform);
+    mutate(broken);
+    expect(checkPlatform(broken).some((v) => expected.test(v))).toBe(true);
+  });
+
+  test('schema validation catches a five-field backup schedule', () => {
+    const b = clone(get(platform, 'ScheduledBackup'));
+    b.spec.schedule = '0 2 * * *';
+    expect(validateObject(b).some((p) => /six-field cron/.test(p))).toBe(true);
+  });
+});
+
+describeRendered('deploy/argocd/<env>: one Argo CD Application per environment, migrations first', () => {
+  const renders = new Map<Env, { argo: K8sObject[]; plain: OverlayRender }>();
+
+  beforeAll(async () => {
+    for (const env of ENVS) renders.set(env, { argo: await kustomize(`deploy/argocd/${env}`), plain: await renderOverlay(env) });
+  });
+
+  const ids = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+  test.each(ENVS)('%s: the same objects as the overlay and its jobs, in waves', (env) => {
+    const { argo, plain } = renders.get(env)!;
+    expect(ids(argo)).toEqual(ids([...plain.app, ...plain.jobs]));
+    expect(checkWaves(argo)).toEqual([]);
+  });
+
+  const annotate = (o: K8sObject | undefined, value: string) => {
+    if (!o) throw new Error('object not in render');
+    o.metadata.annotations = { 'argocd.argoproj.io/sync-wave': value };
+  };
+  test.each([
+    [
+      "Deployments in the migrations' wave",
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.kind === 'Deployment'),
+          '-1',
+        ),
+      /is not after the migrations/,
+    ],
+    [
+      'a migration beside the bootstrap',
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.metadata.name.startsWith('chatbot-migrate')),
+          '-2',
+        ),
+      /is not after the bootstrap/,
+    ],
+    [
+      'the Secrets after the Jobs',
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.kind === 'ExternalSecret'),
+          '0',
+        ),
+      /is not before the Jobs/,
+    ],
+  ] as [string, (o: K8sObject[]) => void, RegExp][])('catches %s', (_what, mutate, expected) => {
+    const broken = clone(renders.get('prod')!.argo);
+    mutate(broken);
+    expect(checkWaves(broken).some((v) => expected.test(v))).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { Script } from 'node:vm';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -22,20 +23,46 @@ export interface PlatformService {
   port: number;
 }
 
+/**
+ * Calls a service makes beyond Kafka, Postgres, DNS and OTel: the Cloud API (graph.facebook.com),
+ * the identity provider's JWKS, tenants' HTTP integrations (all three public HTTPS), and the
+ * webhook ingress's media API (in the cluster).
+ */
+export type OutboundCall = 'cloud-api' | 'jwks' | 'integrations' | 'media-api';
+const PUBLIC_CALLS: OutboundCall[] = ['cloud-api', 'jwks', 'integrations'];
+/** In-cluster calls: which Deployment (by name) and port serve them. */
+const IN_CLUSTER_CALLS: Partial<Record<OutboundCall, { target: string; port: number }>> = {
+  'media-api': { target: 'webhook-ingress', port: 3001 },
+};
+/** The dev-only Cloud API sandbox stands in for Meta and for the agencies' systems. */
+const SANDBOX = 'cloud-api-sandbox';
+
 export interface PolicyContext {
   services: PlatformService[];
   /** Deployments that run a service's consumers apart from its HTTP replicas (tools/stack-services.ts). */
   workers: ServiceWorker[];
+  /**
+   * Topics each service's consumers read, by service name, from its code (`@EventPattern` and
+   * ConsumerHost register/registerBatch) plus its group's retry topic.
+   */
+  consumes: Map<string, string[]>;
   /** Partitions per topic name (libs/contracts). */
   partitions: Map<string, number>;
   /** Every topic the platform needs: the registry plus each group's retry and DLQ topics. */
   requiredTopics: string[];
   /** Services reachable from the ingress controller (public webhook, REST APIs). */
   publicHttp: Set<string>;
-  /** Services allowed to reach graph.facebook.com (public HTTPS egress). */
-  graphEgress: Set<string>;
+  /**
+   * What each Deployment's code calls outside the platform-egress basics (Kafka, Postgres, DNS,
+   * OTel), by Deployment name, derived from the code (deploy/test/manifests.spec.ts).
+   */
+  calls: Map<string, Set<OutboundCall>>;
   /** The only service on an HPA; every other platform service scales with KEDA. */
   hpaServices: Set<string>;
+  /** The API path prefixes each service serves to people (from its controllers), by service name. */
+  apiRoutes: Map<string, string[]>;
+  /** The webhook receiver's body limit in bytes (its ServiceDescriptor.bodyLimit). */
+  webhookBodyLimit: number;
   /** Secret names docs/operations.md tells operators to create by hand (dev). */
   documentedSecrets: Set<string>;
   /** config/tenants.sandbox.yaml, which the dev overlay must ship unchanged. */
@@ -249,9 +276,57 @@ function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
     ];
     for (const [what, test] of need) if (!egress.some((r) => test(r.ports))) v.push(`Deployment/${name}: no egress to ${what}`);
     const publicHttps = egress.some((r) => r.to?.some((peer) => peer.ipBlock?.cidr === '0.0.0.0/0') && portsInclude(r.ports, 443));
-    if (publicHttps && !ctx.graphEgress.has(name))
-      v.push(`Deployment/${name}: must not reach the internet (graph.facebook.com egress is for ${[...ctx.graphEgress].join(', ')})`);
-    if (!publicHttps && ctx.graphEgress.has(name)) v.push(`Deployment/${name}: needs egress to graph.facebook.com (public HTTPS)`);
+    const calls = ctx.calls.get(name) ?? new Set<OutboundCall>();
+    const publicReasons = PUBLIC_CALLS.filter((c) => calls.has(c));
+    if (publicHttps && !publicReasons.length)
+      v.push(`Deployment/${name}: must not reach the internet (its code calls no Cloud API, JWKS or tenant integration)`);
+    if (!publicHttps && publicReasons.length) v.push(`Deployment/${name}: needs public HTTPS egress for ${publicReasons.join(', ')}`);
+    // In-cluster egress to other pods: only the calls its code makes.
+    const podEgress = egress.flatMap((r) =>
+      (r.to ?? []).filter((peer) => peer.podSelector && !peer.namespaceSelector).map((peer) => ({ peer, ports: r.ports })),
+    );
+    for (const { peer, ports } of podEgress) {
+      const target = peer.podSelector?.matchLabels?.['app.kubernetes.io/name'];
+      const explained =
+        (target === SANDBOX && publicReasons.some((c) => c !== 'jwks')) ||
+        [...calls].some((c) => IN_CLUSTER_CALLS[c]?.target === target && portsInclude(ports, IN_CLUSTER_CALLS[c]!.port));
+      if (!explained) v.push(`Deployment/${name}: egress to ${target ?? 'pods'} that its code does not call`);
+    }
+    for (const call of calls) {
+      const inCluster = IN_CLUSTER_CALLS[call];
+      if (!inCluster) continue;
+      if (
+        !podEgress.some(
+          ({ peer, ports }) =>
+            peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === inCluster.target && portsInclude(ports, inCluster.port),
+        )
+      )
+        v.push(`Deployment/${name}: no egress to ${inCluster.target}:${inCluster.port} (${call})`);
+      const target = deployments.find((t) => t.metadata?.name === inCluster.target);
+      const targetIngress = policies
+        .filter((p) => target && selects(p.spec?.podSelector as Selector, labelsOf(target.spec?.template)))
+        .flatMap((p) => p.spec?.ingress ?? []);
+      if (
+        !targetIngress.some(
+          (r) =>
+            r.from?.some((peer) => selects(peer.podSelector as Selector, podLabels) && !peer.namespaceSelector) &&
+            portsInclude(r.ports, inCluster.port),
+        )
+      )
+        v.push(`Deployment/${inCluster.target}: does not accept ${name}'s ${call} calls on ${inCluster.port}`);
+    }
+    // In-cluster ingress from other pods: only from Deployments whose code calls it.
+    for (const rule of ingress)
+      for (const peer of rule.from ?? []) {
+        if (!peer.podSelector || peer.namespaceSelector) continue;
+        const callers = deployments.filter((c) => selects(peer.podSelector as Selector, labelsOf(c.spec?.template)));
+        for (const caller of callers) {
+          const callerName = caller.metadata?.name ?? '';
+          const justified =
+            callerName === SANDBOX || [...(ctx.calls.get(callerName) ?? [])].some((c) => IN_CLUSTER_CALLS[c]?.target === name);
+          if (!justified) v.push(`Deployment/${name}: accepts traffic from ${callerName}, which does not call it`);
+        }
+      }
     for (const rule of ingress) {
       for (const port of rule.ports ?? [])
         if (port.port !== service.port && port.port !== 'http')
@@ -269,6 +344,97 @@ function checkNetwork(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
     if (!ingress.some((r) => r.from?.some((peer) => namespaceOfPeer(peer as { namespaceSelector?: Selector }) === MONITORING_NAMESPACE)))
       v.push(`Deployment/${name}: Prometheus (namespace ${MONITORING_NAMESPACE}) cannot scrape /metrics`);
   }
+}
+
+const WEBHOOK_PATH = '/webhooks/whatsapp';
+const PRIVATE_PATHS = /^\/(metrics|docs|health)(\/|$)/;
+
+/** Size annotation ("4m", "100m", "512k") in bytes. */
+function nginxSize(value: string | undefined): number | undefined {
+  const m = /^(\d+)([kmg]?)$/i.exec(value ?? '');
+  if (!m) return undefined;
+  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+}
+
+/**
+ * Only the webhook path on the internet-facing host, with the receiver's body limit; every other
+ * route on separate hosts; TLS from cert-manager everywhere; nothing routes /metrics, /docs or
+ * /health (or a catch-all that would include them).
+ */
+function checkIngress(app: K8sObject[], ctx: PolicyContext, v: string[]): void {
+  const ingresses = ofKind<IIngress>(app, 'Ingress');
+  const services = ofKind<IService>(app, 'Service');
+  const webhookHosts = new Set<string>();
+  const otherHosts = new Set<string>();
+  let webhookRouted = false;
+  for (const ing of ingresses) {
+    const id = `Ingress/${ing.metadata?.name}`;
+    const annotations = ing.metadata?.annotations ?? {};
+    if (!annotations['cert-manager.io/cluster-issuer'] && !annotations['cert-manager.io/issuer'])
+      v.push(`${id}: needs a cert-manager issuer annotation`);
+    if (!ing.spec?.ingressClassName) v.push(`${id}: ingressClassName is required`);
+    const tlsHosts = new Set((ing.spec?.tls ?? []).flatMap((t) => t.hosts ?? []));
+    for (const rule of ing.spec?.rules ?? []) {
+      if (!rule.host) v.push(`${id}: a rule without host answers on every name`);
+      else if (!tlsHosts.has(rule.host)) v.push(`${id}: host ${rule.host} has no TLS`);
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend.service?.name ?? '';
+        const p = path.path ?? '/';
+        if (p === '/' || PRIVATE_PATHS.test(p) || !p.startsWith('/'))
+          v.push(`${id}: path ${p} would expose /metrics, /docs or /health (route API prefixes only)`);
+        if (path.pathType === 'ImplementationSpecific') v.push(`${id}: path ${p} must be Prefix or Exact (no regex routes)`);
+        const svc = services.find((s) => s.metadata?.name === backend);
+        if (!svc) v.push(`${id}: backend ${backend} is not a Service in the overlay`);
+        else {
+          const port = path.backend.service?.port;
+          if (!svc.spec?.ports?.some((sp) => sp.name === port?.name || sp.port === port?.number))
+            v.push(`${id}: backend ${backend} has no port ${port?.name ?? port?.number}`);
+        }
+        if (!ctx.publicHttp.has(backend)) v.push(`${id}: routes to ${backend}, which serves no public HTTP`);
+        if (backend === 'webhook-ingress') {
+          webhookRouted = true;
+          if (rule.host) webhookHosts.add(rule.host);
+          if (p !== WEBHOOK_PATH || path.pathType !== 'Prefix')
+            v.push(`${id}: only ${WEBHOOK_PATH} (Prefix) of webhook-ingress may be routed, not ${p}`);
+          const limit = nginxSize(annotations['nginx.ingress.kubernetes.io/proxy-body-size']);
+          if (limit !== ctx.webhookBodyLimit)
+            v.push(`${id}: proxy-body-size must be the receiver's limit (${ctx.webhookBodyLimit} bytes), not ${limit ?? 'unset'}`);
+        } else if (rule.host) otherHosts.add(rule.host);
+      }
+    }
+  }
+  if (!webhookRouted) v.push(`Ingress: nothing routes ${WEBHOOK_PATH} to webhook-ingress`);
+  for (const host of webhookHosts)
+    if (otherHosts.has(host)) v.push(`Ingress: host ${host} serves the webhook and other routes (admin APIs need their own host)`);
+  for (const name of ctx.publicHttp)
+    if (
+      name !== 'webhook-ingress' &&
+      !ingresses.some((i) => i.spec?.rules?.some((r) => r.http?.paths.some((p) => p.backend.service?.name === name)))
+    )
+      v.push(`Ingress: no route to ${name}'s API`);
+  // Every API prefix a service serves reaches that service on some host (nginx takes the longest
+  // matching prefix, so a shorter path to another service on the same host does not count).
+  const byHost = new Map<string, { path: string; service: string }[]>();
+  for (const ing of ingresses)
+    for (const rule of ing.spec?.rules ?? [])
+      for (const p of rule.http?.paths ?? [])
+        byHost.set(rule.host ?? '*', [
+          ...(byHost.get(rule.host ?? '*') ?? []),
+          { path: p.path ?? '/', service: p.backend.service?.name ?? '' },
+        ]);
+  const reaches = (prefix: string) =>
+    [...byHost.values()].map(
+      (paths) =>
+        paths
+          .filter((p) => prefix === p.path || prefix.startsWith(`${p.path.replace(/\/$/, '')}/`))
+          .sort((a, b) => b.path.length - a.path.length)[0]?.service,
+    );
+  for (const [service, prefixes] of ctx.apiRoutes)
+    for (const prefix of prefixes) {
+      const found = reaches(prefix).filter(Boolean);
+      if (!found.includes(service))
+        v.push(`Ingress: ${service}'s ${prefix} is not reachable${found.length ? ` (it reaches ${found.join(', ')})` : ''}`);
+    }
 }
 
 function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
@@ -316,6 +482,15 @@ function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[]
         else largest = Math.max(largest, partitions);
         if (m.allowIdleConsumers === 'true') v.push(`ScaledObject/${name}: allowIdleConsumers would scale past the partition count`);
       }
+      const service = ctx.workers.find((w) => w.name === name)?.service ?? name;
+      const expected = new Set(ctx.consumes.get(service) ?? []);
+      const triggered = new Set(
+        s.spec.triggers.map((t) => (t.metadata.topic?.startsWith(prefix) ? t.metadata.topic.slice(prefix.length) : t.metadata.topic)),
+      );
+      for (const topic of expected)
+        if (!triggered.has(topic)) v.push(`ScaledObject/${s.metadata.name}: no trigger for ${topic}, which ${service} consumes`);
+      for (const topic of triggered)
+        if (!expected.has(topic)) v.push(`ScaledObject/${s.metadata.name}: trigger on ${topic}, which ${service} does not consume`);
       if (largest && s.spec.maxReplicaCount > largest)
         v.push(`ScaledObject/${name}: maxReplicaCount ${s.spec.maxReplicaCount} exceeds the ${largest} partitions KEDA can use`);
     }
@@ -572,6 +747,9 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
     checkRunsService(d, s, pdbs, v);
     const c = d.spec!.template.spec!.containers[0];
     const podLabels = labelsOf(d.spec?.template);
+    const spread = d.spec?.template.spec?.topologySpreadConstraints?.find((t) => t.topologyKey === 'kubernetes.io/hostname');
+    if (spread?.whenUnsatisfiable !== 'DoNotSchedule' || !selects(spread.labelSelector as Selector, podLabels))
+      v.push(`Deployment/${s.name}: needs a kubernetes.io/hostname spread with whenUnsatisfiable DoNotSchedule over its own pods`);
     const svc = services.find((x) => x.metadata?.name === s.name);
     if (!svc) v.push(`Service/${s.name} is missing`);
     else {
@@ -605,6 +783,7 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
   }
 
   checkNetwork(r.app, deployments, ctx, v);
+  checkIngress(r.app, ctx, v);
   checkScaling(r.app, deployments, ctx, v);
   checkTenants(r, deployments, ctx, v);
   checkJobs(r, ctx, platformImage, version, v);
@@ -615,5 +794,102 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
       for (const c of d.spec?.template.spec?.containers ?? [])
         if (/-tools[:@]/.test(c.image ?? '')) v.push(`Deployment/${d.metadata?.name}: the dev-only tools image must not run in ${r.env}`);
   }
+  return v;
+}
+
+interface PlatformKafka extends K8sObject {
+  metadata: K8sObject['metadata'] & { annotations?: Record<string, string> };
+  spec: { kafka: { rack?: { topologyKey: string }; config?: Record<string, string | number | boolean> }; kafkaExporter?: object };
+}
+interface NodePool extends K8sObject {
+  spec: {
+    replicas: number;
+    roles: string[];
+    template?: { pod?: { topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[] } };
+  };
+}
+interface PgCluster extends K8sObject {
+  spec: {
+    instances: number;
+    minSyncReplicas?: number;
+    bootstrap?: { initdb?: { database?: string } };
+    affinity?: { topologyKey?: string; podAntiAffinityType?: string };
+    backup?: { retentionPolicy?: string; barmanObjectStore?: { destinationPath: string } };
+  };
+}
+
+/**
+ * deploy/overlays/platform: the Kafka and PostgreSQL the environments' manifests expect (cluster
+ * wa-kafka in namespace kafka with broker-side lag metrics; PostgreSQL in namespace postgres with
+ * the platform database), spread over three zones and backed up.
+ */
+export function checkPlatform(objects: K8sObject[]): string[] {
+  const v: string[] = [];
+  const k = objects.find((o) => o.kind === 'Kafka') as PlatformKafka | undefined;
+  if (!k) v.push('no Kafka');
+  else {
+    if (k.metadata.name !== 'wa-kafka' || k.metadata.namespace !== 'kafka')
+      v.push(`Kafka ${k.metadata.namespace}/${k.metadata.name}: must be kafka/wa-kafka (platform-egress and the KEDA triggers name it)`);
+    if (k.metadata.annotations?.['strimzi.io/node-pools'] !== 'enabled' || k.metadata.annotations?.['strimzi.io/kraft'] !== 'enabled')
+      v.push('Kafka: needs the strimzi.io/node-pools and strimzi.io/kraft annotations');
+    if (k.spec.kafka.rack?.topologyKey !== 'topology.kubernetes.io/zone')
+      v.push('Kafka: rack awareness must use topology.kubernetes.io/zone');
+    if (!k.spec.kafkaExporter) v.push('Kafka: needs the Kafka Exporter (broker-side consumer lag for KEDA and alerts)');
+    const config = k.spec.kafka.config ?? {};
+    if (Number(config['default.replication.factor']) < 3 || Number(config['min.insync.replicas']) < 2)
+      v.push('Kafka: default.replication.factor >= 3 and min.insync.replicas >= 2');
+  }
+  const pools = objects.filter((o) => o.kind === 'KafkaNodePool' && o.metadata.labels?.['strimzi.io/cluster'] === 'wa-kafka') as NodePool[];
+  const brokers = pools.filter((p) => p.spec.roles.includes('broker')).reduce((n, p) => n + p.spec.replicas, 0);
+  if (brokers < 3) v.push(`KafkaNodePool: ${brokers} brokers; three are needed (one per zone)`);
+  for (const p of pools) {
+    const zone = p.spec.template?.pod?.topologySpreadConstraints?.find((t) => t.topologyKey === 'topology.kubernetes.io/zone');
+    if (zone?.whenUnsatisfiable !== 'DoNotSchedule') v.push(`KafkaNodePool/${p.metadata.name}: must spread across zones (DoNotSchedule)`);
+  }
+  const pg = objects.find((o) => o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io')) as PgCluster | undefined;
+  if (!pg) v.push('no CloudNativePG Cluster');
+  else {
+    if (pg.metadata.namespace !== 'postgres') v.push('Cluster: must be in namespace postgres (platform-egress)');
+    if (pg.spec.instances < 3) v.push(`Cluster/${pg.metadata.name}: ${pg.spec.instances} instances; three are needed (one per zone)`);
+    if ((pg.spec.minSyncReplicas ?? 0) < 1) v.push(`Cluster/${pg.metadata.name}: needs a synchronous standby (RPO 0 on losing a zone)`);
+    if (pg.spec.bootstrap?.initdb?.database !== 'wa_platform') v.push(`Cluster/${pg.metadata.name}: must create database wa_platform`);
+    if (pg.spec.affinity?.topologyKey !== 'topology.kubernetes.io/zone' || pg.spec.affinity?.podAntiAffinityType !== 'required')
+      v.push(`Cluster/${pg.metadata.name}: instances must be in different zones (required anti-affinity)`);
+    if (!pg.spec.backup?.barmanObjectStore || !pg.spec.backup.retentionPolicy)
+      v.push(`Cluster/${pg.metadata.name}: needs WAL archiving and base backups to an object store with a retention policy`);
+    const scheduled = objects.filter(
+      (o) => o.kind === 'ScheduledBackup' && (o.spec as { cluster?: { name?: string } })?.cluster?.name === pg.metadata.name,
+    );
+    if (!scheduled.length) v.push(`Cluster/${pg.metadata.name}: no ScheduledBackup`);
+  }
+  return v;
+}
+
+const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+
+/**
+ * Argo CD release order (deploy/argocd/<env>): the DB bootstrap Job after everything Jobs need
+ * (namespace, Secrets, ConfigMaps, policies, service accounts), each migration Job after the
+ * bootstrap, and every Deployment after every migration: new code never serves or consumes before
+ * its schema is migrated.
+ */
+export function checkWaves(objects: K8sObject[]): string[] {
+  const v: string[] = [];
+  const jobs = objects.filter((o) => o.kind === 'Job');
+  const bootstrap = jobs.filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'db-bootstrap');
+  const migrations = jobs.filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migration');
+  if (!bootstrap.length || !migrations.length) v.push('the Argo CD render has no bootstrap or no migration Jobs');
+  const prerequisites = objects.filter((o) =>
+    ['Namespace', 'ExternalSecret', 'ConfigMap', 'NetworkPolicy', 'ServiceAccount'].includes(o.kind),
+  );
+  const firstJob = Math.min(...jobs.map(wave));
+  for (const o of prerequisites)
+    if (wave(o) >= firstJob) v.push(`${o.kind}/${o.metadata.name}: wave ${wave(o)} is not before the Jobs (${firstJob})`);
+  for (const m of migrations)
+    for (const b of bootstrap)
+      if (wave(m) <= wave(b)) v.push(`Job/${m.metadata.name}: wave ${wave(m)} is not after the bootstrap (${wave(b)})`);
+  const lastMigration = Math.max(...migrations.map(wave));
+  for (const d of objects.filter((o) => ['Deployment', 'ScaledObject', 'HorizontalPodAutoscaler', 'Service', 'Ingress'].includes(o.kind)))
+    if (wave(d) <= lastMigration) v.push(`${d.kind}/${d.metadata.name}: wave ${wave(d)} is not after the migrations (${lastMigration})`);
   return v;
 }

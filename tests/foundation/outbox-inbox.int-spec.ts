@@ -1,7 +1,17 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Topics, type CitizenConsentV1 } from '@wa/contracts';
-import { ConsumerHost, createMessagingTables, EventProducer, InboxRecord, Outbox, OutboxRecord, OutboxRelay, processOnce } from '@wa/kafka';
+import {
+  ConsumerHost,
+  addOutboxParking,
+  createMessagingTables,
+  EventProducer,
+  InboxRecord,
+  Outbox,
+  OutboxRecord,
+  OutboxRelay,
+  processOnce,
+} from '@wa/kafka';
 import { createServiceDataSource, migrate } from '@wa/persistence';
 import { createTestDatabase, createTestKafka, sleep, uniqueSuffix, waitFor, type TestDatabase, type TestKafka } from '@wa/testing';
 import pino from 'pino';
@@ -13,6 +23,7 @@ class CreateTables1764115200000 implements MigrationInterface {
   name = 'CreateTables1764115200000';
   async up(queryRunner: QueryRunner): Promise<void> {
     await createMessagingTables(queryRunner, SCHEMA);
+    await addOutboxParking(queryRunner, SCHEMA);
     await queryRunner.query(`CREATE TABLE "${SCHEMA}"."applied_effect" (event_id text PRIMARY KEY, applied_at timestamptz DEFAULT now())`);
   }
   async down(): Promise<void> {}

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createMessagingTables } from '@wa/kafka';
+import { addOutboxParking, createMessagingTables } from '@wa/kafka';
 import { migrate } from '@wa/persistence';
 import { createTestDatabase, createTestKafka, uniqueSuffix, type TestDatabase, type TestKafka } from '@wa/testing';
 import { runTracedFixture, SpanKinds, type SpanLine } from './fixtures/traced-process';
@@ -10,6 +10,7 @@ class Tables1764115200000 implements MigrationInterface {
   name = 'Tables1764115200000';
   async up(queryRunner: QueryRunner): Promise<void> {
     await createMessagingTables(queryRunner, SCHEMA);
+    await addOutboxParking(queryRunner, SCHEMA);
   }
   async down(): Promise<void> {}
 }

@@ -3,7 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import pino, { type Logger } from 'pino';
 import { ContractViolation, decodeEvent, headerString, type EventEnvelope, type TopicSpec } from '@wa/contracts';
 import { counter, gauge, histogram } from '@wa/observability';
-import { describeError, isRetriable } from './errors';
+import { classifyFailure, describeError, isInfrastructureError, type FailureKind } from './errors';
 import { prefixed, unprefixed, type KafkaOptions } from './kafka-options';
 import type { EventProducer } from './producer';
 import { ensureTopics, type TopicDeclaration } from './topic-admin';
@@ -62,11 +62,24 @@ export interface RetryPolicy {
   retryDelaysMs: number[];
 }
 
+/** How a partition waits for PostgreSQL or Kafka to come back (see FailureKind 'infrastructure'). */
+export interface InfrastructureBackoff {
+  /** First pause after an infrastructure failure; doubles (with jitter) while it lasts. */
+  initialMs: number;
+  maxMs: number;
+}
+
 export interface ConsumerHostOptions {
   groupId: string;
   /** Partitions processed in parallel; order within a partition (so per key) is always kept. */
   partitionsConsumedConcurrently?: number;
   retry?: Partial<RetryPolicy>;
+  /** Default 500 ms doubling to 30 s. */
+  infrastructureBackoff?: Partial<InfrastructureBackoff>;
+  /**
+   * The group drops a member that sends no heartbeat for this long (default 30 s). The host
+   * heartbeats every few seconds while a handler runs, so slow handlers do not trigger rebalances.
+   */
   sessionTimeoutMs?: number;
   fromBeginning?: boolean;
   /** How often the group's lag is sampled into the kafka_consumer_lag gauge; 0 turns it off. */
@@ -87,6 +100,8 @@ export const RETRY_HEADERS = {
 } as const;
 
 const DEFAULT_RETRY: RetryPolicy = { inlineAttempts: 3, inlineBackoffMs: 100, retryDelaysMs: [1000, 10000, 60000] };
+const DEFAULT_INFRASTRUCTURE_BACKOFF: InfrastructureBackoff = { initialMs: 500, maxMs: 30000 };
+const HEARTBEAT_INTERVAL_MS = 3000;
 
 const lagGauge = gauge('kafka_consumer_lag', 'Records not yet committed by the group, per partition', ['topic', 'group', 'partition']);
 const consumed = counter('kafka_consumed_records_total', 'Records handled, by outcome', ['topic', 'group', 'outcome']);
@@ -96,7 +111,17 @@ const batchFallbacks = counter('kafka_batch_fallbacks_total', 'Batches replayed 
   'topic',
   'group',
 ]);
+const infrastructureWaits = counter(
+  'kafka_consumer_infrastructure_waits_total',
+  'Times a partition paused because PostgreSQL or Kafka was unavailable (the record is tried again, not retried or dead-lettered)',
+  ['topic', 'group'],
+);
+const waitingPartitions = gauge('kafka_consumer_waiting_partitions', 'Partitions paused until PostgreSQL or Kafka is available again', [
+  'group',
+]);
 const tracer = trace.getTracer('@wa/kafka');
+
+type Heartbeat = () => Promise<void>;
 
 interface Registration {
   spec: TopicSpec;
@@ -142,18 +167,47 @@ function stringHeaders(message: KafkaMessage): Record<string, string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A heartbeat() failure (a rebalance, most often), kept apart from the handlers' own errors. */
+class HeartbeatFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super(describeError(cause));
+    this.name = 'HeartbeatFailure';
+  }
+}
+
+/**
+ * Runs `work` while heartbeating every few seconds: kafkajs heartbeats only when told to between
+ * records, so a handler that takes longer than the session timeout (slow queries, a large batch)
+ * would otherwise get the member evicted and the group rebalanced. Failures are left for the next
+ * explicit heartbeat to report.
+ */
+async function keepAlive<T>(heartbeat: Heartbeat, work: () => Promise<T>): Promise<T> {
+  // kafkajs sends one only when the interval has passed since the last, so ticking faster keeps the gaps near it.
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS / 3);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /**
  * Runs the handlers of one consumer group. Per partition it is strictly sequential, so one key's
  * records are handled in order; failures never block a partition: after a few in-place tries a
  * record moves to the group's retry topic (due later), and after the last retry to the group's
  * DLQ with headers saying why. Records that can never succeed (invalid, unknown type) go straight
- * to the DLQ.
+ * to the DLQ. A failure because PostgreSQL or Kafka is unavailable (errors.ts, FailureKind) is not
+ * held against the record: the partition pauses with backoff and the same record is tried again
+ * until the dependency is back, however long that takes, so an outage dead-letters nothing.
  */
 export class ConsumerHost {
   private readonly consumer: Consumer;
   private readonly handlers = new Map<string, Registration>();
   private readonly deadLetterListeners: DeadLetterListener[] = [];
   private readonly retry: RetryPolicy;
+  private readonly infraBackoff: InfrastructureBackoff;
+  /** Consecutive infrastructure waits per (prefixed) topic/partition, for the backoff. */
+  private readonly outages = new Map<string, number>();
   private readonly log: Logger;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly retryTopic: string;
@@ -171,12 +225,13 @@ export class ConsumerHost {
     this.consumer = kafka.consumer({
       groupId: prefixed(options, host.groupId),
       sessionTimeout: host.sessionTimeoutMs ?? 30000,
-      heartbeatInterval: 3000,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       allowAutoTopicCreation: false,
       // Above the largest record any topic accepts, or the consumer could stick on one record.
       maxBytesPerPartition: 10 * 1024 * 1024,
     });
     this.retry = { ...DEFAULT_RETRY, ...host.retry };
+    this.infraBackoff = { ...DEFAULT_INFRASTRUCTURE_BACKOFF, ...host.infrastructureBackoff };
     this.log = host.logger ?? pino({ level: 'warn' });
     this.retryTopic = retryTopicName(host.groupId);
     this.dlqTopic = dlqTopicName(host.groupId);
@@ -283,6 +338,8 @@ export class ConsumerHost {
     this.running = false;
     this.resumeTimers.forEach(clearTimeout);
     this.resumeTimers.clear();
+    this.outages.clear();
+    waitingPartitions.set({ group: this.host.groupId }, 0);
     clearInterval(this.lagTimer);
     await this.consumer.disconnect();
     await this.admin?.disconnect().catch(() => undefined);
@@ -308,7 +365,14 @@ export class ConsumerHost {
           break;
         }
       }
-      await this.handle(topic, batch.partition, message);
+      try {
+        await this.handle(topic, batch.partition, message, heartbeat);
+      } catch (error) {
+        if (!isInfrastructureError(error)) throw error;
+        this.waitForInfrastructure(topic, batch.topic, batch.partition, message.offset, error);
+        break;
+      }
+      this.recovered(batch.topic, batch.partition);
       resolveOffset(message.offset);
       await heartbeat();
     }
@@ -327,40 +391,64 @@ export class ConsumerHost {
   ): Promise<void> {
     const maxBatchSize = registration.batch!.maxBatchSize;
     let chunk: Decoded[] = [];
-    let lastOffset: string | undefined;
+    let handled = false;
+    // Infrastructure failures unwind to here; `pending` is the first record not yet finished.
+    let pending: string | undefined;
+    const beat: Heartbeat = () =>
+      heartbeat().catch((error: unknown) => {
+        throw new HeartbeatFailure(error);
+      });
     const flush = async () => {
       if (chunk.length) {
         const items = chunk;
         chunk = [];
-        await this.deliverChunk(registration, topic, batch.partition, items);
+        pending = items[0].message.offset;
+        await this.deliverChunk(registration, topic, batch.partition, items, resolveOffset, beat);
+        handled = true;
       }
-      if (lastOffset !== undefined) resolveOffset(lastOffset);
-      lastOffset = undefined;
-      await heartbeat();
+      await beat();
     };
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      const record = this.recordContext(topic, batch.partition, message);
-      let envelope: EventEnvelope;
-      try {
-        envelope = decodeEvent(registration.spec, message.value, message.headers);
-      } catch (error) {
-        await flush();
-        const reason = error instanceof ContractViolation ? error.reason : 'decode-failed';
-        await this.deadLetter(message, record, reason, describeError(error));
-        resolveOffset(message.offset);
-        continue;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        const record = this.recordContext(topic, batch.partition, message);
+        let envelope: EventEnvelope;
+        try {
+          envelope = decodeEvent(registration.spec, message.value, message.headers);
+        } catch (error) {
+          await flush();
+          const reason = error instanceof ContractViolation ? error.reason : 'decode-failed';
+          pending = message.offset;
+          await this.deadLetter(message, record, reason, describeError(error));
+          resolveOffset(message.offset);
+          continue;
+        }
+        chunk.push({ message, record, envelope });
+        if (chunk.length >= maxBatchSize) await flush();
       }
-      chunk.push({ message, record, envelope });
-      lastOffset = message.offset;
-      if (chunk.length >= maxBatchSize) await flush();
+      // Also on stop: the records already collected are finished, as the per-record path finishes its record.
+      await flush();
+    } catch (error) {
+      // A rebalance reported by heartbeat() is a retriable Kafka error too, but it belongs to kafkajs.
+      if (error instanceof HeartbeatFailure) throw error.cause;
+      if (!isInfrastructureError(error)) throw error;
+      this.waitForInfrastructure(topic, batch.topic, batch.partition, pending ?? '?', error);
+      await commitOffsetsIfNecessary();
+      return;
     }
-    // Also on stop: the records already collected are finished, as the per-record path finishes its record.
-    await flush();
+    if (handled) this.recovered(batch.topic, batch.partition);
     await commitOffsetsIfNecessary();
   }
 
-  private async deliverChunk(registration: Registration, topic: string, partition: number, items: Decoded[]): Promise<void> {
+  /** Resolves each record's offset once it is finished (all at once when the batch handler succeeds). */
+  private async deliverChunk(
+    registration: Registration,
+    topic: string,
+    partition: number,
+    items: Decoded[],
+    resolveOffset: (offset: string) => void,
+    heartbeat: Heartbeat,
+  ): Promise<void> {
     // One span per call, linked to each record's producer span (a batch has many parents).
     const links = items
       .map((item) => trace.getSpanContext(extractTraceContext(item.record.headers)))
@@ -380,14 +468,19 @@ export class ConsumerHost {
     });
     const timer = batchSeconds.startTimer({ topic, group: this.host.groupId });
     try {
-      await context.with(trace.setSpan(context.active(), span), () =>
-        registration.batch!.handle(items.map(({ envelope, record }) => ({ envelope, record }))),
+      await keepAlive(heartbeat, () =>
+        context.with(trace.setSpan(context.active(), span), () =>
+          registration.batch!.handle(items.map(({ envelope, record }) => ({ envelope, record }))),
+        ),
       );
       consumed.inc({ topic, group: this.host.groupId, outcome: 'ok' }, items.length);
+      resolveOffset(items[items.length - 1].message.offset);
       return;
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
       span.recordException(error as Error);
+      // The database or broker is away: replaying record by record would only fail each one.
+      if (isInfrastructureError(error)) throw error;
       batchFallbacks.inc({ topic, group: this.host.groupId });
       this.log.warn(
         { topic, partition, records: items.length, err: describeError(error) },
@@ -398,7 +491,40 @@ export class ConsumerHost {
       span.end();
     }
     // Isolate the failure: each record alone, with the per-record retry and DLQ rules.
-    for (const item of items) await this.handle(topic, partition, item.message, item.envelope);
+    for (const item of items) {
+      await this.handle(topic, partition, item.message, heartbeat, item.envelope);
+      resolveOffset(item.message.offset);
+      await heartbeat();
+    }
+  }
+
+  /**
+   * PostgreSQL or Kafka is unavailable: the record at `offset` stays unresolved and the partition
+   * pauses, with a growing backoff, so the same record (and the ones after it, in order) is fetched
+   * again when it resumes. Nothing is retried through the retry topic or dead-lettered for it.
+   */
+  private waitForInfrastructure(topic: string, prefixedTopic: string, partition: number, offset: string, error: unknown): void {
+    const key = `${prefixedTopic}/${partition}`;
+    const waits = (this.outages.get(key) ?? 0) + 1;
+    this.outages.set(key, waits);
+    waitingPartitions.set({ group: this.host.groupId }, this.outages.size);
+    infrastructureWaits.inc({ topic, group: this.host.groupId });
+    const { initialMs, maxMs } = this.infraBackoff;
+    const delayMs = Math.round(Math.min(maxMs, initialMs * 2 ** Math.min(waits - 1, 20)) * (0.75 + Math.random() * 0.5));
+    this.log.warn(
+      { topic, partition, offset, waits, delayMs, err: describeError(error) },
+      'infrastructure unavailable; partition paused, the record will be tried again',
+    );
+    this.pauseFor(prefixedTopic, partition, delayMs);
+  }
+
+  private recovered(prefixedTopic: string, partition: number): void {
+    const key = `${prefixedTopic}/${partition}`;
+    const waits = this.outages.get(key);
+    if (waits === undefined) return;
+    this.outages.delete(key);
+    waitingPartitions.set({ group: this.host.groupId }, this.outages.size);
+    this.log.warn({ topic: unprefixed(this.options, prefixedTopic), partition, waits }, 'infrastructure back; partition resumed');
   }
 
   private pauseFor(topic: string, partition: number, ms: number): void {
@@ -427,7 +553,13 @@ export class ConsumerHost {
   }
 
   /** One record: decode (unless the batch path already did), handle with retries, or dead-letter. */
-  private async handle(topic: string, partition: number, message: KafkaMessage, decoded?: EventEnvelope): Promise<void> {
+  private async handle(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: Heartbeat,
+    decoded?: EventEnvelope,
+  ): Promise<void> {
     const record = this.recordContext(topic, partition, message);
     const logicalTopic = record.topic;
     const headers = record.headers;
@@ -445,14 +577,21 @@ export class ConsumerHost {
     });
     const timer = handlerSeconds.startTimer({ topic: logicalTopic, group: this.host.groupId });
     try {
-      await context.with(trace.setSpan(parent, span), () => this.deliver(registration, message, record, decoded));
+      await context.with(trace.setSpan(parent, span), () => this.deliver(registration, message, record, heartbeat, decoded));
     } finally {
       timer();
       span.end();
     }
   }
 
-  private async deliver(registration: Registration, message: KafkaMessage, record: RecordContext, decoded?: EventEnvelope): Promise<void> {
+  /** Throws infrastructure errors (the caller pauses the partition); settles everything else. */
+  private async deliver(
+    registration: Registration,
+    message: KafkaMessage,
+    record: RecordContext,
+    heartbeat: Heartbeat,
+    decoded?: EventEnvelope,
+  ): Promise<void> {
     const span = trace.getActiveSpan();
     let envelope: EventEnvelope;
     try {
@@ -465,22 +604,26 @@ export class ConsumerHost {
     }
 
     let lastError: unknown;
+    let kind: FailureKind = 'retriable';
     for (let i = 0; i < this.retry.inlineAttempts; i++) {
       try {
-        await registration.handle(envelope, record);
+        await keepAlive(heartbeat, () => registration.handle(envelope, record));
         consumed.inc({ topic: record.topic, group: this.host.groupId, outcome: 'ok' });
         return;
       } catch (error) {
         lastError = error;
-        if (!isRetriable(error)) break;
+        kind = classifyFailure(error);
+        if (kind !== 'retriable') break;
         if (i + 1 < this.retry.inlineAttempts) await sleep(this.retry.inlineBackoffMs * 2 ** i * (0.5 + Math.random()));
       }
     }
     span?.setStatus({ code: SpanStatusCode.ERROR, message: describeError(lastError) });
     span?.recordException(lastError as Error);
+    // Not the record's fault: it keeps its retry budget and waits in place for the dependency.
+    if (kind === 'infrastructure') throw lastError;
 
     const passes = record.attempt - 1;
-    if (!isRetriable(lastError)) {
+    if (kind === 'non-retriable') {
       await this.deadLetter(message, record, 'non-retriable', describeError(lastError));
     } else if (passes < this.retry.retryDelaysMs.length) {
       await this.scheduleRetry(message, record, this.retry.retryDelaysMs[passes], lastError);

@@ -33,3 +33,16 @@ export async function dropMessagingTables(queryRunner: QueryRunner, schema: stri
   await queryRunner.query(`DROP TABLE IF EXISTS "${schema}"."inbox"`);
   await queryRunner.query(`DROP TABLE IF EXISTS "${schema}"."outbox"`);
 }
+
+/**
+ * `outbox.parked_at`: where the relay sets aside a row the broker keeps refusing (OutboxRelay,
+ * parkAfterAttempts), next to the existing `last_error`. Each service's migration after its first
+ * calls this once; frozen like createMessagingTables.
+ */
+export async function addOutboxParking(queryRunner: QueryRunner, schema: string): Promise<void> {
+  await queryRunner.query(`ALTER TABLE "${schema}"."outbox" ADD COLUMN "parked_at" timestamptz`);
+}
+
+export async function dropOutboxParking(queryRunner: QueryRunner, schema: string): Promise<void> {
+  await queryRunner.query(`ALTER TABLE "${schema}"."outbox" DROP COLUMN IF EXISTS "parked_at"`);
+}

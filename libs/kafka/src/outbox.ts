@@ -3,7 +3,8 @@ import pino, { type Logger } from 'pino';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, type DataSource, type EntityManager } from 'typeorm';
 import { CE, encodeEvent, encodeTombstone, type EncodeOptions, type TopicSpec } from '@wa/contracts';
 import { counter, gauge } from '@wa/observability';
-import type { EventProducer } from './producer';
+import { describeError, isInfrastructureError } from './errors';
+import type { EventProducer, OutgoingRecord } from './producer';
 import { extractTraceContext, injectTraceContext } from './trace-context';
 
 /** Lives in each service's own schema (the DataSource's default schema). */
@@ -22,8 +23,11 @@ export class OutboxRecord {
   @Column({ type: 'jsonb' }) headers!: Record<string, string>;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true }) publishedAt!: Date | null;
+  /** Sends tried: the one that was acked, or the ones the broker refused. */
   @Column({ type: 'int', default: 0 }) attempts!: number;
   @Column({ name: 'last_error', type: 'text', nullable: true }) lastError!: string | null;
+  /** Set when the relay gave up on the row (see OutboxRelayOptions.parkAfterAttempts); added by addOutboxParking. */
+  @Column({ name: 'parked_at', type: 'timestamptz', nullable: true }) parkedAt!: Date | null;
 }
 
 export interface OutboxEntry extends Partial<EncodeOptions> {
@@ -124,6 +128,14 @@ export interface OutboxRelayOptions {
   pruneIntervalMs?: number;
   /** Rows per delete statement (default 5,000), so no delete holds its locks for long. */
   pruneBatchSize?: number;
+  /**
+   * A row the broker refuses (too large for the topic, invalid, not authorised) is tried this many
+   * times, one poll apart, and then parked: `parked_at` and `last_error` are set, the relay skips
+   * it and the rows behind it flow. Default 5. Failures because Kafka is unreachable never count.
+   */
+  parkAfterAttempts?: number;
+  /** How often the parked-rows gauge is sampled; default 1 minute. */
+  parkedSampleIntervalMs?: number;
 }
 
 const DEFAULT_KEEP_PUBLISHED_MS = 7 * 24 * 60 * 60 * 1000;
@@ -131,6 +143,10 @@ const DEFAULT_KEEP_PUBLISHED_MS = 7 * 24 * 60 * 60 * 1000;
 const relayed = counter('outbox_relayed_records_total', 'Outbox rows published to Kafka', ['schema']);
 const pendingGauge = gauge('outbox_pending_records', 'Outbox rows not yet published (sampled per poll)', ['schema']);
 const pruned = counter('outbox_pruned_records_total', 'Published outbox rows deleted after their retention', ['schema']);
+const parkedTotal = counter('outbox_parked_records_total', 'Outbox rows the broker kept refusing, set aside unpublished', ['schema']);
+const parkedGauge = gauge('outbox_parked_records', 'Outbox rows parked and not yet released (sampled)', ['schema']);
+
+type RelayRow = Pick<OutboxRecord, 'seq' | 'eventId' | 'topic' | 'key' | 'value' | 'headers' | 'attempts'>;
 
 /**
  * Publishes committed outbox rows in insert order and marks them. Rows are claimed with
@@ -138,10 +154,16 @@ const pruned = counter('outbox_pruned_records_total', 'Published outbox rows del
  * locked; a crash after Kafka acked but before the mark republishes the row, which consumers'
  * inboxes absorb (the ce_id is stable). Per-key order holds because one poll publishes a whole
  * ordered batch before the next claims more.
+ *
+ * A row the broker refuses for good (larger than the topic's max.message.bytes, say) would block
+ * the outbox forever, since every poll starts with it: it is tried `parkAfterAttempts` times and
+ * then parked (kept, unpublished, with its error) while the rows after it flow. While Kafka is
+ * unreachable nothing counts as a try: the rows wait.
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
+  private parkedTimer?: NodeJS.Timeout;
   private running = false;
   private loop?: Promise<void>;
   private readonly log: Logger;
@@ -157,15 +179,24 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    const idleMs = this.options.idleIntervalMs ?? 200;
+    let failures = 0;
     const tick = async () => {
       if (!this.running) return;
       let published = 0;
+      let delayMs = idleMs;
       try {
         published = await this.relayOnce();
+        if (failures > 0) this.log.warn({ failures }, 'outbox relay working again');
+        failures = 0;
       } catch (error) {
-        this.log.error({ err: (error as Error).message }, 'outbox relay failed; will retry');
+        // PostgreSQL or Kafka away: back off (up to 5 s) rather than fail, and log, every idle tick.
+        failures++;
+        delayMs = Math.min(5000, idleMs * 2 ** Math.min(failures, 10));
+        const fields = { err: describeError(error), failures, infrastructure: isInfrastructureError(error), retryInMs: delayMs };
+        if (failures === 1 || failures % 20 === 0) this.log.error(fields, 'outbox relay failed; will retry');
       }
-      if (this.running) this.timer = setTimeout(() => (this.loop = tick()), published > 0 ? 0 : (this.options.idleIntervalMs ?? 200));
+      if (this.running) this.timer = setTimeout(() => (this.loop = tick()), published > 0 ? 0 : delayMs);
     };
     this.loop = tick();
     const keep = this.options.keepPublishedMs ?? DEFAULT_KEEP_PUBLISHED_MS;
@@ -177,6 +208,20 @@ export class OutboxRelay {
       );
       this.pruneTimer.unref();
     }
+    const sampleParked = () => void this.countParked().catch(() => undefined);
+    sampleParked();
+    this.parkedTimer = setInterval(sampleParked, this.options.parkedSampleIntervalMs ?? 60000);
+    this.parkedTimer.unref();
+  }
+
+  /** Parked rows now (also sets the outbox_parked_records gauge). */
+  async countParked(): Promise<number> {
+    const table = this.dataSource.getMetadata(OutboxRecord).tablePath;
+    const [{ n }]: { n: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM ${table} WHERE published_at IS NULL AND parked_at IS NOT NULL`,
+    );
+    parkedGauge.set({ schema: this.dataSource.driver.schema ?? 'public' }, n);
+    return n;
   }
 
   /** Stops polling after publishing what is already committed (graceful shutdown). */
@@ -184,6 +229,7 @@ export class OutboxRelay {
     this.running = false;
     clearTimeout(this.timer);
     clearInterval(this.pruneTimer);
+    clearInterval(this.parkedTimer);
     await this.loop;
     try {
       while ((await this.relayOnce()) > 0);
@@ -228,31 +274,71 @@ export class OutboxRelay {
     return this.dataSource.transaction(async (manager) => {
       // Plain SQL rather than the query builder: entity hydration of every row and an IN list of
       // one parameter per row cost both sides at the hundreds of rows a busy relay moves per poll.
-      const rows: Pick<OutboxRecord, 'seq' | 'topic' | 'key' | 'value' | 'headers'>[] = await manager.query(
-        `SELECT seq, topic, key, value, headers FROM ${table}
-         WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      const rows: RelayRow[] = await manager.query(
+        `SELECT seq, "eventId", topic, key, value, headers, attempts FROM ${table}
+         WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.options.batchSize ?? 500],
       );
       pendingGauge.set({ schema }, rows.length);
       if (rows.length === 0) return 0;
-      await this.producer.send(
-        rows.map((row) => {
-          const { traceparent, tracestate, ...headers } = row.headers;
-          return {
-            topic: row.topic,
-            key: row.key,
-            value: row.value,
-            headers,
-            parent: traceparent ? extractTraceContext({ traceparent, tracestate }) : trace.deleteSpan(context.active()),
-          };
-        }),
+      // One promise per row (the producer still merges them into few requests), so a refused row
+      // fails alone and the rows acked around it are known and marked.
+      const results = await Promise.allSettled(rows.map((row) => this.producer.send([outgoing(row)])));
+      const acked: RelayRow[] = [];
+      const refused: { row: RelayRow; error: unknown }[] = [];
+      results.forEach((result, i) =>
+        result.status === 'fulfilled' ? acked.push(rows[i]) : refused.push({ row: rows[i], error: result.reason }),
       );
+      if (refused.length > 0 && refused.every(({ error }) => isInfrastructureError(error))) {
+        // Kafka is away: nothing is held against the rows; they go with the next poll.
+        if (acked.length === 0) throw refused[0].error;
+      } else if (refused.length > 0) {
+        // A refusal fails every record of its request: alone, each row shows whether it is the one.
+        for (const { row } of refused) {
+          try {
+            await this.producer.send([outgoing(row)]);
+            acked.push(row);
+          } catch (error) {
+            if (!isInfrastructureError(error)) await this.recordRefusal(manager, table, schema, row, error);
+          }
+        }
+      }
       await this.options.afterSendBeforeMark?.();
+      if (acked.length === 0) return 0;
       await manager.query(`UPDATE ${table} SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])`, [
-        rows.map((r) => r.seq),
+        acked.map((r) => r.seq),
       ]);
-      relayed.inc({ schema }, rows.length);
-      return rows.length;
+      relayed.inc({ schema }, acked.length);
+      return acked.length;
     });
   }
+
+  private async recordRefusal(manager: EntityManager, table: string, schema: string, row: RelayRow, error: unknown): Promise<void> {
+    const attempts = row.attempts + 1;
+    const park = attempts >= (this.options.parkAfterAttempts ?? 5);
+    const message = describeError(error).slice(0, 2000);
+    await manager.query(
+      `UPDATE ${table} SET attempts = $2, last_error = $3, parked_at = CASE WHEN $4::boolean THEN now() END WHERE seq = $1`,
+      [row.seq, attempts, message, park],
+    );
+    const fields = { schema, seq: row.seq, eventId: row.eventId, topic: row.topic, attempts, err: message };
+    if (!park) {
+      this.log.warn(fields, 'outbox row refused by Kafka; will try again');
+      return;
+    }
+    parkedTotal.inc({ schema });
+    parkedGauge.inc({ schema });
+    this.log.error(fields, 'outbox row parked after repeated refusals; the rows after it go on (see docs/operations.md)');
+  }
+}
+
+function outgoing(row: RelayRow): OutgoingRecord {
+  const { traceparent, tracestate, ...headers } = row.headers;
+  return {
+    topic: row.topic,
+    key: row.key,
+    value: row.value,
+    headers,
+    parent: traceparent ? extractTraceContext({ traceparent, tracestate }) : trace.deleteSpan(context.active()),
+  };
 }

@@ -8,6 +8,7 @@ import { ConsumerHost, KafkaTransportStrategy } from '@wa/kafka';
 import { histogram, routeSpansExcept } from '@wa/observability';
 import { HttpErrorFilter } from './errors.filter';
 import { installRouteSpans } from './route-spans';
+import { waitForSchema } from './schema-gate';
 import type { ServiceDescriptor } from './service-descriptor';
 
 const httpSeconds = histogram('http_request_duration_seconds', 'HTTP request time', ['method', 'route', 'status']);
@@ -72,6 +73,9 @@ export async function runService<E extends BaseEnv>(
   buildModule: (env: E) => unknown,
 ): Promise<INestApplication> {
   const env = loadEnvOrExit(descriptor);
+  // Nothing that consumes, relays or touches the database exists until the schema is at the code's
+  // version (schema-gate.ts); until then the port answers the probes: live, not ready.
+  await waitForSchema(descriptor, env);
   const app = await createServiceApp(descriptor, buildModule(env));
   // SIGTERM (Kubernetes) and SIGINT: stop consuming and commit, let in-flight work finish, flush the
   // outbox, close pools (app.close() runs every shutdown hook), then exit 0. If that hangs, leave

@@ -4,3 +4,4 @@ export * from './wait';
 export * from './service';
 export * from './sequenced-events';
 export * from './net';
+export * from './tcp-proxy';

@@ -5,6 +5,7 @@ import { OutboundMessages1764201600000 } from './migrations/1764201600000-outbou
 import { ClaimedState1764288000000 } from './migrations/1764288000000-claimed-state';
 import { DerivedDeliveryStatus1764374400000 } from './migrations/1764374400000-derived-delivery-status';
 import { CitizenKey1764547200000 } from './migrations/1764547200000-citizen-key';
+import { OutboxParking1765000000000 } from './migrations/1765000000000-outbox-parking';
 import { ContactWindow } from './contact-window/contact-window.entity';
 
 export const outboundGatewayService: ServiceDescriptor<GatewayEnv> = {
@@ -19,6 +20,7 @@ export const outboundGatewayService: ServiceDescriptor<GatewayEnv> = {
     ClaimedState1764288000000,
     DerivedDeliveryStatus1764374400000,
     CitizenKey1764547200000,
+    OutboxParking1765000000000,
   ],
   description: 'The only service that calls the Cloud API /messages: rate limits, window, consent, exactly-once sends.',
 };

@@ -53,16 +53,34 @@ export class ConversationOwnerV1 extends TenantScoped {
 }
 
 export class CallcenterDeflectionV1 extends TenantScoped {
-  @IsString() callId!: string;
+  /** The call-centre system's id of the call: one deflection per call (a repeat gets the first's result). */
+  @IsString() @MaxLength(128) callId!: string;
+  /** The caller's number (`phone`, E.164): the send itself is the "is on WhatsApp" check. */
   @ValidateNested() @Type(() => ContactRef) contact!: ContactRef;
   @IsString() @MaxLength(64) department!: string;
   @Matches(LANGUAGE_CODE) language!: string;
+  /** The caller's place in the voice queue carried over (higher is served first; default 50). */
+  @IsOptional() @IsInt() @Min(0) @Max(100) priority?: number;
   @IsISO8601() requestedAt!: string;
 }
 
+/**
+ * `offered`: the `continue_on_whatsapp` template was delivered; `not_reachable`: not on WhatsApp
+ * (131026) or no delivery in time, the caller stays in the voice queue; `opted_out`: the citizen
+ * opted out of messages; `failed`: the platform could not try (unknown department, template not
+ * approved, account blocked).
+ */
+export const DEFLECTION_OUTCOMES = ['offered', 'not_reachable', 'opted_out', 'failed'] as const;
+export type DeflectionOutcome = (typeof DEFLECTION_OUTCOMES)[number];
+
 export class CallcenterDeflectionResultV1 extends TenantScoped {
-  @IsString() callId!: string;
-  @IsIn(['sent', 'not_on_whatsapp', 'opted_out', 'failed']) outcome!: string;
+  @IsString() @MaxLength(128) callId!: string;
+  @IsIn(DEFLECTION_OUTCOMES as unknown as string[]) outcome!: DeflectionOutcome;
+  /** The handoff episode the caller's reply will join (set once the citizen answers). */
   @IsOptional() @IsString() conversationId?: string;
+  /** Why, in words (no PII): `131026 message undeliverable`, `no delivery within 30 s` … */
+  @IsOptional() @IsString() @MaxLength(500) detail?: string;
+  /** Meta's error code, when Meta answered with one. */
+  @IsOptional() @IsInt() errorCode?: number;
   @IsISO8601() occurredAt!: string;
 }

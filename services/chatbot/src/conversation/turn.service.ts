@@ -83,10 +83,13 @@ export class TurnService {
       profileName: message.contact.profileName,
       target: { tenantId: tenant.id, to: contact, inboundMessageId: message.messageId, phoneNumberId: message.phoneNumberId },
     };
-    return processOnce(this.dataSource, 'chatbot.inbound', `${tenant.id}:${message.messageId}`, async (manager) => {
-      const outcome = await this.turn(manager, party, message);
-      turns.inc({ tenant: tenant.id, outcome });
+    let outcome = 'repeat';
+    const applied = await processOnce(this.dataSource, 'chatbot.inbound', `${tenant.id}:${message.messageId}`, async (manager) => {
+      outcome = await this.turn(manager, party, message);
     });
+    // Counted once committed, so a turn that rolled back and is retried counts once.
+    turns.inc({ tenant: tenant.id, outcome });
+    return applied;
   }
 
   private async turn(manager: EntityManager, party: Party, message: InboundMessageV1): Promise<string> {
@@ -138,11 +141,10 @@ export class TurnService {
     const seed = live?.state ?? this.seedSession(profile, flow);
     const languages = flow.definition.languages;
     const transcript = appendTranscript(live?.transcript ?? [], [citizenLine(message)]);
-    const media = message.media;
     await this.runAndWrite(manager, party, flow, seed, classified.input, transcript, now, {
       language: profile.language ?? guessLanguage(citizenKey, languages, languages[0]),
       contactName: profile.profileName ?? undefined,
-      media: media ? { phoneNumberId: message.phoneNumberId, filename: media.filename } : { phoneNumberId: message.phoneNumberId },
+      media: { phoneNumberId: message.phoneNumberId, filename: message.media?.filename },
       sourceMessageId: message.messageId,
       occurredAt: message.sentAt,
     });
@@ -200,6 +202,9 @@ export class TurnService {
     },
   ): Promise<void> {
     const { tenant, citizenKey } = party;
+    // The effects (media download, integration call) run inside the turn's transaction: the case
+    // number, the session and the answers must commit together, and each effect has its own
+    // timeout, so a connection is held for at most those timeouts.
     const result = await runTurn(flow.definition, flow.version, seed, input, {
       tenantId: tenant.id,
       now,

@@ -152,6 +152,19 @@ describe('runTurn: menu answers', () => {
     expect(chosen).toBeTruthy();
   });
 
+  it('a word of one title, after the FAQ', async () => {
+    const c = await at('main');
+    await c.send('necesito consultar');
+    expect(c.waiting).toBe('status_ask');
+  });
+
+  it('the FAQ before loose words ("reporte" is a word of "Consultar reporte")', async () => {
+    const c = await at('main');
+    await c.send('¿tiene costo el reporte?');
+    expect(c.texts[0]).toBe('Reportar un problema es gratis.');
+    expect(c.waiting).toBe('main');
+  });
+
   it('an option with do: agent hands off to the default department', async () => {
     const c = await at('main');
     await c.send('3');
@@ -168,7 +181,7 @@ describe('runTurn: menu answers', () => {
 
   it.each([
     ['a number out of range', '4'],
-    ['an ambiguous word', 'reporte'],
+    ['words of two options', 'bache o reporte'],
     ['nonsense', 'xyzzy'],
     ['an emoji of no option', '🍕'],
   ])('%s re-prompts with the menu', async (_, answer) => {
@@ -279,6 +292,13 @@ describe('runTurn: questions', () => {
     expect(c.texts).toEqual(['El número se ve así: RD-2026-000123']);
   });
 
+  it('an answer that does not fit but asks an FAQ question gets the answer, then the question again', async () => {
+    const c = await at('status_ask');
+    await c.send('a qué hora abren?');
+    expect(c.texts).toEqual(['Atendemos de lunes a viernes, de 8:00 a 17:00.', 'Escriba el número de reporte (RD-…)']);
+    expect(c.waiting).toBe('status_ask');
+  });
+
   it('retry.max then retry.then', async () => {
     const c = await at('report_where');
     await c.send('en la esquina');
@@ -339,11 +359,34 @@ describe('runTurn: questions', () => {
     expect(c.last.ended).toBe(true);
   });
 
-  it('a timeout at a node without one says nothing', async () => {
+  it('a timeout at a node without one says nothing and changes nothing', async () => {
     const c = await at('main');
+    const before = c.session;
+    c.ctx.now = new Date('2026-12-07T12:00:00Z');
     await c.send({ kind: 'timeout' });
     expect(c.last.outputs).toEqual([]);
-    expect(c.waiting).toBe('main');
+    expect(c.last.session).toEqual(before);
+  });
+
+  it('a timeout that moves the flow keeps the idle deadline of the citizen’s last message', async () => {
+    const c = await at('status_ask');
+    const deadline = c.session!.expiresAt;
+    c.ctx.now = new Date('2026-12-07T11:00:00Z');
+    const r = await runTurn(
+      {
+        ...flow,
+        nodes: {
+          ...flow.nodes,
+          status_ask: { ...flow.nodes.status_ask, timeout: { after: '30m', goto: 'main' } } as FlowDefinition['nodes'][string],
+        },
+      },
+      1,
+      c.session,
+      { kind: 'timeout' },
+      c.ctx,
+    );
+    expect(r.session.waiting).toBe('main');
+    expect(r.session.expiresAt).toBe(deadline);
   });
 });
 
@@ -431,6 +474,22 @@ describe('runTurn: global keywords, template buttons, consent', () => {
     expect(c.output('handoff')).toMatchObject({ reason: 'asked_for_agent', department: 'roads_desk' });
   });
 
+  it('a short sentence naming a keyword acts on it; a long one is left to the waiting node', async () => {
+    const c = await at('report_kind');
+    await c.send('Quiero hablar con un agente, por favor');
+    expect(c.output('handoff')).toMatchObject({ reason: 'asked_for_agent', department: 'roads_desk' });
+    const arabic = await at('report_kind', 'ar');
+    await arabic.send('أريد التحدث مع موظف');
+    expect(arabic.output('handoff')).toMatchObject({ reason: 'asked_for_agent' });
+    const long = await at('report_kind');
+    await long.send('ayer un agente de tránsito me dijo que reportara el hueco de la calle');
+    expect(long.output('handoff')).toBeUndefined();
+    // Part of a word is not the keyword.
+    const partial = await at('report_kind');
+    await partial.send('agentes');
+    expect(partial.output('handoff')).toBeUndefined();
+  });
+
   it('language keyword: a menu of the flow’s languages in their own names, then the same question in the new language', async () => {
     const c = await at('report_kind');
     await c.send('idioma');
@@ -448,6 +507,32 @@ describe('runTurn: global keywords, template buttons, consent', () => {
     expect(c.output('language')).toEqual({ type: 'language', language: 'ar' });
     expect(c.waiting).toBe('report_kind');
     expect(c.texts[0]).toContain('ما نوع المشكلة؟');
+  });
+
+  it('a tap on a button of an earlier menu takes that option, wherever the citizen is', async () => {
+    const c = await at('status_ask');
+    await c.send({ kind: 'reply', id: 'flood', title: 'Inundación' });
+    expect(c.waiting).toBe('report_photo');
+  });
+
+  it('…also after the session ended', async () => {
+    const r = await runTurn(flow, 1, null, { kind: 'reply', id: 'status', title: '🔎 Consultar reporte' }, fakeContext());
+    expect(r.session.waiting).toBe('status_ask');
+  });
+
+  it('a stale tap whose title does not match any option is read as usual', async () => {
+    const c = await at('status_ask');
+    await c.send({ kind: 'reply', id: 'flood', title: 'Otra cosa' });
+    expect(c.waiting).toBe('status_ask');
+    expect(c.texts).toEqual(['El número se ve así: RD-2026-000123']);
+  });
+
+  it('nonsense at the language menu counts as a fallback', async () => {
+    const c = await at('main');
+    await c.send('idioma');
+    await c.send('klingon');
+    expect(c.texts[0]).toMatch(/^Disculpe, no entendí/);
+    expect(c.last.session.fallbacks).toBe(1);
   });
 
   it('a chosen language carries into the next session', async () => {
@@ -617,5 +702,56 @@ describe('runTurn: conditions, interpolation and broken flows', () => {
     expect(r.ended).toBe(true);
     expect(r.error).toMatch(/without waiting/);
     expect(textOf(sends(r).at(-1)!)).toBe('Lo siento, algo salió mal de nuestro lado. Por favor, inténtelo más tarde.');
+  });
+});
+
+describe('runTurn: never silent, never throws', () => {
+  const inputs: TurnInput[] = [
+    { kind: 'text', text: '' },
+    { kind: 'text', text: '   ' },
+    { kind: 'text', text: '0' },
+    { kind: 'text', text: '99' },
+    { kind: 'text', text: '🤷' },
+    { kind: 'text', text: '<script>alert(1)</script>' },
+    { kind: 'text', text: '{{contact.name}}' },
+    { kind: 'text', text: 'ب'.repeat(4096) },
+    { kind: 'reply', id: 'nope', title: 'nope' },
+    { kind: 'reply', id: 'lang:xx', title: 'xx' },
+    { kind: 'template_button', text: '' },
+    { kind: 'location', latitude: 0, longitude: 0 },
+    { kind: 'media', mediaType: 'video', mediaId: 'V' },
+    { kind: 'media', mediaType: 'sticker', mediaId: 'S' },
+    { kind: 'media', mediaType: 'document', mediaId: 'D', filename: 'a.pdf' },
+    { kind: 'unsupported', type: 'contacts' },
+    { kind: 'start' },
+  ];
+  const waitingNodes = Object.entries(flow.nodes).filter(([, n]) => n.type === 'menu' || n.type === 'ask' || n.type === 'language');
+
+  it.each(waitingNodes.map(([id]) => id))('at %s every kind of input gets an answer', async (id) => {
+    for (const language of flow.languages) {
+      const session: Session = {
+        flow: flow.flow,
+        version: 1,
+        language,
+        waiting: id,
+        trail: [id],
+        vars: {},
+        retries: 0,
+        fallbacks: 0,
+        timeoutAt: null,
+        languageChosen: false,
+      };
+      for (const input of inputs) {
+        const r = await runTurn(flow, 1, session, input, fakeContext());
+        expect(sends(r).length).toBeGreaterThan(0);
+        expect(r.error).toBeUndefined();
+      }
+    }
+  });
+
+  it('an error from the case sequence (the service’s database) propagates, for the message to be retried', async () => {
+    const c = await at('report_date', 'es', fakeContext({ nextCaseReference: async () => Promise.reject(new Error('connection reset')) }));
+    await c.send('hoy');
+    await expect(runTurn(flow, 1, c.session, { kind: 'text', text: 'sí' }, c.ctx)).rejects.toThrow('connection reset');
   });
 });

@@ -21,6 +21,7 @@ import type {
   LanguageNode,
   Localized,
   MenuNode,
+  MenuOption,
   MessageNode,
   OutgoingMessage,
   Session,
@@ -28,7 +29,7 @@ import type {
   TurnOutput,
   TurnResult,
 } from './flow.types';
-import { matchChoice, type Choice, type ChoiceInput } from './match';
+import { matchByWords, matchChoice, type Choice, type ChoiceInput } from './match';
 import {
   assign,
   interpolate,
@@ -43,6 +44,8 @@ import {
 } from './render';
 import { fold, parseDate, parseDuration, parseNumber } from './text';
 
+/** Sentences up to this many words are searched for a global keyword. */
+const SENTENCE_KEYWORD_MAX_WORDS = 8;
 /** The waiting id of the built-in language menu (opened by a keyword or an option's `do`). */
 export const LANGUAGE_MENU = '@language';
 /** Nodes run in one turn without waiting before the flow is judged broken (a loop). */
@@ -50,7 +53,13 @@ const MAX_STEPS = 100;
 const TRAIL_MAX = 20;
 const DEFAULT_EXPIRY = '23h';
 
-/** Runs one turn; never throws for anything a citizen sends (a broken flow ends the session politely). */
+/**
+ * Runs one turn. Never throws for anything a citizen sends, nor for a broken flow (the citizen gets
+ * an apology, the session ends and `error` says why). `ctx.call` and `ctx.fetchMedia` failures
+ * take the flow's error paths; an error from `ctx.nextCaseReference` (the service's database)
+ * propagates, so the service's transaction fails and the message is retried. The given session
+ * is not modified.
+ */
 export async function runTurn(
   flow: FlowDefinition,
   version: number,
@@ -108,7 +117,8 @@ class Turn {
       this.s.timeoutAt = null;
       this.s.resume = null;
       this.s.expiresAt = null;
-    } else {
+    } else if (input.kind !== 'timeout' || !this.s.expiresAt) {
+      // Idle time counts from the citizen's last message: a timeout firing is not one.
       const idle = parseDuration(this.flow.expire_after ?? DEFAULT_EXPIRY) ?? parseDuration(DEFAULT_EXPIRY)!;
       this.s.expiresAt = new Date(this.ctx.now.getTime() + idle).toISOString();
     }
@@ -163,6 +173,8 @@ class Turn {
       const rule = this.globalRule(input.text);
       if (rule) return rule.do ? this.act(rule.do, fresh) : this.go(rule.goto!);
     }
+    const stale = input.kind === 'reply' && !this.ownsReply(fresh ? null : this.s.waiting, input.id) ? this.staleOption(input) : undefined;
+    if (stale) return this.choose(stale.node, stale.option);
     if (fresh) {
       if (input.kind === 'text' && this.flow.faq?.length) {
         const hit = faqIndex(this.flow.faq).search(input.text);
@@ -213,11 +225,27 @@ class Turn {
     return f ? rules.find((r) => Object.values(r.labels ?? {}).some((list) => list.some((l) => fold(l) === f))) : undefined;
   }
 
+  /**
+   * The global rule a text names: the whole text is a keyword, or a short sentence contains one as
+   * whole words ("quiero hablar con un agente"). Longer texts are left to the waiting node, where a
+   * keyword in passing is more likely part of a question than a command.
+   */
   private globalRule(text: string) {
     if (text.length > 60) return undefined;
     const f = fold(text);
     if (!f) return undefined;
-    return (this.flow.global ?? []).find((r) => Object.values(r.match).some((list) => list.some((w) => fold(w) === f)));
+    const rules = this.flow.global ?? [];
+    const exact = rules.find((r) => Object.values(r.match).some((list) => list.some((w) => fold(w) === f)));
+    if (exact || f.split(' ').length > SENTENCE_KEYWORD_MAX_WORDS) return exact;
+    const padded = ` ${f} `;
+    return rules.find((r) =>
+      Object.values(r.match).some((list) =>
+        list.some((w) => {
+          const k = fold(w);
+          return k !== '' && padded.includes(` ${k} `);
+        }),
+      ),
+    );
   }
 
   /** A global action, from a keyword, an option's `do` or a template button. */
@@ -429,26 +457,71 @@ class Turn {
   private async onMenu(id: string, node: MenuNode, input: TurnInput): Promise<void> {
     const answer = this.choiceInput(input);
     if (!answer) return this.unsupported(id);
-    const index = matchChoice(this.choices(node.options), answer);
+    const choices = this.choices(node.options);
+    const index = matchChoice(choices, answer);
+    const chosen = (i: number) => this.choose(id, node.options[i]);
     if (index === undefined) {
-      return this.noMatch(id, answer.kind === 'text' ? answer.text : answer.title, {
+      const text = answer.kind === 'text' ? answer.text : answer.title;
+      return this.noMatch(id, text, {
         faq: node.no_match?.faq !== false,
         retries: node.no_match?.retries,
         then: node.no_match?.then,
         text: node.no_match?.text,
+        loose: () => {
+          const i = matchByWords(choices, text);
+          return i === undefined ? undefined : chosen(i);
+        },
       });
     }
+    return chosen(index);
+  }
+
+  private choose(node: string, option: MenuOption): Promise<void> {
     this.s.fallbacks = 0;
-    const option = node.options[index];
     if (option.do) return this.act(option.do, false);
-    return this.go(this.required(option.goto, `${id}.${option.id}`));
+    return this.go(this.required(option.goto, `${node}.${option.id}`));
+  }
+
+  /** Whether a reply id is one the waiting node offers (its options, choices, yes/no or languages). */
+  private ownsReply(waiting: string | null, id: string): boolean {
+    if (!waiting) return false;
+    if (waiting === LANGUAGE_MENU) return id.startsWith('lang:');
+    const node = this.flow.nodes[waiting];
+    if (node?.type === 'menu') return node.options.some((o) => o.id === id);
+    if (node?.type === 'ask') return node.expect === 'yes_no' ? id === 'yes' || id === 'no' : (node.choices ?? []).some((c) => c.id === id);
+    return node?.type === 'language' && id.startsWith('lang:');
+  }
+
+  /**
+   * A tap on a button of an earlier menu (WhatsApp keeps old buttons tappable, also after the
+   * session ended): the option it names, when its id and title point to one option of the flow.
+   */
+  private staleOption(input: { id: string; title: string }): { node: string; option: MenuOption } | undefined {
+    const title = fold(input.title);
+    const hits: { node: string; option: MenuOption }[] = [];
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      if (node.type !== 'menu') continue;
+      for (const option of node.options) {
+        if (option.id === input.id && Object.values(option.title).some((t) => fold(t) === title)) hits.push({ node: id, option });
+      }
+    }
+    return hits.length === 1 ? hits[0] : undefined;
   }
 
   /** Text that is no option: the FAQ, else a re-prompt, `then` after the retries, an agent after too many. */
   private async noMatch(
     id: string,
     text: string,
-    rule: { faq: boolean; retries?: number; then?: string; text?: Localized; error?: BuiltinKey; reshow?: boolean },
+    rule: {
+      faq: boolean;
+      retries?: number;
+      then?: string;
+      text?: Localized;
+      error?: BuiltinKey;
+      reshow?: boolean;
+      /** A looser reading of the options, after the FAQ (it answers questions better). */
+      loose?: () => Promise<void> | undefined;
+    },
   ): Promise<void> {
     if (rule.faq && this.flow.faq?.length) {
       const hit = faqIndex(this.flow.faq).search(text);
@@ -458,6 +531,8 @@ class Turn {
         return hit.goto ? this.go(hit.goto) : this.show(id);
       }
     }
+    const loose = rule.loose?.();
+    if (loose) return loose;
     this.s.retries += 1;
     this.s.fallbacks += 1;
     if (rule.then && rule.retries !== undefined && this.s.retries > rule.retries) return this.go(rule.then);
@@ -491,11 +566,7 @@ class Turn {
       titles: [languageName(code), code, code.split('_')[0]],
     }));
     const index = matchChoice(choices, answer);
-    if (index === undefined) {
-      this.s.retries += 1;
-      this.say(this.builtin('not_understood'));
-      return this.show(id);
-    }
+    if (index === undefined) return this.noMatch(id, answer.kind === 'text' ? answer.text : answer.title, { faq: true });
     this.setLanguage(this.flow.languages[index]);
     this.s.fallbacks = 0;
     const resume = this.s.resume;
@@ -534,7 +605,8 @@ class Turn {
     // Options are shown again after the error line; a free-text question is not: the line says what to send.
     const withOptions = node.expect === 'choice' || node.expect === 'yes_no';
     return this.noMatch(id, text, {
-      faq: withOptions && input.kind === 'text',
+      // An answer that does not fit may be a question ("how much is it?" when a reference is asked).
+      faq: input.kind === 'text',
       retries: node.retry?.max,
       then: node.retry?.then,
       text: node.error,
@@ -592,7 +664,8 @@ class Turn {
       case 'choice': {
         const answer = this.choiceInput(input);
         if (!answer) return { ok: false, unsupported: true };
-        const index = matchChoice(this.choices(node.choices ?? []), answer);
+        const choices = this.choices(node.choices ?? []);
+        const index = matchChoice(choices, answer) ?? matchByWords(choices, answer.kind === 'text' ? answer.text : answer.title);
         return index === undefined ? bad('not_understood') : { ok: true, value: node.choices![index].id };
       }
       case 'location':

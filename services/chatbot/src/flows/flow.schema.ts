@@ -2,7 +2,8 @@
  * JSON Schema (draft 2020-12) of a flow's YAML: the shape only (types, required fields, no unknown
  * keys). What needs the whole flow (gotos, reachability, translations, WhatsApp's limits) is
  * `validateFlow`'s. `flow.schema.json` is this object written out for editors
- * (`# yaml-language-server: $schema=…`); a unit test keeps the two equal.
+ * (`# yaml-language-server: $schema=…`); a unit test keeps the two equal, and rewrites the file:
+ * `WRITE_FLOW_SCHEMA=1 npx jest --selectProjects unit --testPathPatterns services/chatbot/src/flows/parse`.
  */
 
 const LANG = '^[a-z]{2,3}(_[A-Z]{2})?$';

@@ -8,8 +8,9 @@
  * The YAML format is checked by `flow.schema.ts` (JSON Schema, also shipped as `flow.schema.json`
  * for editors) and published only when `validateFlow` finds no problem.
  *
- * Additions to the first model (all optional, so existing YAML stays valid):
+ * Optional fields the engine relies on (a flow without them stays valid):
  * - `TemplateButtonRule.do`: a template button may trigger a global action instead of a goto.
+ * - `Condition.var` may also be `contact.name` or `session.language`.
  * - `Session.resume`: the node a language menu opened by a keyword returns to.
  * - `Session.expiresAt`: when an idle session ends (`expire_after`, default 23 h).
  * - `EngineContext.language`: the citizen's known or guessed language for a new session.
@@ -304,7 +305,9 @@ export interface FlowProblem {
     | 'bad_duration'
     | 'missing_field'
     | 'faq_unmatched'
-    | 'keyword_conflict';
+    | 'keyword_conflict'
+    | 'unknown_value'
+    | 'bad_link';
   /** Readable, with node and language: `node menu (ar): button title "…" has 23 characters; WhatsApp allows 20`. */
   message: string;
   node?: string;

@@ -74,6 +74,12 @@ const BY_CALLING_CODE: Record<string, string[]> = {
   '238': ['pt_BR'],
   // English-speaking
   '1': ['en', 'es'],
+  // North American numbering plan areas where Spanish is spoken: Dominican Republic, Puerto Rico.
+  '1809': ['es'],
+  '1829': ['es'],
+  '1849': ['es'],
+  '1787': ['es', 'en'],
+  '1939': ['es', 'en'],
   '44': ['en'],
   '353': ['en'],
   '61': ['en'],
@@ -87,7 +93,7 @@ const BY_CALLING_CODE: Record<string, string[]> = {
 };
 
 function callingCode(digits: string): string | undefined {
-  for (const len of [3, 2, 1]) if (BY_CALLING_CODE[digits.slice(0, len)]) return digits.slice(0, len);
+  for (const len of [4, 3, 2, 1]) if (BY_CALLING_CODE[digits.slice(0, len)]) return digits.slice(0, len);
   return undefined;
 }
 

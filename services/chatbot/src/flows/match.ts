@@ -3,7 +3,7 @@
  * of the flow's languages (case-, accent- and typo-tolerant) or by the option's id typed out.
  * Ambiguity picks nothing: a wrong guess is worse than a re-prompt.
  */
-import { FUZZY_MAX_CHARS, editDistance, fold, foldEmoji, hasWords, typedInteger, typoBudget } from './text';
+import { FUZZY_MAX_CHARS, contentWords, editDistance, fold, foldEmoji, hasWords, typedInteger, typoBudget } from './text';
 
 export interface Choice {
   id: string;
@@ -74,4 +74,24 @@ function matchText(choices: Choice[], raw: string): number | undefined {
     }
   });
   return unique(bestAt);
+}
+
+/**
+ * The looser match, tried after the FAQ: the one option whose title shares the most meaningful
+ * words (4+ letters) with the text ("quiero pagar" → "Pagar en línea"); none on a tie.
+ */
+export function matchByWords(choices: Choice[], raw: string): number | undefined {
+  if (raw.length > FUZZY_MAX_CHARS) return undefined;
+  const words = [...new Set(contentWords(raw))].filter((w) => [...w].length >= 4);
+  if (!words.length) return undefined;
+  const scores = choices.map((c) => {
+    const titleWords = new Set(c.titles.flatMap(contentWords));
+    return words.filter((w) =>
+      [...titleWords].some((t) => t === w || (Math.min([...t].length, [...w].length) >= 6 && editDistance(t, w, 1) <= 1)),
+    ).length;
+  });
+  const max = Math.max(...scores);
+  if (max === 0) return undefined;
+  const best = scores.flatMap((s, i) => (s === max ? [i] : []));
+  return best.length === 1 ? best[0] : undefined;
 }

@@ -1,6 +1,6 @@
 import { BUILTIN_LANGUAGES, builtin, consentKeyword, languageName, yesNo, type BuiltinKey } from './builtins';
 import { guessLanguage } from './language';
-import { matchChoice } from './match';
+import { matchByWords, matchChoice } from './match';
 import { editDistance, fold, parseDate, parseDuration, parseNumber, typedInteger, westernDigits } from './text';
 
 const now = new Date('2026-12-07T10:00:00Z');
@@ -251,6 +251,8 @@ describe('guessLanguage', () => {
     ['14155550123', all, 'en'],
     ['447700900123', all, 'en'],
     ['14155550123', ['es', 'ar'], 'es'],
+    ['18095551234', all, 'es'],
+    ['17875551234', all, 'es'],
     ['+573001234567', all, 'es'],
     // Not a served language, an unknown code, or no number: the tenant's default.
     ['33612345678', ['es', 'en'], 'en'],
@@ -285,5 +287,24 @@ describe('matchChoice', () => {
     [{ kind: 'text', text: '' }, undefined],
   ] as const)('%j → %s', (input, index) => {
     expect(matchChoice(choices, input)).toBe(index);
+  });
+});
+
+describe('matchByWords', () => {
+  const choices = [
+    { id: 'renew', titles: ['Renovar licencia', 'Renew licence'] },
+    { id: 'pay', titles: ['Pagar en línea', 'Pay online'] },
+    { id: 'appointment', titles: ['Pedir una cita', 'Book an appointment'] },
+  ];
+  it.each([
+    ['quiero pagar', 1],
+    ['necesito una cita para mañana', 2],
+    ['I want to renew my licence', 0],
+    ['quiero renovar la licensia', 0],
+    ['renovar o pagar', undefined],
+    ['hola', undefined],
+    ['x'.repeat(4096), undefined],
+  ])('%s → %s', (text, index) => {
+    expect(matchByWords(choices, text)).toBe(index);
   });
 });

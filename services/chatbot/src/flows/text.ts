@@ -168,3 +168,30 @@ export function parseDuration(text: string): number | undefined {
   for (const [, n, u] of t.matchAll(/(\d+)([smhd])/g)) ms += Number(n) * unit[u];
   return ms;
 }
+
+/** Words that carry no meaning on their own, per language (folded). */
+const STOPWORDS = new Set(
+  [
+    // es
+    'el la los las un una unos unas de del al a en y o que como cual cuales cuando donde por para con sin mi mis me se su sus es son esta este esto hay lo le les yo tu usted ustedes quiero quisiera necesito puedo saber hola buenas buenos dias tardes noches gracias favor',
+    // en
+    'the a an of to in on at and or is are was be do does did i my me you your we our it this that what which when where how can could would want need know please hello hi thanks thank for with',
+    // fr
+    'le la les un une des de du au aux et ou est sont je j me mon ma mes vous votre nous il elle ce c cette quel quelle quels quelles quand ou comment pour avec sans puis peux voudrais veux savoir bonjour merci s il vous plait',
+    // pt
+    'o a os as um uma uns umas de do da dos das no na em e ou que como qual quais quando onde por para com sem eu meu minha me voce vc nos e sao esta este isso quero queria preciso posso saber ola oi obrigado obrigada favor bom dia',
+    // ar (folded: no hamza, ة→ه)
+    'في من الى على عن و او ما ماذا كيف متى اين هل هو هي انا انت نحن هذا هذه ذلك التي الذي لي لك اريد ممكن مرحبا السلام عليكم شكرا من فضلك يا',
+  ]
+    .join(' ')
+    .split(' ')
+    .map(fold),
+);
+
+/** The words of a text that carry meaning (folded; no stopwords, numbers or 1–2 letter words; no Arabic article). */
+export function contentWords(text: string): string[] {
+  return fold(text)
+    .split(' ')
+    .filter((w) => w.length >= 3 && !STOPWORDS.has(w) && !/^\d+$/.test(w))
+    .map((w) => (w.startsWith('ال') && w.length >= 5 ? w.slice(2) : w));
+}

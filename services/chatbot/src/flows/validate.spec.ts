@@ -319,6 +319,26 @@ describe('validateFlow', () => {
     ]);
   });
 
+  it('an option whose title is a global keyword doing something else', () => {
+    const problems = variant((f) => {
+      menu(f, 'report_kind').options[4].title.es = 'Menú';
+      menu(f).options[2].title.ar = 'موظف';
+    });
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      [
+        'keyword_conflict',
+        'node report_kind (es): option other\'s title "Menú" is a keyword of global[0], which does something else when typed',
+      ],
+    ]);
+  });
+
+  it('two list rows with the same title', () => {
+    const problems = variant((f) => (menu(f, 'report_kind').options[4].title.ar = 'إنارة'));
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      ['duplicate_id', 'node report_kind (ar): options light and other have the same title "إنارة"'],
+    ]);
+  });
+
   it('an FAQ question that finds another entry, or none', () => {
     const problems = variant((f) => {
       f.faq![1].questions.es.push('Horario de atención');
@@ -334,6 +354,41 @@ describe('validateFlow', () => {
       ['faq_unmatched', 'faq hours: the question "ما هو" (ar) finds no entry (too short, or only common words)'],
       ['faq_unmatched', 'faq cost: the question "Horario de atención" (es) is also a question of entry hours'],
       ['faq_unmatched', 'faq cost: the question "ساعات العمل" (ar) is as close to entry hours (the entries\' questions are too alike)'],
+    ]);
+  });
+
+  it('a value nothing saves (a typo in {{…}}, a condition, a case field or a call input)', () => {
+    const problems = variant((f) => {
+      (f.nodes.report_case as { text: Record<string, string> }).text.es = 'Su reporte es {{case.referense}}.';
+      (f.nodes.report_case as { fields: string[] }).fields.push('report.sinse');
+      (f.nodes.status_call as { input: Record<string, string> }).input.reference = '{{query.ref}}';
+      (f.nodes.report_confirm as { goto: { if?: { var: string } }[] }).goto[0].if!.var = 'report.confirm';
+    });
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      ['unknown_value', 'node report_case: report_case.text {{case.referense}} uses "case.referense", which nothing in the flow saves'],
+      ['unknown_value', 'node report_confirm: a goto branch uses "report.confirm", which nothing in the flow saves'],
+      ['unknown_value', 'node report_case: fields uses "report.sinse", which nothing in the flow saves'],
+      ['unknown_value', 'node status_call: input reference uses "query.ref", which nothing in the flow saves'],
+    ]);
+  });
+
+  it('values under a call’s answer, saved objects and contact.name are known', () => {
+    const problems = variant((f) => {
+      (f.nodes.status_open as { text: Record<string, string> }).text.es =
+        '{{contact.name}}: {{status.detail.eta}} {{report}} {{session.language}}';
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('a per-language media link that is not https', () => {
+    const problems = variant((f) => {
+      f.nodes.welcome = {
+        ...f.nodes.welcome,
+        media: { kind: 'document', link: { es: 'https://x.example/a.pdf', ar: 'ftp://x.example/a.pdf' } },
+      } as FlowDefinition['nodes'][string];
+    });
+    expect(problems.map((p) => [p.code, p.message])).toEqual([
+      ['bad_link', 'node welcome (ar): media link "ftp://x.example/a.pdf" is no https URL'],
     ]);
   });
 

@@ -7,7 +7,7 @@
  */
 import { builtin, consentKeyword, languageName } from './builtins';
 import { FaqIndex } from './faq';
-import type { AskNode, FlowDefinition, FlowNode, FlowProblem, GlobalAction, Goto, MenuNode, MessageNode } from './flow.types';
+import type { AskNode, Condition, FlowDefinition, FlowNode, FlowProblem, GlobalAction, Goto, MenuNode, MessageNode } from './flow.types';
 import { LIMITS, PLACEHOLDER, menuBody, optionLabel, type RenderedOption } from './render';
 import { collectTexts } from './strings';
 import { charCount, fold, parseDuration } from './text';
@@ -46,7 +46,10 @@ class Validator {
     this.patterns();
     this.requiredFields();
     this.keywords();
+    this.shadowedOptions();
     this.faq();
+    this.values();
+    this.links();
     return this.problems;
   }
 
@@ -367,6 +370,14 @@ class Validator {
         else seen.set(key, o.id);
       }
     } else {
+      // Rows may repeat a title for WhatsApp, but a citizen typing it could mean either.
+      const seen = new Map<string, string>();
+      for (const o of options) {
+        const key = fold(o.title);
+        if (seen.has(key))
+          this.add('duplicate_id', `options ${seen.get(key)} and ${o.id} have the same title "${o.title}"`, { node: id, language: lang });
+        else seen.set(key, o.id);
+      }
       if (!look.button && look.needsButton) {
         this.add('missing_field', `a menu of ${options.length} options is a list and needs "button" (the list button's label)`, {
           node: id,
@@ -428,6 +439,66 @@ class Validator {
   }
 
   /**
+   * Every `{{value}}` and condition `var` names something the flow saves (an ask's or call's
+   * `save`, anything under a call's answer, `case.reference`) or `contact.name`/`session.language`:
+   * a typo would otherwise show as an empty space to citizens.
+   */
+  private values(): void {
+    const saved = new Set<string>(['contact.name', 'session.language', 'case.reference']);
+    const answers: string[] = [];
+    for (const node of Object.values(this.flow.nodes)) {
+      if (node.type === 'ask') saved.add(node.save);
+      if (node.type === 'call') answers.push(node.save);
+    }
+    const known = (path: string) =>
+      saved.has(path) ||
+      [...saved].some((s) => s.startsWith(`${path}.`)) ||
+      answers.some((a) => path === a || path.startsWith(`${a}.`) || a.startsWith(`${path}.`));
+    const check = (path: string, where: string, node?: string) => {
+      if (!known(path)) this.add('unknown_value', `${where} uses "${path}", which nothing in the flow saves`, { node });
+    };
+    for (const e of collectTexts(this.flow)) {
+      const seen = new Set<string>();
+      for (const text of Object.values(e.texts).flat()) {
+        for (const [, path] of text.matchAll(PLACEHOLDER)) {
+          if (!seen.has(path)) check(path, `${e.key} {{${path}}}`, e.node);
+          seen.add(path);
+        }
+      }
+    }
+    const conditions = (c: Condition | undefined, where: string, node?: string) => {
+      if (!c) return;
+      if ('all' in c) c.all.forEach((x) => conditions(x, where, node));
+      else if ('any' in c) c.any.forEach((x) => conditions(x, where, node));
+      else check(c.var, where, node);
+    };
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      conditions(node.when, 'when', id);
+      const gotos: (Goto | undefined)[] = [(node as { goto?: Goto }).goto];
+      if (node.type === 'menu') gotos.push(...node.options.map((o) => o.goto));
+      for (const g of gotos) if (Array.isArray(g)) g.forEach((b) => conditions(b.if, 'a goto branch', id));
+      if (node.type === 'call')
+        for (const [k, v] of Object.entries(node.input ?? {})) for (const [, p] of v.matchAll(PLACEHOLDER)) check(p, `input ${k}`, id);
+      if (node.type === 'case') node.fields.forEach((f) => check(f, 'fields', id));
+      if (node.type === 'message') {
+        for (const url of [node.button?.url, typeof node.media?.link === 'string' ? node.media.link : undefined]) {
+          for (const [, p] of (url ?? '').matchAll(PLACEHOLDER)) check(p, 'a link', id);
+        }
+      }
+    }
+  }
+
+  /** Media links per language must be https (the schema checks single links); CTA URLs http(s). */
+  private links(): void {
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      if (node.type !== 'message' || !node.media || typeof node.media.link === 'string') continue;
+      for (const [lang, link] of Object.entries(node.media.link)) {
+        if (!/^https:\/\/\S+$/.test(link)) this.add('bad_link', `media link "${link}" is no https URL`, { node: id, language: lang });
+      }
+    }
+  }
+
+  /**
    * Global keywords the flow would never see (the service takes consent keywords first) or that
    * two rules claim (the first would always win).
    */
@@ -458,6 +529,38 @@ class Validator {
         }
       }
     });
+  }
+
+  /** What a `do` or `goto` does, comparable (`do: menu` is a goto to the menu node). */
+  private effect(action: GlobalAction | undefined, goto: Goto | undefined): string | undefined {
+    if (action === 'menu') return `goto:${this.flow.menu ?? this.flow.start}`;
+    if (action) return `do:${action}`;
+    return typeof goto === 'string' ? `goto:${goto}` : undefined;
+  }
+
+  /** An option whose title is a global keyword with another effect can never be chosen by typing it. */
+  private shadowedOptions(): void {
+    const rules = this.flow.global ?? [];
+    for (const [id, node] of Object.entries(this.flow.nodes)) {
+      if (node.type !== 'menu') continue;
+      for (const o of node.options) {
+        for (const [lang, title] of Object.entries(o.title)) {
+          const i = rules.findIndex((r) => Object.values(r.match).some((words) => words.some((w) => fold(w) === fold(title))));
+          if (i < 0) continue;
+          const rule = rules[i];
+          if (this.effect(rule.do, rule.goto) !== this.effect(o.do, o.goto)) {
+            this.add(
+              'keyword_conflict',
+              `option ${o.id}'s title "${title}" is a keyword of global[${i}], which does something else when typed`,
+              {
+                node: id,
+                language: lang,
+              },
+            );
+          }
+        }
+      }
+    }
   }
 
   /** Each FAQ question must find its own entry: else its entries are too alike or it says nothing. */
