@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { waitFor } from '@wa/testing';
 import { openBrowser, type TestBrowser } from './support/browser';
 import { digits, emiratiMobile, http, messagesTo } from './support/drive';
-import { startStack, type E2EStack } from './support/stack';
+import { attachStack, type E2EStack } from './support/stack';
 
 /*
  * The agent console in a real browser (Debian's Chromium through playwright-core), through a whole
@@ -34,14 +34,13 @@ beforeAll(async () => {
   const build = spawnSync(process.execPath, ['services/handoff-router/console/build.mjs', '--if-stale'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`console build failed:\n${build.stderr}`);
   web = await openBrowser();
-  stack = await startStack('console', ['webhook-ingress', 'outbound-gateway', 'chatbot', 'handoff-router']);
+  stack = attachStack();
   consoleUrl = `${stack.url['handoff-router']}/console/`;
   mkdirSync(SHOTS, { recursive: true });
 }, 240_000);
 
 afterAll(async () => {
   await web?.close();
-  await stack?.stop();
 }, 60_000);
 
 afterEach(() => {

@@ -11,7 +11,7 @@ export default async function globalSetup(): Promise<void> {
   await checkInfrastructure();
   const stack: RunningStack = await startStack(
     'e2e',
-    ['webhook-ingress', 'outbound-gateway', 'template-registry', 'notification-scheduler', 'chatbot'],
+    ['webhook-ingress', 'outbound-gateway', 'template-registry', 'notification-scheduler', 'chatbot', 'handoff-router'],
     {
       // Faster rounds than production's, so the run is short; the behaviour is the same.
       'template-registry': { TEMPLATES_SUBMIT_INTERVAL_MS: '200' },
