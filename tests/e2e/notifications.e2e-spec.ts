@@ -11,7 +11,7 @@ import { attachStack, type E2EStack } from './support/stack';
  */
 
 // Processes on loaded cores: generous, but a stuck flow still fails well inside the run's budget.
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const ROADS = { id: 'roads-agency', zone: 'America/Bogota', waba: '100000000000001' };
 const IMMIGRATION = { id: 'immigration-dept', zone: 'Asia/Dubai', waba: '100000000000002' };
@@ -68,7 +68,7 @@ async function catalogSettled(entries: [string, string, string][], status: strin
   await waitConsumed(stack, 'outbound-gateway', 'templates.catalog.v1');
 }
 
-async function waitOutcomes(subjectId: string, wanted: string[], timeoutMs = 60000) {
+async function waitOutcomes(subjectId: string, wanted: string[], timeoutMs = 90000) {
   return waitFor(
     () => {
       const seen = outcomesOf(outcomes.records, subjectId);
