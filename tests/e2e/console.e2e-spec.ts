@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { waitFor } from '@wa/testing';
 import { cuttableProxy, openBrowser, type CuttableProxy, type TestBrowser } from './support/browser';
 import { digits, emiratiMobile, http, messagesTo } from './support/drive';
-import { startStack, type E2EStack } from './support/stack';
+import { attachStack, type E2EStack } from './support/stack';
 
 /*
  * The agent console in a real browser (Debian's Chromium through playwright-core), through a whole
@@ -39,7 +39,7 @@ beforeAll(async () => {
   const build = spawnSync(process.execPath, ['services/handoff-router/console/build.mjs', '--if-stale'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`console build failed:\n${build.stderr}`);
   web = await openBrowser();
-  stack = await startStack('console', ['webhook-ingress', 'outbound-gateway', 'chatbot', 'handoff-router']);
+  stack = attachStack();
   // The browser reaches the router through a proxy the test can cut (the reconnect below).
   proxy = await cuttableProxy(stack.url['handoff-router']);
   consoleUrl = `${proxy.url}/console/`;
@@ -50,7 +50,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.close();
   await proxy?.close();
-  await stack?.stop();
 }, 60_000);
 
 afterEach(async () => {
