@@ -415,6 +415,48 @@ describe('when the citizen cannot be reached', () => {
     expect(await messagesTo(stack, citizen.whatsapp)).toEqual([]);
   });
 
+  it('a citizen who writes BAJA to the chatbot → opted_out and no notice; ALTA → the next notice is sent', async () => {
+    const citizen = { subjectId: 'CIT-STOP-START', whatsapp: colombianMobile(), name: 'Ana' };
+    const say = async (text: string) => {
+      const sent = await http(`${stack.sandboxUrl}/sandbox/inbound/messages`, {
+        method: 'POST',
+        body: { tenant: ROADS.id, from: citizen.whatsapp, profileName: citizen.name, type: 'text', text },
+      });
+      expect(sent.status).toBe(200);
+    };
+    const phoneShows = (count: number) =>
+      waitFor(
+        async () => {
+          const got = await messagesTo(stack, citizen.whatsapp);
+          return got.length >= count ? got : undefined;
+        },
+        { timeoutMs: 60000, intervalMs: 250, what: `${count} message(s) at the sandbox for the citizen (logs: ${stack.logDir})` },
+      );
+    const templatesShown = async () => (await messagesTo(stack, citizen.whatsapp)).filter((m) => m.type === 'template');
+
+    // The chatbot confirms in the citizen's language; its consent event left in the same transaction.
+    await say('BAJA');
+    await phoneShows(1);
+    await waitConsumed(stack, 'notification-scheduler', 'citizen.consent.v1');
+    const first = receipt(ROADS.id, citizen);
+    await agency.publish('agency.application.received.v1', '/agencies/roads/licensing', `${ROADS.id}:${first.reference}`, first);
+    await waitOutcomes(citizen.subjectId, ['opted_out']);
+    expect(await templatesShown()).toEqual([]);
+
+    await say('ALTA');
+    await phoneShows(2);
+    await waitConsumed(stack, 'notification-scheduler', 'citizen.consent.v1');
+    const second = receipt(ROADS.id, citizen);
+    await agency.publish('agency.application.received.v1', '/agencies/roads/licensing', `${ROADS.id}:${second.reference}`, second);
+    await waitOutcomes(citizen.subjectId, ['opted_out', 'sent']);
+    expect(outcomesOf(outcomes.records, citizen.subjectId).map((o) => o.outcome)).toEqual(['opted_out', 'sent']);
+    const [notice] = await waitFor(async () => ((await templatesShown()).length ? templatesShown() : undefined), {
+      timeoutMs: 30000,
+      what: 'the notice at the sandbox',
+    });
+    expect(notice.payload).toMatchObject({ template: { name: 'document_received', language: { code: 'es' } } });
+  });
+
   it('a citizen who opted out (citizen.consent.v1) → opted_out', async () => {
     const citizen = { subjectId: 'CIT-OPTOUT', whatsapp: colombianMobile(), name: 'Ana' };
     await agency.consent({
