@@ -6,7 +6,7 @@ import { loadSandboxKey, mintSandboxToken, type Role } from '@wa/auth';
 import { createTestDatabase, createTestKafka, freePort, type TestDatabase, type TestKafka } from '@wa/testing';
 import { migrate } from '@wa/persistence';
 import type { ServiceDescriptor } from '@wa/service-kit';
-import { mainOf, STACK_SERVICES, type StackService } from '../../../tools/stack-services';
+import { mainOf, SERVICE_WORKERS, STACK_SERVICES, type StackService } from '../../../tools/stack-services';
 
 /*
  * The platform as `npm run stack:up` runs it — each service a separate process started from its
@@ -28,6 +28,8 @@ export interface E2EStack {
   /** http://127.0.0.1:<port> of each started service. */
   url: Record<string, string>;
   sandboxUrl: string;
+  /** The process id of each started process, by name (services, workers and `cloud-api-sandbox`). */
+  pid: Record<string, number | undefined>;
   kafka: TestKafka;
   db: TestDatabase;
   logDir: string;
@@ -95,10 +97,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-function start(name: string, script: string, env: Record<string, string>, logDir: string): Started {
+function start(name: string, script: string, env: Record<string, string>, logDir: string, nodeArgs: string[] = []): Started {
   const log = join(logDir, `${name}.log`);
   const fd = openSync(log, 'a');
-  const child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', script], { cwd: ROOT, stdio: ['ignore', fd, fd], env });
+  const child = spawn(process.execPath, [...nodeArgs, '-r', './tools/ts-register.cjs', script], {
+    cwd: ROOT,
+    stdio: ['ignore', fd, fd],
+    env,
+  });
   closeSync(fd);
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -137,6 +143,24 @@ async function stopAll(started: Started[]): Promise<void> {
   );
 }
 
+/** What a benchmark changes about the stack; the e2e suite runs it as deployed locally. */
+export interface StackOptions {
+  /** Another tenants file for the services and the sandbox (default config/tenants.sandbox.yaml). */
+  tenantsFile?: string;
+  /** Extra environment of the sandbox process (e.g. SANDBOX_ENFORCE_WINDOW). */
+  sandboxEnv?: Record<string, string>;
+  /** Node flags per process name (e.g. `--cpu-prof`). */
+  nodeArgs?: Record<string, string[]>;
+  /**
+   * Each started service that has workers (tools/stack-services.ts) runs them as separate
+   * processes, as Kubernetes does (the service's own process with its `receiverEnv`), rather than
+   * in one process as the local stack does.
+   */
+  workers?: boolean;
+  /** LOG_LEVEL of the services (default info). */
+  logLevel?: string;
+}
+
 /**
  * Starts the named services (and the sandbox) and waits until each is ready. On any failure
  * everything started so far is stopped before the error is thrown.
@@ -145,7 +169,9 @@ export async function startStack(
   label: string,
   services: ServiceName[],
   extraEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
+  options: StackOptions = {},
 ): Promise<E2EStack> {
+  const tenantsFile = options.tenantsFile ?? TENANTS_FILE;
   pruneLogs();
   const logDir = join(E2E_LOGS, `${new Date().toISOString().replace(/[:.]/g, '-')}-${label}`);
   mkdirSync(logDir, { recursive: true });
@@ -164,7 +190,9 @@ export async function startStack(
   };
   try {
     const ports = new Map<string, number>();
-    for (const name of [...wanted.map((w) => w.name), 'cloud-api-sandbox']) ports.set(name, await freePort());
+    const workers = options.workers ? SERVICE_WORKERS.filter((w) => services.includes(w.service as ServiceName)) : [];
+    for (const name of [...wanted.map((w) => w.name), ...workers.map((w) => w.name), 'cloud-api-sandbox'])
+      ports.set(name, await freePort());
     const sandboxUrl = `http://127.0.0.1:${ports.get('cloud-api-sandbox')}`;
     const authSecret = randomBytes(32).toString('hex');
     const sandboxEnv = readEnvFile(join(ROOT, 'deploy', 'local', 'sandbox.env'));
@@ -178,9 +206,11 @@ export async function startStack(
         ...base,
         PORT: String(ports.get('cloud-api-sandbox')),
         INGRESS_URL: `http://127.0.0.1:${ports.get('webhook-ingress') ?? 9}`,
-        TENANTS_FILE,
+        TENANTS_FILE: tenantsFile,
+        ...(options.sandboxEnv ?? {}),
       },
       logDir,
+      options.nodeArgs?.['cloud-api-sandbox'],
     );
     started.push(sandbox);
     const sandboxReady = ready(sandbox, `${sandboxUrl}/health`, 120000).then(() => mark('sandbox ready'));
@@ -199,19 +229,26 @@ export async function startStack(
     }
     mark('migrated');
 
-    const processes = wanted.map((s) =>
+    const receiverEnv = (name: string) =>
+      Object.fromEntries(workers.filter((w) => w.service === name).map((w) => [w.receiverEnv.name, w.receiverEnv.value]));
+    const roles = [
+      ...wanted.map((s) => ({ name: s.name, service: s, env: receiverEnv(s.name) })),
+      // A worker: the service's own main.ts with its consumers on (the variable's default).
+      ...workers.map((w) => ({ name: w.name, service: wanted.find((s) => s.name === w.service)!, env: {} })),
+    ];
+    const processes = roles.map(({ name, service: s, env }) =>
       start(
-        s.name,
+        name,
         mainOf(s),
         {
           ...base,
           NODE_ENV: 'development',
-          LOG_LEVEL: 'info',
-          PORT: String(ports.get(s.name)),
+          LOG_LEVEL: options.logLevel ?? 'info',
+          PORT: String(ports.get(name)),
           DATABASE_URL: db!.appUrl(s.schema),
           KAFKA_BROKERS: kafka!.options.brokers.join(','),
           KAFKA_TOPIC_PREFIX: kafka!.prefix,
-          TENANTS_FILE,
+          TENANTS_FILE: tenantsFile,
           GRAPH_BASE_URL: sandboxUrl,
           AUTH_MODE: 'sandbox',
           AUTH_SANDBOX_SECRET: authSecret,
@@ -221,8 +258,10 @@ export async function startStack(
           // The chatbot fetches citizens' media through the ingress's media API.
           ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
           ...(extraEnv[s.name] ?? {}),
+          ...env,
         },
         logDir,
+        options.nodeArgs?.[name],
       ),
     );
     started.push(...processes);
@@ -235,6 +274,7 @@ export async function startStack(
     return {
       url,
       sandboxUrl,
+      pid: Object.fromEntries(started.map((p) => [p.name, p.child.pid])),
       kafka: kafka!,
       db: db!,
       logDir,
