@@ -26,6 +26,8 @@
 // The roads number runs at the 1,000 msg/s tier here (a copy of the sandbox tenants file with that
 // one change): at its sample 80 msg/s tier the gateway would rightly pace replies at 80/s.
 //
+// CPU per turn is the step's CPU over the turns the ingress accepted (answered or not).
+//
 // Knobs (env): BENCH_RATES (msg/s, comma-separated), BENCH_STEP_SECONDS (default 15), BENCH_DRAIN_SECONDS
 // (how long a step waits for its last replies, default 20),
 // BENCH_CONNECTIONS (to the ingress, default 64), BENCH_CHATBOT_NODE_ARGS (e.g.
@@ -273,7 +275,7 @@ async function main(): Promise<void> {
       latencies.sort((a, b) => a - b);
       acks.sort((a, b) => a - b);
       const cpuMsPerTurn = Object.fromEntries(
-        Object.keys(cpuAfter).map((k) => [k, ((cpuAfter[k] - cpuBefore[k]) / Math.max(1, latencies.length)) * 1000]),
+        Object.keys(cpuAfter).map((k) => [k, ((cpuAfter[k] - cpuBefore[k]) / Math.max(1, accepted)) * 1000]),
       );
       const result: StepResult = {
         offered: rate,
