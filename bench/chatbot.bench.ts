@@ -26,7 +26,8 @@
 // The roads number runs at the 1,000 msg/s tier here (a copy of the sandbox tenants file with that
 // one change): at its sample 80 msg/s tier the gateway would rightly pace replies at 80/s.
 //
-// CPU per turn is the step's CPU over the turns the ingress accepted (answered or not).
+// CPU per turn is the step's CPU over the turns the ingress accepted (answered or not), next to the
+// share of it that the process's idle rate (measured for a few seconds before the ramp) explains.
 //
 // Knobs (env): BENCH_RATES (msg/s, comma-separated), BENCH_STEP_SECONDS (default 15), BENCH_DRAIN_SECONDS
 // (how long a step waits for its last replies, default 20),
@@ -52,6 +53,8 @@ const TURNS = ['hola', '1'] as const;
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_SECONDS ?? 20) * 1000;
 /** A step whose p99 is this many times the limit ends the ramp: higher rates only queue more. */
 const GIVE_UP_FACTOR = 4;
+/** How long the idle CPU of each process is measured before the ramp. */
+const IDLE_SECONDS = 5;
 
 const PROCESSES = ['webhook-ingress', 'webhook-ingress-normalizer', 'chatbot', 'outbound-gateway', 'cloud-api-sandbox'] as const;
 const LABEL: Record<string, string> = {
@@ -85,6 +88,8 @@ interface StepResult {
   ackP50: number;
   ackP99: number;
   cpuMsPerTurn: Record<string, number>;
+  /** The share of the step's CPU that the process would have spent idle over the step's length. */
+  idleShare: Record<string, number>;
 }
 
 /** A copy of the sandbox tenants file with the roads number at the 1,000 msg/s tier. */
@@ -251,8 +256,26 @@ async function main(): Promise<void> {
       `warm-up done; replies per turn: ${TURNS.map((t, k) => `"${t}" → ${repliesPerTurn[k]} message(s)`).join(', ')}; status webhooks: sent, delivered, read per reply\n`,
     );
 
+    // What each process spends with no citizen writing (consumer polls, outbox relays, sweepers,
+    // other engineers' work on the shared broker and database), per second. It is not taken off
+    // the steps' CPU (under load, polls find work instead of idling, so subtracting it undercounts),
+    // but each process's share of it is printed: a high share means that step's CPU per turn is
+    // mostly the process idling through a slow drain, not the turns.
+    const idleFrom = cpuSnapshot(stack, broker);
+    const idleStart = Date.now();
+    await sleep(IDLE_SECONDS * 1000);
+    const idleTo = cpuSnapshot(stack, broker);
+    const idleSeconds = (Date.now() - idleStart) / 1000;
+    const idlePerSecond = Object.fromEntries(Object.keys(idleTo).map((k) => [k, (idleTo[k] - idleFrom[k]) / idleSeconds]));
+    console.log(
+      `idle CPU (ms per second, over ${IDLE_SECONDS} s): ${Object.keys(idlePerSecond)
+        .map((k) => `${LABEL[k]} ${fmt(idlePerSecond[k] * 1000)}`)
+        .join(', ')}\n`,
+    );
+
     const results: StepResult[] = [];
     for (const rate of RATES) {
+      const stepStart = Date.now();
       const before = await acceptedCount();
       const cpuBefore = cpuSnapshot(stack, broker);
       const { turns, start, end } = await drive(rate, STEP_SECONDS);
@@ -261,6 +284,10 @@ async function main(): Promise<void> {
       // The last replies' status webhooks (read comes a second after the reply) belong to the step.
       await sleep(1500);
       const cpuAfter = cpuSnapshot(stack, broker);
+      const stepSeconds = (Date.now() - stepStart) / 1000;
+      const idleShare = Object.fromEntries(
+        Object.keys(cpuAfter).map((k) => [k, Math.min(1, (idlePerSecond[k] * stepSeconds) / Math.max(1e-9, cpuAfter[k] - cpuBefore[k]))]),
+      );
       const replies = await repliesSince(start - 1000);
       const latencies: number[] = [];
       const acks: number[] = [];
@@ -289,6 +316,7 @@ async function main(): Promise<void> {
         ackP50: quantile(acks, 0.5),
         ackP99: quantile(acks, 0.99),
         cpuMsPerTurn,
+        idleShare,
       };
       results.push(result);
       console.log(
@@ -316,16 +344,21 @@ async function main(): Promise<void> {
       );
     }
     const keys = [...PROCESSES, 'kafka', 'postgres', 'bench'];
-    console.log(`\nCPU per turn (ms; one turn = one citizen message, its reply and the reply's three status webhooks)`);
-    console.log(`${'process'.padEnd(20)}${results.map((r) => `${fmt(r.offered)}/s`.padStart(9)).join('')}`);
-    for (const k of keys) console.log(`${LABEL[k].padEnd(20)}${results.map((r) => fmt(r.cpuMsPerTurn[k], 2).padStart(9)).join('')}`);
+    console.log(
+      `\nCPU per turn (ms; one turn = one citizen message, its reply and the reply's three status webhooks; in brackets the share the process's idle rate explains)`,
+    );
+    console.log(`${'process'.padEnd(20)}${results.map((r) => `${fmt(r.offered)}/s`.padStart(15)).join('')}`);
+    for (const k of keys)
+      console.log(
+        `${LABEL[k].padEnd(20)}${results.map((r) => `${fmt(r.cpuMsPerTurn[k], 2)} (${fmt(r.idleShare[k] * 100)}%)`.padStart(15)).join('')}`,
+      );
     console.log(
       `${'platform (5 procs)'.padEnd(20)}${results
         .map((r) =>
           fmt(
             PROCESSES.reduce((s, p) => s + r.cpuMsPerTurn[p], 0),
             2,
-          ).padStart(9),
+          ).padStart(15),
         )
         .join('')}`,
     );
