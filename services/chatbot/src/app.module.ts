@@ -19,6 +19,7 @@ import { MediaClient } from './effects/media.client';
 import { tokenSourceFor } from './effects/service-tokens';
 import { chatbotService } from './service';
 import { CaseSequenceRepository } from './store/case-sequences.repository';
+import { FlowCache } from './store/flow-cache';
 import { FlowVersionRepository } from './store/flow-versions.repository';
 import { OwnerRepository } from './store/owners.repository';
 import { ProfileRepository } from './store/profiles.repository';
@@ -55,6 +56,7 @@ export class AppModule {
         { provide: TenantRegistry, useValue: registry },
         { provide: Effects, useValue: effects },
         FlowVersionRepository,
+        FlowCache,
         SessionRepository,
         OwnerRepository,
         ProfileRepository,

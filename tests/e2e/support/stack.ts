@@ -7,7 +7,7 @@ import { createKafka } from '@wa/kafka';
 import { createTestDatabase, createTestKafka, freePort, type Collected, type TestDatabase, type TestKafka } from '@wa/testing';
 import { migrate } from '@wa/persistence';
 import type { ServiceDescriptor } from '@wa/service-kit';
-import { mainOf, STACK_SERVICES, type StackService } from '../../../tools/stack-services';
+import { mainOf, SERVICE_WORKERS, STACK_SERVICES, type StackService } from '../../../tools/stack-services';
 
 /*
  * The platform as `npm run stack:up` runs it — each service a separate process started from its
@@ -51,6 +51,8 @@ export interface E2EStack extends StackFacts {
 /** The stack as its owner (the global setup) holds it. */
 export interface RunningStack {
   facts: StackFacts;
+  /** The process id of each started process, by name (services, workers and `cloud-api-sandbox`). */
+  pid: Record<string, number | undefined>;
   /** Ends every process (SIGTERM, then SIGKILL), then drops the database and the topics. */
   stop(): Promise<void>;
 }
@@ -111,10 +113,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-function start(name: string, script: string, env: Record<string, string>, logDir: string): Started {
+function start(name: string, script: string, env: Record<string, string>, logDir: string, nodeArgs: string[] = []): Started {
   const log = join(logDir, `${name}.log`);
   const fd = openSync(log, 'a');
-  const child = spawn(process.execPath, ['-r', './tools/ts-register.cjs', script], { cwd: ROOT, stdio: ['ignore', fd, fd], env });
+  const child = spawn(process.execPath, [...nodeArgs, '-r', './tools/ts-register.cjs', script], {
+    cwd: ROOT,
+    stdio: ['ignore', fd, fd],
+    env,
+  });
   closeSync(fd);
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -153,6 +159,24 @@ async function stopAll(started: Started[]): Promise<void> {
   );
 }
 
+/** What a benchmark changes about the stack; the e2e suite runs it as deployed locally. */
+export interface StackOptions {
+  /** Another tenants file for the services and the sandbox (default config/tenants.sandbox.yaml). */
+  tenantsFile?: string;
+  /** Extra environment of the sandbox process (e.g. SANDBOX_ENFORCE_WINDOW). */
+  sandboxEnv?: Record<string, string>;
+  /** Node flags per process name (e.g. `--cpu-prof`). */
+  nodeArgs?: Record<string, string[]>;
+  /**
+   * Each started service that has workers (tools/stack-services.ts) runs them as separate
+   * processes, as Kubernetes does (the service's own process with its `receiverEnv`), rather than
+   * in one process as the local stack does.
+   */
+  workers?: boolean;
+  /** LOG_LEVEL of the services (default info). */
+  logLevel?: string;
+}
+
 /**
  * Starts the named services (and the sandbox) and waits until each is ready. On any failure
  * everything started so far is stopped before the error is thrown.
@@ -161,7 +185,9 @@ export async function startStack(
   label: string,
   services: ServiceName[],
   extraEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
+  options: StackOptions = {},
 ): Promise<RunningStack> {
+  const tenantsFile = options.tenantsFile ?? TENANTS_FILE;
   pruneLogs();
   const logDir = join(E2E_LOGS, `${new Date().toISOString().replace(/[:.]/g, '-')}-${label}`);
   mkdirSync(logDir, { recursive: true });
@@ -180,7 +206,9 @@ export async function startStack(
   };
   try {
     const ports = new Map<string, number>();
-    for (const name of [...wanted.map((w) => w.name), 'cloud-api-sandbox']) ports.set(name, await freePort());
+    const workers = options.workers ? SERVICE_WORKERS.filter((w) => services.includes(w.service as ServiceName)) : [];
+    for (const name of [...wanted.map((w) => w.name), ...workers.map((w) => w.name), 'cloud-api-sandbox'])
+      ports.set(name, await freePort());
     const sandboxUrl = `http://127.0.0.1:${ports.get('cloud-api-sandbox')}`;
     const authSecret = randomBytes(32).toString('hex');
     const sandboxEnv = readEnvFile(join(ROOT, 'deploy', 'local', 'sandbox.env'));
@@ -194,11 +222,13 @@ export async function startStack(
         ...base,
         PORT: String(ports.get('cloud-api-sandbox')),
         INGRESS_URL: `http://127.0.0.1:${ports.get('webhook-ingress') ?? 9}`,
-        TENANTS_FILE,
+        TENANTS_FILE: tenantsFile,
         // Its own state (templates, windows...), not the one a `stack:up` sandbox keeps in .local/sandbox.
         SANDBOX_STATE_DIR: join(logDir, 'sandbox-state'),
+        ...(options.sandboxEnv ?? {}),
       },
       logDir,
+      options.nodeArgs?.['cloud-api-sandbox'],
     );
     started.push(sandbox);
     const sandboxReady = ready(sandbox, `${sandboxUrl}/health`, 120000).then(() => mark('sandbox ready'));
@@ -217,19 +247,26 @@ export async function startStack(
     }
     mark('migrated');
 
-    const processes = wanted.map((s) =>
+    const receiverEnv = (name: string) =>
+      Object.fromEntries(workers.filter((w) => w.service === name).map((w) => [w.receiverEnv.name, w.receiverEnv.value]));
+    const roles = [
+      ...wanted.map((s) => ({ name: s.name, service: s, env: receiverEnv(s.name) })),
+      // A worker: the service's own main.ts with its consumers on (the variable's default).
+      ...workers.map((w) => ({ name: w.name, service: wanted.find((s) => s.name === w.service)!, env: {} })),
+    ];
+    const processes = roles.map(({ name, service: s, env }) =>
       start(
-        s.name,
+        name,
         mainOf(s),
         {
           ...base,
           NODE_ENV: 'development',
-          LOG_LEVEL: 'info',
-          PORT: String(ports.get(s.name)),
+          LOG_LEVEL: options.logLevel ?? 'info',
+          PORT: String(ports.get(name)),
           DATABASE_URL: db!.appUrl(s.schema),
           KAFKA_BROKERS: kafka!.options.brokers.join(','),
           KAFKA_TOPIC_PREFIX: kafka!.prefix,
-          TENANTS_FILE,
+          TENANTS_FILE: tenantsFile,
           GRAPH_BASE_URL: sandboxUrl,
           AUTH_MODE: 'sandbox',
           AUTH_SANDBOX_SECRET: authSecret,
@@ -239,8 +276,10 @@ export async function startStack(
           // The chatbot fetches citizens' media through the ingress's media API.
           ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
           ...(extraEnv[s.name] ?? {}),
+          ...env,
         },
         logDir,
+        options.nodeArgs?.[name],
       ),
     );
     started.push(...processes);
@@ -251,6 +290,7 @@ export async function startStack(
     const url = Object.fromEntries(wanted.map((s) => [s.name, `http://127.0.0.1:${ports.get(s.name)}`]));
     return {
       facts: { url, sandboxUrl, logDir, brokers: kafka.options.brokers, topicPrefix: kafka.prefix, authSecret, startedAt: began },
+      pid: Object.fromEntries(started.map((p) => [p.name, p.child.pid])),
       stop: async () => {
         mark('tests done');
         await cleanup();
@@ -274,7 +314,11 @@ export function attachStack(): E2EStack {
   const raw = process.env[FACTS_ENV];
   if (!raw)
     throw new Error(`no e2e stack: ${FACTS_ENV} is not set (tests/e2e runs in the jest project "e2e", whose global setup starts it)`);
-  const facts = JSON.parse(raw) as StackFacts;
+  return driveStack(JSON.parse(raw) as StackFacts);
+}
+
+/** A stack this process started (a benchmark), driven like the e2e files drive theirs. */
+export function driveStack(facts: StackFacts): E2EStack {
   const options = { brokers: facts.brokers, clientId: 'e2e-tests', topicPrefix: facts.topicPrefix };
   const kafka = createKafka(options);
   const key = loadSandboxKey({ secret: facts.authSecret });

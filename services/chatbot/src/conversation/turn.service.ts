@@ -22,7 +22,8 @@ import type { ChatbotEnv } from '../config/env';
 import { Effects } from '../effects/effects';
 import { consentKeyword, guessLanguage, runTurn, type OutgoingMessage, type Session, type TurnInput, type TurnOutput } from '../flows';
 import { CaseSequenceRepository, formatCaseReference } from '../store/case-sequences.repository';
-import { FlowVersionRepository, type FlowVersionRow } from '../store/flow-versions.repository';
+import { FlowCache } from '../store/flow-cache';
+import type { FlowVersionRow } from '../store/flow-versions.repository';
 import { OwnerRepository } from '../store/owners.repository';
 import { ProfileRepository, type CitizenProfile } from '../store/profiles.repository';
 import { SessionRepository, type SessionRow } from '../store/sessions.repository';
@@ -59,7 +60,7 @@ export class TurnService {
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
     private readonly registry: TenantRegistry,
-    private readonly flows: FlowVersionRepository,
+    private readonly flows: FlowCache,
     private readonly sessions: SessionRepository,
     private readonly owners: OwnerRepository,
     private readonly profiles: ProfileRepository,
@@ -131,7 +132,9 @@ export class TurnService {
 
     const running = await this.sessions.lock(manager, tenant.id, citizenKey);
     const live = running && running.expiresAt.getTime() > now.getTime() && running.state.waiting ? running : undefined;
-    const flow = live ? await this.flows.get(tenant.id, live.flow, live.version, manager) : await this.entryFlow(tenant.id, manager);
+    const flow = live
+      ? await this.flows.get(tenant.id, live.flow, live.version, manager)
+      : await this.flows.entry(tenant.id, ENTRY_FLOW, manager);
     if (!flow) {
       // No published flow: say so politely rather than leave a question unanswered.
       const language = this.noticeLanguage(tenant, profile, undefined, citizenKey);
@@ -392,12 +395,6 @@ export class TurnService {
       this.log.error({ tenant: tenant.id, problems: error.problems }, 'an answer breaks WhatsApp limits; sent the apology instead');
       return this.replies.buildReplies(target, [textMessage(notice('broken', language))], step).map((r) => this.replies.entry(r));
     }
-  }
-
-  /** The flow new sessions start in: `main`, else the tenant's first published flow by name. */
-  private async entryFlow(tenantId: string, manager: EntityManager): Promise<FlowVersionRow | undefined> {
-    const published = await this.flows.publishedOf(tenantId, manager);
-    return published.find((f) => f.flow === ENTRY_FLOW) ?? published[0];
   }
 
   /** A finished session carrying the citizen's chosen language, so a new one keeps it. */

@@ -92,11 +92,12 @@ export class FlowVersionRepository {
     );
   }
 
-  /** The published versions of a tenant (the entry flow is chosen among them). */
-  async publishedOf(tenantId: string, manager?: EntityManager): Promise<FlowVersionRow[]> {
-    return this.q(manager).query(`SELECT ${COLUMNS} FROM chatbot.flow_version WHERE tenant_id = $1 AND state = 'published' ORDER BY flow`, [
-      tenantId,
-    ]);
+  /** The tenant's published flows and their versions, without the definitions. */
+  async publishedVersions(tenantId: string, manager?: EntityManager): Promise<{ flow: string; version: number }[]> {
+    return this.q(manager).query(
+      `SELECT flow, version FROM chatbot.flow_version WHERE tenant_id = $1 AND state = 'published' ORDER BY flow`,
+      [tenantId],
+    );
   }
 
   /** Writes the flow's draft: replaces the open draft, or opens one as the next version. */
