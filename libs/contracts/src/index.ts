@@ -9,3 +9,5 @@ export * from './events/outbound';
 export * from './events/templates';
 export * from './events/agency';
 export * from './events/handoff';
+export * from './events/privacy';
+export * from './replay-window';

@@ -18,6 +18,8 @@ import { CONFIG_POLICIES, loadPolicyFile, PolicyService } from './policy/policy.
 import { RejectedEventsCounter } from './rejections/rejected-events';
 import { notificationSchedulerService } from './service';
 import { TemplateCatalogConsumer } from './template-catalog/template-catalog.consumer';
+import { RetentionPruner } from './retention/retention.pruner';
+import { CitizenErasureConsumer } from './retention/erasure.consumer';
 
 export interface SchedulerOverrides {
   /** Tests and the benchmark pass a ManualClock. */
@@ -40,8 +42,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(notificationSchedulerService, env), AuthModule.forRoot(env)],
-      controllers: [TemplateCatalogConsumer, ConsentConsumer, OutcomeConsumer, PolicyController, NoticesController],
+      controllers: [CitizenErasureConsumer, TemplateCatalogConsumer, ConsentConsumer, OutcomeConsumer, PolicyController, NoticesController],
       providers: [
+        RetentionPruner,
         { provide: Clock, useValue: overrides.clock ?? new SystemClock() },
         { provide: TenantRegistry, useValue: registry },
         { provide: CONFIG_POLICIES, useValue: policies },
