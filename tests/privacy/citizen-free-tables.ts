@@ -6,6 +6,8 @@
 export const CITIZEN_FREE_TABLES: Record<string, string> = {
   'ingress.inbox': 'ids of records already applied (event ids)',
   'ingress.migrations': 'schema history',
+  'ingress.media_chunk':
+    "the bytes of ingress.media's files, no identifiers; deleted with their file row (ON DELETE CASCADE) by erasure and retention",
   'ingress.webhook_dedupe': "Meta's message and status ids with the event ids they became",
   'gateway.inbox': 'ids of records already applied (event ids)',
   'gateway.migrations': 'schema history',
