@@ -65,10 +65,11 @@ COPY --from=build /app/dist ./dist
 # lists each reader in the code and checks it is copied here): the template starter catalog, and
 # the sandbox samples a non-production replica (the dev overlay, compose) loads when no file is
 # configured: the sandbox tenants, the scheduler's policies, the chatbot's flows and its HTTP
-# integrations. The agent console's built assets are part of dist/ (npm run build).
+# integrations, the handoff router's sample departments and agents. The agent console's built assets are part of dist/ (npm run build).
 COPY --from=build /app/services/template-registry/starter ./services/template-registry/starter
 COPY --from=build /app/services/notification-scheduler/config ./services/notification-scheduler/config
 COPY --from=build /app/services/chatbot/flows ./services/chatbot/flows
+COPY --from=build /app/services/handoff-router/sample ./services/handoff-router/sample
 COPY --from=build /app/config ./config
 # Numeric, so Kubernetes can enforce runAsNonRoot without resolving a user name.
 USER 1000:1000

@@ -49,7 +49,9 @@ module.exports = {
       testMatch: ['<rootDir>/tests/e2e/**/*.e2e-spec.ts'],
       // The tests mint real tokens (jose is ESM-only; this environment loads it natively).
       testEnvironment: '<rootDir>/libs/auth/testing/jose-environment.cjs',
-      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      // One stack for the run, started before the files and stopped after them (passed or failed).
+      globalSetup: '<rootDir>/tests/e2e/support/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/e2e/support/global-teardown.ts',
     },
   ],
 };

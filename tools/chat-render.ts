@@ -3,7 +3,7 @@
  * rendered as terminal lines plus the options the citizen can pick (by number or title), and the
  * citizen's typed line turned into what WhatsApp would send. Pure: no I/O, tested on its own.
  */
-import { localAgencyUrl } from '../sandbox/src/agency/agency.routes';
+import { localAgencyUrl } from '@wa/cloud-api-sandbox';
 
 /** A template as the sandbox lists it (`GET /sandbox/templates`). */
 export interface TemplateView {

@@ -107,6 +107,25 @@ describe('npm run dlq against the real broker', () => {
     expect(shown.text).toContain(`${CE.tenant}: ${tenant}`);
   });
 
+  it('replays to the source topic by ce_id, keeping the ce_id', async () => {
+    acceptsOptOut = false;
+    const tenant = `dlq-src-${uniqueSuffix()}`.slice(0, 30);
+    const dlqBefore = await endOffset(dlqTopicName(group));
+    await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '573005550009', 9, 'opted_out'));
+    await waitFor(async () => (await endOffset(dlqTopicName(group))) === dlqBefore + 1, { what: 'the second opt-out dead-lettered' });
+    const shown = await run('show', '--group', group, '--offset', String(dlqBefore));
+    const ceId = /ce_id: (\S+)/.exec(shown.text)![1];
+
+    acceptsOptOut = true;
+    const sourceBefore = await endOffset(Topics.citizenConsent.name);
+    const replayed = await run('replay', '--group', group, '--id', ceId, '--to', 'source');
+    expect(replayed.text).toContain('1 replayed, 0 skipped');
+    await waitFor(() => applied.has(ceId), { what: 'the record replayed to its source handled' });
+    expect(await endOffset(Topics.citizenConsent.name)).toBe(sourceBefore + 1);
+    expect((await run('replay', '--group', group, '--id', ceId)).text).toContain('0 replayed, 1 skipped');
+    expect(calls.get(ceId)).toBe(2);
+  });
+
   it('refuses an empty selection and explains itself', async () => {
     const noSelection = await run('replay', '--group', group);
     expect(noSelection.code).toBe(2);

@@ -31,6 +31,8 @@ function dockerStages(text: string): Stage[] {
   return stages;
 }
 
+/** The agent console's browser sources: bundled by tools/build.mjs into dist/console, never loaded by Node. */
+const BROWSER_SOURCES = join(ROOT, 'services', 'handoff-router', 'console');
 const dockerfile = readRepoFile('Dockerfile');
 const stages = dockerStages(dockerfile);
 const stage = (name: string) => {
@@ -115,7 +117,10 @@ describe('Dockerfile', () => {
         return /\.ts$/.test(entry) && !/\.(spec|int-spec|d)\.ts$/.test(entry) ? [full] : [];
       });
     // libs/testing is never loaded by a service; build.mjs compiles it but main.js never requires it.
-    const files = [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter((f) => !f.includes(`${join('libs', 'testing')}`));
+    // The console's browser sources are bundled at build time (their packages stay in the build stage).
+    const files = [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter(
+      (f) => !f.includes(`${join('libs', 'testing')}`) && !f.startsWith(BROWSER_SOURCES),
+    );
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       const specifiers = [
@@ -144,7 +149,9 @@ function runtimeSources(): string[] {
       if (statSync(full).isDirectory()) return entry === 'node_modules' || entry === 'test' ? [] : walk(full);
       return /\.ts$/.test(entry) && !/\.(spec|int-spec|d)\.ts$/.test(entry) ? [full] : [];
     });
-  return [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter((f) => !f.includes(join('libs', 'testing')));
+  return [...walk(join(ROOT, 'libs')), ...walk(join(ROOT, 'services'))].filter(
+    (f) => !f.includes(join('libs', 'testing')) && !f.startsWith(BROWSER_SOURCES),
+  );
 }
 
 const TOP_DIRS = ['config', 'services', 'libs', 'deploy', 'sandbox', 'dist', '.local'];
@@ -217,6 +224,7 @@ const READERS: Record<string, string> = {
   'services/chatbot/src/app.module.ts': 'the sandbox integrations (existence check)',
   'services/chatbot/src/flows/testing.ts': 'test fixtures beside the sources; loaded by tests only',
   'services/handoff-router/src/console/console-static.ts': 'dist/console (the console build, part of npm run build)',
+  'services/handoff-router/src/sample/sample.loader.ts': 'services/handoff-router/sample (sandbox only)',
 };
 
 describe('the image carries every file the services read at run time', () => {
@@ -302,6 +310,30 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(svc.healthcheck)).toContain(`http://127.0.0.1:${s.port}/health/ready`);
     expect(svc.depends_on).toMatchObject({ infra: { condition: 'service_completed_successfully' } });
     expect(svc).toMatchObject({ user: '1000:1000', read_only: true, cap_drop: ['ALL'], build: { target: 'runtime' } });
+  });
+
+  test('every long-running container has a healthcheck (the one-shot infra job is checked by its exit code)', () => {
+    const without = Object.entries(services)
+      .filter(([name, svc]) => name !== 'infra' && !(svc.healthcheck as { test?: unknown } | undefined)?.test)
+      .map(([name]) => name);
+    expect(without).toEqual([]);
+    for (const svc of Object.values(services))
+      for (const [dependency, how] of Object.entries((svc.depends_on as Record<string, { condition: string }> | undefined) ?? {}))
+        expect([dependency, how.condition]).toEqual([
+          dependency,
+          dependency === 'infra' ? 'service_completed_successfully' : 'service_healthy',
+        ]);
+  });
+
+  test('traces go from the collector to the Jaeger viewer', () => {
+    const config = parse(readRepoFile('deploy/compose/otel-collector.yaml')) as {
+      exporters: Record<string, { endpoint?: string }>;
+      service: { pipelines: { traces: { exporters: string[] } } };
+    };
+    const exporters = config.service.pipelines.traces.exporters.map((e) => config.exporters[e]?.endpoint);
+    expect(exporters).toContain('jaeger:4317');
+    expect(services.jaeger.ports).toContain('127.0.0.1:16686:16686');
+    expect(services.jaeger.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
   });
 
   test('build targets exist in the Dockerfile', () => {

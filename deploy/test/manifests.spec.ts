@@ -9,10 +9,11 @@ import { groupTopicDeclarations, retryTopicName } from '@wa/kafka';
 import { SERVICE_WORKERS, STACK_SERVICES } from '../../tools/stack-services';
 import { renderTopics, TOPICS_FILE } from '../../tools/render-topics';
 import { ingressService } from '../../services/webhook-ingress/src/service';
-import { checkOverlay, type OutboundCall, type PolicyContext } from './policy';
+import { checkOverlay, checkPlatform, checkWaves, type OutboundCall, type PolicyContext } from './policy';
 import {
   clone,
   ENVS,
+  kustomize,
   kubectlMissing,
   readRepoFile,
   renderOverlay,
@@ -101,6 +102,34 @@ function outboundCalls(): Map<string, Set<OutboundCall>> {
   return calls;
 }
 
+/** APIs only other services call (inside the cluster), by service: never routed from outside. */
+const INTERNAL_APIS: Record<string, string[]> = { 'webhook-ingress': ['/v1/media'] };
+
+/**
+ * The path prefixes of a service's HTTP API, from its code: each `@Controller('a/b')` (or, for a
+ * bare `@Controller('v1')`, the first segment of each method route), plus raw Fastify GET routes
+ * (the console's static files). Internal APIs and the webhook (routed on its own) are left out.
+ */
+function apiRoutes(service: string): string[] {
+  const prefixes = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ts$/.test(entry) && !/\.(spec|int-spec)\.ts$/.test(entry) ? [full] : [];
+    });
+  for (const file of walk(join(ROOT, 'services', service, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const c of text.matchAll(/@Controller\('([^']+)'\)/g)) {
+      const base = `/${c[1]}`;
+      if (base.split('/').length > 2) prefixes.add(base);
+      else for (const m of text.matchAll(/@(?:Get|Post|Put|Patch|Delete)\('([^':/][^'/]*)/g)) prefixes.add(`${base}/${m[1]}`);
+    }
+    for (const r of text.matchAll(/fastify\.get\('(\/[a-z-]+)/g)) prefixes.add(r[1]);
+  }
+  return [...prefixes].filter((p) => !(INTERNAL_APIS[service] ?? []).includes(p)).sort();
+}
+
 let ctx: PolicyContext;
 
 beforeAll(async () => {
@@ -118,6 +147,7 @@ beforeAll(async () => {
     publicHttp: PUBLIC_HTTP,
     calls: outboundCalls(),
     webhookBodyLimit: ingressService.bodyLimit!,
+    apiRoutes: new Map(STACK_SERVICES.map((s) => [s.name, apiRoutes(s.name)])),
     hpaServices: new Set(['webhook-ingress']),
     documentedSecrets: documentedSecrets(),
     sandboxTenants: readRepoFile('config/tenants.sandbox.yaml'),
@@ -134,6 +164,14 @@ describe('sources the manifests are derived from', () => {
   test('each retry and DLQ topic pair is derived per consumer group', async () => {
     const names = groupTopicDeclarations('chatbot').map((t) => t.name);
     expect(names).toEqual(['chatbot.retry', 'chatbot.dlq']);
+  });
+
+  test('the API route scan finds what the services serve (a scan that finds nothing would pass anything)', () => {
+    expect(ctx.apiRoutes.get('handoff-router')).toEqual(
+      expect.arrayContaining(['/console', '/v1/conversations', '/v1/templates', '/v1/stream']),
+    );
+    expect(ctx.apiRoutes.get('template-registry')).toEqual(['/v1/templates']);
+    expect(ctx.apiRoutes.get('webhook-ingress')).toEqual([]);
   });
 
   test('the outbound-call scan finds what the code calls (a scan that finds nothing would pass anything)', () => {
@@ -178,6 +216,32 @@ describeRendered('rendered overlays', () => {
 
   test.each(ENVS)('%s: follows the deployment rules', (env) => {
     expect(checkOverlay(renders.get(env)!, ctx)).toEqual([]);
+  });
+
+  test("dev's chatbot calls the sandbox's stand-in agency systems (config/integrations.sandbox.yaml at the in-cluster address)", () => {
+    const dev = renders.get('dev')!;
+    const chatbot = dev.app.find((o) => o.kind === 'Deployment' && o.metadata.name === 'chatbot') as K8sObject & {
+      spec: {
+        template: {
+          spec: {
+            containers: { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+            volumes: { name: string; configMap?: { name: string } }[];
+          };
+        };
+      };
+    };
+    const pod = chatbot.spec.template.spec;
+    const file = pod.containers[0].env.find((e) => e.name === 'CHATBOT_INTEGRATIONS_FILE')?.value ?? '';
+    const mount = pod.containers[0].volumeMounts.find((m) => file.startsWith(`${m.mountPath}/`));
+    const volume = pod.volumes.find((v) => v.name === mount?.name);
+    const configMap = dev.app.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume?.configMap?.name) as
+      | (K8sObject & { data: Record<string, string> })
+      | undefined;
+    expect(configMap?.data['integrations.yaml']).toBe(
+      readRepoFile('config/integrations.sandbox.yaml').replaceAll('http://127.0.0.1:3100', 'http://cloud-api-sandbox'),
+    );
+    const staging = renders.get('staging')!.app.find((o) => o.kind === 'Deployment' && o.metadata.name === 'chatbot');
+    expect(JSON.stringify(staging)).not.toContain('CHATBOT_INTEGRATIONS_FILE');
   });
 
   test('the Cloud API sandbox exists in dev only', () => {
@@ -321,8 +385,8 @@ describeRendered('the rules catch bad manifests', () => {
     [
       'a KEDA trigger on a topic nothing in the group consumes',
       'prod',
-      (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'handoff.message.v1'),
-      /handoff-router: trigger on handoff.message.v1, which handoff-router does not consume/,
+      (r) => (find(r.app, 'ScaledObject', 'handoff-router').spec.triggers[0].metadata.topic = 'agency.event.v1'),
+      /handoff-router: trigger on agency.event.v1, which handoff-router does not consume/,
     ],
     [
       'replicas allowed to stack on one node',
@@ -331,6 +395,12 @@ describeRendered('the rules catch bad manifests', () => {
         (find(r.app, 'Deployment', 'outbound-gateway').spec.template.spec.topologySpreadConstraints[1].whenUnsatisfiable =
           'ScheduleAnyway'),
       /outbound-gateway: needs a kubernetes.io\/hostname spread/,
+    ],
+    [
+      "the console's API on the admin host, where /v1/templates is the registry's",
+      'prod',
+      (r) => (find(r.app, 'Ingress', 'wa-console').spec.rules[0].host = find(r.app, 'Ingress', 'wa-admin').spec.rules[0].host),
+      /handoff-router's \/v1\/templates is not reachable \(it reaches template-registry\)/,
     ],
     [
       'the admin API on the webhook host',
@@ -579,5 +649,112 @@ describeRendered('the rules catch bad manifests', () => {
   ])('schema validation catches %s', (_what, build, expected) => {
     const problems = validateObject(build());
     expect(problems.some((p) => expected.test(p))).toBe(true);
+  });
+});
+
+describeRendered('deploy/overlays/platform (Kafka and PostgreSQL for clusters without them)', () => {
+  let platform: K8sObject[];
+
+  beforeAll(async () => {
+    platform = await kustomize('deploy/overlays/platform');
+  });
+
+  test('every object validates and the platform rules hold', () => {
+    expect(platform.flatMap(validateObject)).toEqual([]);
+    expect(checkPlatform(platform)).toEqual([]);
+  });
+
+  test('its Kafka is the one the environments reach', async () => {
+    const prod = await renderOverlay('prod');
+    const servers = prod.app
+      .filter((o) => o.kind === 'ScaledObject')
+      .flatMap((o) =>
+        (o.spec as { triggers: { metadata: { bootstrapServers: string } }[] }).triggers.map((t) => t.metadata.bootstrapServers),
+      );
+    const kafka = platform.find((o) => o.kind === 'Kafka')!;
+    expect(new Set(servers)).toEqual(new Set([`${kafka.metadata.name}-kafka-bootstrap.${kafka.metadata.namespace}.svc:9092`]));
+  });
+
+  type Mutation = (objects: K8sObject[]) => void;
+  // Mutations reach into CRDs; typing each path would only obscure the cases.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const get = (objects: K8sObject[], kind: string) => objects.find((o) => o.kind === kind) as K8sObject & Record<string, any>;
+  test.each([
+    ['two brokers', (o) => (get(o, 'KafkaNodePool').spec.replicas = 2), /2 brokers/],
+    ['no rack awareness', (o) => delete get(o, 'Kafka').spec.kafka.rack, /rack awareness/],
+    ['no Kafka Exporter', (o) => delete get(o, 'Kafka').spec.kafkaExporter, /Kafka Exporter/],
+    [
+      'brokers free to share a zone',
+      (o) => (get(o, 'KafkaNodePool').spec.template.pod.topologySpreadConstraints[0].whenUnsatisfiable = 'ScheduleAnyway'),
+      /spread across zones/,
+    ],
+    ['one PostgreSQL instance', (o) => (get(o, 'Cluster').spec.instances = 1), /1 instances/],
+    ['no synchronous standby', (o) => delete get(o, 'Cluster').spec.minSyncReplicas, /synchronous standby/],
+    ['no backups', (o) => delete get(o, 'Cluster').spec.backup, /WAL archiving/],
+    ['no scheduled backup', (o) => o.splice(o.indexOf(get(o, 'ScheduledBackup')), 1), /no ScheduledBackup/],
+  ] as [string, Mutation, RegExp][])('catches %s', (_what, mutate, expected) => {
+    const broken = clone(platform);
+    mutate(broken);
+    expect(checkPlatform(broken).some((v) => expected.test(v))).toBe(true);
+  });
+
+  test('schema validation catches a five-field backup schedule', () => {
+    const b = clone(get(platform, 'ScheduledBackup'));
+    b.spec.schedule = '0 2 * * *';
+    expect(validateObject(b).some((p) => /six-field cron/.test(p))).toBe(true);
+  });
+});
+
+describeRendered('deploy/argocd/<env>: one Argo CD Application per environment, migrations first', () => {
+  const renders = new Map<Env, { argo: K8sObject[]; plain: OverlayRender }>();
+
+  beforeAll(async () => {
+    for (const env of ENVS) renders.set(env, { argo: await kustomize(`deploy/argocd/${env}`), plain: await renderOverlay(env) });
+  });
+
+  const ids = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+  test.each(ENVS)('%s: the same objects as the overlay and its jobs, in waves', (env) => {
+    const { argo, plain } = renders.get(env)!;
+    expect(ids(argo)).toEqual(ids([...plain.app, ...plain.jobs]));
+    expect(checkWaves(argo)).toEqual([]);
+  });
+
+  const annotate = (o: K8sObject | undefined, value: string) => {
+    if (!o) throw new Error('object not in render');
+    o.metadata.annotations = { 'argocd.argoproj.io/sync-wave': value };
+  };
+  test.each([
+    [
+      "Deployments in the migrations' wave",
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.kind === 'Deployment'),
+          '-1',
+        ),
+      /is not after the migrations/,
+    ],
+    [
+      'a migration beside the bootstrap',
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.metadata.name.startsWith('chatbot-migrate')),
+          '-2',
+        ),
+      /is not after the bootstrap/,
+    ],
+    [
+      'the Secrets after the Jobs',
+      (o: K8sObject[]) =>
+        annotate(
+          o.find((x) => x.kind === 'ExternalSecret'),
+          '0',
+        ),
+      /is not before the Jobs/,
+    ],
+  ] as [string, (o: K8sObject[]) => void, RegExp][])('catches %s', (_what, mutate, expected) => {
+    const broken = clone(renders.get('prod')!.argo);
+    mutate(broken);
+    expect(checkWaves(broken).some((v) => expected.test(v))).toBe(true);
   });
 });

@@ -59,6 +59,8 @@ export interface PolicyContext {
   calls: Map<string, Set<OutboundCall>>;
   /** The only service on an HPA; every other platform service scales with KEDA. */
   hpaServices: Set<string>;
+  /** The API path prefixes each service serves to people (from its controllers), by service name. */
+  apiRoutes: Map<string, string[]>;
   /** The webhook receiver's body limit in bytes (its ServiceDescriptor.bodyLimit). */
   webhookBodyLimit: number;
   /** Secret names docs/operations.md tells operators to create by hand (dev). */
@@ -410,6 +412,29 @@ function checkIngress(app: K8sObject[], ctx: PolicyContext, v: string[]): void {
       !ingresses.some((i) => i.spec?.rules?.some((r) => r.http?.paths.some((p) => p.backend.service?.name === name)))
     )
       v.push(`Ingress: no route to ${name}'s API`);
+  // Every API prefix a service serves reaches that service on some host (nginx takes the longest
+  // matching prefix, so a shorter path to another service on the same host does not count).
+  const byHost = new Map<string, { path: string; service: string }[]>();
+  for (const ing of ingresses)
+    for (const rule of ing.spec?.rules ?? [])
+      for (const p of rule.http?.paths ?? [])
+        byHost.set(rule.host ?? '*', [
+          ...(byHost.get(rule.host ?? '*') ?? []),
+          { path: p.path ?? '/', service: p.backend.service?.name ?? '' },
+        ]);
+  const reaches = (prefix: string) =>
+    [...byHost.values()].map(
+      (paths) =>
+        paths
+          .filter((p) => prefix === p.path || prefix.startsWith(`${p.path.replace(/\/$/, '')}/`))
+          .sort((a, b) => b.path.length - a.path.length)[0]?.service,
+    );
+  for (const [service, prefixes] of ctx.apiRoutes)
+    for (const prefix of prefixes) {
+      const found = reaches(prefix).filter(Boolean);
+      if (!found.includes(service))
+        v.push(`Ingress: ${service}'s ${prefix} is not reachable${found.length ? ` (it reaches ${found.join(', ')})` : ''}`);
+    }
 }
 
 function checkScaling(app: K8sObject[], deployments: (K8sObject & IDeployment)[], ctx: PolicyContext, v: string[]): void {
@@ -769,5 +794,102 @@ export function checkOverlay(r: OverlayRender, ctx: PolicyContext): string[] {
       for (const c of d.spec?.template.spec?.containers ?? [])
         if (/-tools[:@]/.test(c.image ?? '')) v.push(`Deployment/${d.metadata?.name}: the dev-only tools image must not run in ${r.env}`);
   }
+  return v;
+}
+
+interface PlatformKafka extends K8sObject {
+  metadata: K8sObject['metadata'] & { annotations?: Record<string, string> };
+  spec: { kafka: { rack?: { topologyKey: string }; config?: Record<string, string | number | boolean> }; kafkaExporter?: object };
+}
+interface NodePool extends K8sObject {
+  spec: {
+    replicas: number;
+    roles: string[];
+    template?: { pod?: { topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[] } };
+  };
+}
+interface PgCluster extends K8sObject {
+  spec: {
+    instances: number;
+    minSyncReplicas?: number;
+    bootstrap?: { initdb?: { database?: string } };
+    affinity?: { topologyKey?: string; podAntiAffinityType?: string };
+    backup?: { retentionPolicy?: string; barmanObjectStore?: { destinationPath: string } };
+  };
+}
+
+/**
+ * deploy/overlays/platform: the Kafka and PostgreSQL the environments' manifests expect (cluster
+ * wa-kafka in namespace kafka with broker-side lag metrics; PostgreSQL in namespace postgres with
+ * the platform database), spread over three zones and backed up.
+ */
+export function checkPlatform(objects: K8sObject[]): string[] {
+  const v: string[] = [];
+  const k = objects.find((o) => o.kind === 'Kafka') as PlatformKafka | undefined;
+  if (!k) v.push('no Kafka');
+  else {
+    if (k.metadata.name !== 'wa-kafka' || k.metadata.namespace !== 'kafka')
+      v.push(`Kafka ${k.metadata.namespace}/${k.metadata.name}: must be kafka/wa-kafka (platform-egress and the KEDA triggers name it)`);
+    if (k.metadata.annotations?.['strimzi.io/node-pools'] !== 'enabled' || k.metadata.annotations?.['strimzi.io/kraft'] !== 'enabled')
+      v.push('Kafka: needs the strimzi.io/node-pools and strimzi.io/kraft annotations');
+    if (k.spec.kafka.rack?.topologyKey !== 'topology.kubernetes.io/zone')
+      v.push('Kafka: rack awareness must use topology.kubernetes.io/zone');
+    if (!k.spec.kafkaExporter) v.push('Kafka: needs the Kafka Exporter (broker-side consumer lag for KEDA and alerts)');
+    const config = k.spec.kafka.config ?? {};
+    if (Number(config['default.replication.factor']) < 3 || Number(config['min.insync.replicas']) < 2)
+      v.push('Kafka: default.replication.factor >= 3 and min.insync.replicas >= 2');
+  }
+  const pools = objects.filter((o) => o.kind === 'KafkaNodePool' && o.metadata.labels?.['strimzi.io/cluster'] === 'wa-kafka') as NodePool[];
+  const brokers = pools.filter((p) => p.spec.roles.includes('broker')).reduce((n, p) => n + p.spec.replicas, 0);
+  if (brokers < 3) v.push(`KafkaNodePool: ${brokers} brokers; three are needed (one per zone)`);
+  for (const p of pools) {
+    const zone = p.spec.template?.pod?.topologySpreadConstraints?.find((t) => t.topologyKey === 'topology.kubernetes.io/zone');
+    if (zone?.whenUnsatisfiable !== 'DoNotSchedule') v.push(`KafkaNodePool/${p.metadata.name}: must spread across zones (DoNotSchedule)`);
+  }
+  const pg = objects.find((o) => o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io')) as PgCluster | undefined;
+  if (!pg) v.push('no CloudNativePG Cluster');
+  else {
+    if (pg.metadata.namespace !== 'postgres') v.push('Cluster: must be in namespace postgres (platform-egress)');
+    if (pg.spec.instances < 3) v.push(`Cluster/${pg.metadata.name}: ${pg.spec.instances} instances; three are needed (one per zone)`);
+    if ((pg.spec.minSyncReplicas ?? 0) < 1) v.push(`Cluster/${pg.metadata.name}: needs a synchronous standby (RPO 0 on losing a zone)`);
+    if (pg.spec.bootstrap?.initdb?.database !== 'wa_platform') v.push(`Cluster/${pg.metadata.name}: must create database wa_platform`);
+    if (pg.spec.affinity?.topologyKey !== 'topology.kubernetes.io/zone' || pg.spec.affinity?.podAntiAffinityType !== 'required')
+      v.push(`Cluster/${pg.metadata.name}: instances must be in different zones (required anti-affinity)`);
+    if (!pg.spec.backup?.barmanObjectStore || !pg.spec.backup.retentionPolicy)
+      v.push(`Cluster/${pg.metadata.name}: needs WAL archiving and base backups to an object store with a retention policy`);
+    const scheduled = objects.filter(
+      (o) => o.kind === 'ScheduledBackup' && (o.spec as { cluster?: { name?: string } })?.cluster?.name === pg.metadata.name,
+    );
+    if (!scheduled.length) v.push(`Cluster/${pg.metadata.name}: no ScheduledBackup`);
+  }
+  return v;
+}
+
+const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+
+/**
+ * Argo CD release order (deploy/argocd/<env>): the DB bootstrap Job after everything Jobs need
+ * (namespace, Secrets, ConfigMaps, policies, service accounts), each migration Job after the
+ * bootstrap, and every Deployment after every migration: new code never serves or consumes before
+ * its schema is migrated.
+ */
+export function checkWaves(objects: K8sObject[]): string[] {
+  const v: string[] = [];
+  const jobs = objects.filter((o) => o.kind === 'Job');
+  const bootstrap = jobs.filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'db-bootstrap');
+  const migrations = jobs.filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migration');
+  if (!bootstrap.length || !migrations.length) v.push('the Argo CD render has no bootstrap or no migration Jobs');
+  const prerequisites = objects.filter((o) =>
+    ['Namespace', 'ExternalSecret', 'ConfigMap', 'NetworkPolicy', 'ServiceAccount'].includes(o.kind),
+  );
+  const firstJob = Math.min(...jobs.map(wave));
+  for (const o of prerequisites)
+    if (wave(o) >= firstJob) v.push(`${o.kind}/${o.metadata.name}: wave ${wave(o)} is not before the Jobs (${firstJob})`);
+  for (const m of migrations)
+    for (const b of bootstrap)
+      if (wave(m) <= wave(b)) v.push(`Job/${m.metadata.name}: wave ${wave(m)} is not after the bootstrap (${wave(b)})`);
+  const lastMigration = Math.max(...migrations.map(wave));
+  for (const d of objects.filter((o) => ['Deployment', 'ScaledObject', 'HorizontalPodAutoscaler', 'Service', 'Ingress'].includes(o.kind)))
+    if (wave(d) <= lastMigration) v.push(`${d.kind}/${d.metadata.name}: wave ${wave(d)} is not after the migrations (${lastMigration})`);
   return v;
 }

@@ -225,7 +225,222 @@ const externalSecret: Shape = {
   },
 };
 
+const labelMap: Check = (v) =>
+  isObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'must map names to strings';
+const duration: Check = (v) => (typeof v === 'string' && /^(\d+(ms|s|m|h|d|w|y))+$/.test(v) ? undefined : 'must be a duration such as 5m');
+const selector: Shape = {
+  optional: {
+    matchLabels: labelMap,
+    matchExpressions: each({
+      required: { key: str, operator: oneOf('In', 'NotIn', 'Exists', 'DoesNotExist') },
+      optional: { values: (v) => (Array.isArray(v) ? undefined : 'must be an array') },
+      closed: true,
+    }),
+  },
+  closed: true,
+};
+
+/** monitoring.coreos.com/v1 PodMonitor (Prometheus Operator). */
+const podMonitor: Shape = {
+  required: {
+    spec: {
+      required: {
+        selector,
+        podMetricsEndpoints: each({
+          required: { port: str },
+          optional: {
+            path: str,
+            interval: duration,
+            scrapeTimeout: duration,
+            scheme: oneOf('http', 'https'),
+            relabelings: (v) => (Array.isArray(v) ? undefined : 'must be an array'),
+            metricRelabelings: (v) => (Array.isArray(v) ? undefined : 'must be an array'),
+            honorLabels: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean'),
+          },
+          closed: true,
+        }),
+      },
+      optional: {
+        namespaceSelector: (v) => (isObject(v) ? undefined : 'must be an object'),
+        jobLabel: str,
+        podTargetLabels: (v) => (Array.isArray(v) ? undefined : 'must be an array'),
+      },
+      closed: true,
+    },
+  },
+};
+
+/** monitoring.coreos.com/v1 PrometheusRule: groups of alerting and recording rules. */
+const prometheusRule: Shape = {
+  required: {
+    spec: {
+      required: {
+        groups: each({
+          required: {
+            name: str,
+            rules: (v) => {
+              if (!Array.isArray(v) || !v.length) return 'must be a non-empty array';
+              const errors: string[] = [];
+              v.forEach((rule, i) => {
+                const kind = isObject(rule) && rule.alert ? 'alert' : 'record';
+                checkShape(
+                  rule,
+                  kind === 'alert'
+                    ? {
+                        required: { alert: str, expr: str },
+                        optional: { for: duration, keep_firing_for: duration, labels: labelMap, annotations: labelMap },
+                        closed: true,
+                      }
+                    : { required: { record: str, expr: str }, optional: { labels: labelMap }, closed: true },
+                  `[${i}]`,
+                  errors,
+                );
+              });
+              return errors.length ? errors.join('; ') : undefined;
+            },
+          },
+          optional: { interval: duration, limit: int(0) },
+          closed: true,
+        }),
+      },
+      closed: true,
+    },
+  },
+};
+
+const anyObject: Check = (v) => (isObject(v) ? undefined : 'must be an object');
+const anyArray: Check = (v) => (Array.isArray(v) ? undefined : 'must be an array');
+
+/** kafka.strimzi.io/v1beta2 Kafka (KRaft with node pools): the fields we set. */
+const kafka: Shape = {
+  required: {
+    spec: {
+      required: {
+        kafka: {
+          required: {
+            version: str,
+            listeners: each({
+              required: { name: str, port: int(1), type: str, tls: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean') },
+              optional: { networkPolicyPeers: anyArray, authentication: anyObject, configuration: anyObject },
+              closed: true,
+            }),
+          },
+          optional: {
+            metadataVersion: str,
+            rack: { required: { topologyKey: str }, closed: true },
+            config: configValue,
+            authorization: anyObject,
+            metricsConfig: anyObject,
+            template: anyObject,
+          },
+          closed: true,
+        },
+      },
+      optional: {
+        entityOperator: anyObject,
+        kafkaExporter: {
+          optional: {
+            topicRegex: str,
+            groupRegex: str,
+            showAllOffsets: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean'),
+            resources: anyObject,
+            template: anyObject,
+          },
+          closed: true,
+        },
+        cruiseControl: anyObject,
+      },
+      closed: true,
+    },
+  },
+};
+
+/** kafka.strimzi.io/v1beta2 KafkaNodePool. */
+const kafkaNodePool: Shape = {
+  required: {
+    metadata: { required: { name: str, labels: { required: { 'strimzi.io/cluster': str } } } },
+    spec: {
+      required: {
+        replicas: int(1),
+        roles: (v) =>
+          Array.isArray(v) && v.every((r) => r === 'broker' || r === 'controller') && v.length
+            ? undefined
+            : 'must list broker and/or controller',
+        storage: anyObject,
+      },
+      optional: { resources: anyObject, jvmOptions: anyObject, template: anyObject },
+      closed: true,
+    },
+  },
+};
+
+/** postgresql.cnpg.io/v1 Cluster (CloudNativePG): the fields we set. */
+const cnpgCluster: Shape = {
+  required: {
+    spec: {
+      required: { instances: int(1), storage: { required: { size: str }, optional: { storageClass: str }, closed: true } },
+      optional: {
+        imageName: str,
+        primaryUpdateStrategy: oneOf('unsupervised', 'supervised'),
+        minSyncReplicas: int(0),
+        maxSyncReplicas: int(0),
+        postgresql: anyObject,
+        bootstrap: anyObject,
+        walStorage: { required: { size: str }, optional: { storageClass: str }, closed: true },
+        affinity: anyObject,
+        monitoring: anyObject,
+        resources: anyObject,
+        backup: {
+          required: {
+            barmanObjectStore: {
+              required: { destinationPath: str },
+              optional: {
+                s3Credentials: anyObject,
+                azureCredentials: anyObject,
+                googleCredentials: anyObject,
+                endpointURL: str,
+                wal: anyObject,
+                data: anyObject,
+              },
+              closed: true,
+            },
+          },
+          optional: { retentionPolicy: (v) => (typeof v === 'string' && /^\d+[dwm]$/.test(v) ? undefined : 'must be like 30d') },
+          closed: true,
+        },
+      },
+      closed: true,
+    },
+  },
+};
+
+/** postgresql.cnpg.io/v1 ScheduledBackup (six-field cron: seconds first). */
+const scheduledBackup: Shape = {
+  required: {
+    spec: {
+      required: {
+        schedule: (v) =>
+          typeof v === 'string' && v.trim().split(/\s+/).length === 6 ? undefined : 'must be a six-field cron (seconds first)',
+        cluster: { required: { name: str }, closed: true },
+      },
+      optional: {
+        backupOwnerReference: oneOf('none', 'self', 'cluster'),
+        method: oneOf('barmanObjectStore', 'volumeSnapshot', 'plugin'),
+        immediate: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean'),
+        suspend: (v) => (typeof v === 'boolean' ? undefined : 'must be a boolean'),
+      },
+      closed: true,
+    },
+  },
+};
+
 const CRD_SHAPES: Record<string, Shape> = {
+  'kafka.strimzi.io/v1beta2/Kafka': kafka,
+  'kafka.strimzi.io/v1beta2/KafkaNodePool': kafkaNodePool,
+  'postgresql.cnpg.io/v1/Cluster': cnpgCluster,
+  'postgresql.cnpg.io/v1/ScheduledBackup': scheduledBackup,
+  'monitoring.coreos.com/v1/PodMonitor': podMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': prometheusRule,
   'keda.sh/v1alpha1/ScaledObject': scaledObject,
   'kafka.strimzi.io/v1beta2/KafkaTopic': kafkaTopic,
   'kafka.strimzi.io/v1/KafkaTopic': kafkaTopic,

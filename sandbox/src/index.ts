@@ -4,7 +4,7 @@ export { buildSandbox } from './server';
 export { metaJson, signBody, WebhookSender, type DeliveryOptions, type DeliveryResult } from './webhook-sender';
 export { maxInWindow, outboundSimulatorOf } from './messages/messages.routes';
 export type { OutboundSimulator, SentMessage } from './messages/outbound-simulator';
-export { sandboxWindows, WINDOW_MS, type ServiceWindows } from './messages/service-window';
+export { sandboxWindows, type ServiceWindows } from './messages/service-window';
 export {
   sandboxTemplates,
   SandboxTemplateStore,
@@ -12,3 +12,4 @@ export {
   type SandboxTemplate,
   type SendCheck,
 } from './templates/templates.routes';
+export { localAgencyUrl } from './agency/agency.routes';

@@ -1,6 +1,6 @@
 import { waitFor } from '@wa/testing';
 import { colombianMobile, emiratiMobile, http, messagesTo, type Json } from './support/drive';
-import { startStack, type E2EStack } from './support/stack';
+import { attachStack, type E2EStack } from './support/stack';
 
 /*
  * A citizen's message → the chatbot's answer at the sandbox, end to end: the sandbox posts the
@@ -13,14 +13,9 @@ jest.setTimeout(120_000);
 
 let stack: E2EStack;
 
-beforeAll(async () => {
-  stack = await startStack('chatbot', ['webhook-ingress', 'outbound-gateway', 'chatbot']);
-}, 240000);
-
-afterAll(async () => {
-  stack?.mark('tests done');
-  await stack?.stop();
-}, 60000);
+beforeAll(() => {
+  stack = attachStack();
+});
 
 /** What the citizen's phone shows once the chatbot has answered `count` times. */
 async function answersTo(phone: string, count: number): Promise<{ type: string; payload: Json }[]> {

@@ -1,6 +1,6 @@
 import { waitFor, type Collector } from '@wa/testing';
 import { Agency, colombianMobile, dateIn, emiratiMobile, http, messagesTo, outcomesOf, waitConsumed, type Json } from './support/drive';
-import { startStack, type E2EStack } from './support/stack';
+import { attachStack, type E2EStack } from './support/stack';
 
 /*
  * Agency notifications end to end, as a new user meets them after `npm run stack:up`: the webhook
@@ -11,11 +11,11 @@ import { startStack, type E2EStack } from './support/stack';
  */
 
 // Processes on loaded cores: generous, but a stuck flow still fails well inside the run's budget.
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const ROADS = { id: 'roads-agency', zone: 'America/Bogota', waba: '100000000000001' };
 const IMMIGRATION = { id: 'immigration-dept', zone: 'Asia/Dubai', waba: '100000000000002' };
-const SERVICES = ['webhook-ingress', 'outbound-gateway', 'template-registry', 'notification-scheduler'] as const;
+const SERVICES = ['webhook-ingress', 'outbound-gateway', 'template-registry', 'notification-scheduler', 'chatbot'] as const;
 
 /** The starter templates the sandbox policies name (one source: policy-templates.spec.ts). */
 const STARTER = ['document_expiring', 'payment_due', 'payment_received', 'documents_ready_collection', 'document_received'];
@@ -27,9 +27,21 @@ let outcomes: Collector;
 let catalog: Collector;
 const token: Record<string, string> = {};
 
+/** What the registry said last, for the message of a timeout. */
+const registrySaid: Record<string, string> = {};
+
 async function templatesApproved(tenant: string): Promise<boolean> {
   const { body } = await http(`${stack.url['template-registry']}/v1/templates`, { token: token[tenant] });
-  const list = body as unknown as { name: string; translations: { language: string; status: string }[] }[];
+  const list = body as unknown as {
+    name: string;
+    translations: { language: string; status: string; submission: { state: string; lastError?: string } }[];
+  }[];
+  const states = list.flatMap((t) =>
+    t.translations.map((l) => `${l.status}/${l.submission.state}${l.submission.lastError ? ` (${l.submission.lastError})` : ''}`),
+  );
+  registrySaid[tenant] = JSON.stringify(
+    Object.entries(states.reduce<Record<string, number>>((n, s) => ({ ...n, [s]: (n[s] ?? 0) + 1 }), {})),
+  );
   return STARTER.every((name) =>
     LANGUAGES.every((l) => list.find((t) => t.name === name)?.translations.find((t) => t.language === l)?.status === 'APPROVED'),
   );
@@ -56,7 +68,7 @@ async function catalogSettled(entries: [string, string, string][], status: strin
   await waitConsumed(stack, 'outbound-gateway', 'templates.catalog.v1');
 }
 
-async function waitOutcomes(subjectId: string, wanted: string[], timeoutMs = 60000) {
+async function waitOutcomes(subjectId: string, wanted: string[], timeoutMs = 90000) {
   return waitFor(
     () => {
       const seen = outcomesOf(outcomes.records, subjectId);
@@ -71,11 +83,7 @@ async function waitOutcomes(subjectId: string, wanted: string[], timeoutMs = 600
 }
 
 beforeAll(async () => {
-  stack = await startStack('notifications', [...SERVICES], {
-    // Faster rounds than production's, so the run is short; the behaviour is the same.
-    'template-registry': { TEMPLATES_SUBMIT_INTERVAL_MS: '200' },
-    'notification-scheduler': { SCHEDULER_SWEEP_INTERVAL_MS: '200' },
-  });
+  stack = attachStack();
   try {
     outcomes = await stack.kafka.collect('agency.notification.outcome.v1');
     catalog = await stack.kafka.collect('templates.catalog.v1');
@@ -84,28 +92,29 @@ beforeAll(async () => {
     for (const t of [ROADS, IMMIGRATION]) token[t.id] = await stack.token(t.id, ['admin']);
     // The registry submits its starter catalog; the sandbox approves it by webhook.
     await waitFor(async () => (await templatesApproved(ROADS.id)) && (await templatesApproved(IMMIGRATION.id)), {
-      timeoutMs: 90000,
+      timeoutMs: 150000,
       intervalMs: 500,
       what: 'the starter catalog approved for both tenants',
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; registry (status/submission: count): ${JSON.stringify(registrySaid)}; logs: ${stack.logDir}`);
     });
-    stack.mark('starter catalog approved');
+    stack.mark('notifications: starter catalog approved');
     await catalogSettled(
       [ROADS.id, IMMIGRATION.id].flatMap((t) => STARTER.flatMap((n) => LANGUAGES.map((l) => [t, n, l] as [string, string, string]))),
       'APPROVED',
     );
-    stack.mark('catalog read by the scheduler and the gateway');
+    stack.mark('notifications: catalog read by the scheduler and the gateway');
   } catch (error) {
-    await agency?.disconnect().catch(() => undefined);
-    await stack.stop();
+    await Promise.allSettled([agency?.disconnect(), outcomes?.stop(), catalog?.stop()]);
     throw error;
   }
 }, 240000);
 
 afterAll(async () => {
-  stack?.mark('tests done');
-  // All at once: a consumer's disconnect waits out its current fetch (seconds), as does a service's
-  // graceful stop; stop() kills whatever is still running after a few seconds.
-  const results = await Promise.allSettled([outcomes?.stop(), catalog?.stop(), agency?.disconnect(), stack?.stop()]);
+  stack?.mark('notifications: done');
+  // All at once: a consumer's disconnect waits out its current fetch. The processes stay up for
+  // the other files; the global teardown stops them.
+  const results = await Promise.allSettled([outcomes?.stop(), catalog?.stop(), agency?.disconnect()]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }, 60000);

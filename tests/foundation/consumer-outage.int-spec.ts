@@ -1,8 +1,10 @@
 import pino from 'pino';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { Topics, type EventEnvelope } from '@wa/contracts';
+import { CE, Topics, type CitizenConsentV1, type EventEnvelope } from '@wa/contracts';
+import { KafkaProxy } from '../../services/webhook-ingress/test/support/kafka-proxy';
 import {
   ConsumerHost,
+  createKafka,
   createMessagingTables,
   dlqTopicName,
   EventProducer,
@@ -206,6 +208,65 @@ describe('ConsumerHost while PostgreSQL is unreachable', () => {
     // Nothing spent a retry on the outage.
     expect(recordRetry.records).toHaveLength(0);
     expect(batchRetry.records).toHaveLength(0);
+  });
+
+  it('waits the same way when the handler cannot reach Kafka', async () => {
+    const tenant = `kafka-down-${uniqueSuffix()}`.slice(0, 30);
+    const forwardTenant = `fwd-${tenant}`.slice(0, 30);
+    const group = `kafka-down-${uniqueSuffix()}`;
+    // The handler forwards each record through its own producer, which reaches the broker through a
+    // proxy the test closes (the consumer itself and everyone else keep the broker).
+    const [brokerHost, brokerPort] = tk.options.brokers[0].split(':');
+    const kafkaProxy = new KafkaProxy(brokerHost, Number(brokerPort));
+    await kafkaProxy.start();
+    const forwardOptions = { ...tk.options, brokers: [kafkaProxy.address] };
+    const forwarder = new EventProducer(
+      createKafka(forwardOptions, { retry: { initialRetryTime: 100, retries: 2 } }),
+      forwardOptions,
+      '/tests/outage',
+      {
+        requestTimeoutMs: 3000,
+      },
+    );
+    await forwarder.connect();
+    const attemptsDuring = { n: 0 };
+    let kafkaDown = false;
+    const host = new ConsumerHost(tk.kafka, tk.options, producer, {
+      groupId: group,
+      logger: quiet,
+      retry: { inlineAttempts: 2, inlineBackoffMs: 10, retryDelaysMs: [200] },
+      infrastructureBackoff: { initialMs: 100, maxMs: 1000 },
+    });
+    host.register(Topics.citizenConsent, async (env) => {
+      if (env.tenantId !== tenant) return;
+      if (kafkaDown) attemptsDuring.n++;
+      // Forwarded under another tenant, which this handler ignores when it reads it back.
+      await forwarder.publish(Topics.citizenConsent, { ...(env.data as CitizenConsentV1), tenantId: forwardTenant });
+    });
+    hosts.push(host);
+    await host.start();
+    const dlq = await tk.collect(dlqTopicName(group));
+    const retry = await tk.collect(retryTopicName(group));
+    try {
+      await kafkaProxy.stop();
+      kafkaDown = true;
+      for (let seq = 0; seq < 10; seq++) await producer.publish(Topics.citizenConsent, sequencedConsent(tenant, '573008880001', seq));
+      await waitFor(() => attemptsDuring.n >= 3, { what: 'the handler failing while Kafka is unreachable', timeoutMs: 60000 });
+      await sleep(3000);
+      expect(dlq.records).toHaveLength(0);
+    } finally {
+      kafkaDown = false;
+      await kafkaProxy.start();
+    }
+    const forwarded = await tk.collect(Topics.citizenConsent.name);
+    const seqs = () => forwarded.records.filter((r) => r.headers[CE.tenant] === forwardTenant).map((r) => sequenceOf(JSON.parse(r.value!)));
+    await waitFor(() => new Set(seqs()).size === 10, { what: 'all ten forwarded', timeoutMs: 90000 });
+    // In order, each once.
+    expect(seqs()).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(dlq.records).toHaveLength(0);
+    expect(retry.records).toHaveLength(0);
+    await forwarder.disconnect();
+    await kafkaProxy.stop();
   });
 
   it('keeps the member in the group while a handler runs longer than the session timeout', async () => {

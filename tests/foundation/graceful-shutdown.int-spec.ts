@@ -35,6 +35,8 @@ describe('a service process shuts down cleanly on SIGTERM', () => {
         KAFKA_TOPIC_PREFIX: tk.prefix,
         LOG_LEVEL: 'info',
         SHUTDOWN_TIMEOUT_MS: '15000',
+        AUTH_MODE: 'sandbox',
+        AUTH_SANDBOX_SECRET: 'graceful-shutdown-test-signing-key-0123456789',
       },
     });
     let output = '';

@@ -72,7 +72,8 @@ describe('route access', () => {
 
   it('keeps public routes to probes, metrics, the webhook handshake and the console sign-in', () => {
     const publicRoutes = routes.filter((r) => r.access.public).map((r) => r.route);
-    for (const route of publicRoutes) expect(route).toMatch(/^(GET \/(health|metrics|webhooks\/whatsapp)|GET \/v1\/console\/sign-in$|POST \/v1\/console\/dev-sign-in$)/);
+    for (const route of publicRoutes)
+      expect(route).toMatch(/^(GET \/(health|metrics|webhooks\/whatsapp)|GET \/v1\/console\/sign-in$|POST \/v1\/console\/dev-sign-in$)/);
   });
 
   it('would catch a route without roles', () => {

@@ -120,12 +120,12 @@ export async function seedCitizen(
   );
   await q(`INSERT INTO scheduler.daily_send (tenant_id, citizen_key, day, sent) VALUES ($1, $2, (${ago(ageDays)})::date, 1)`, [t, c.key]);
 
+  await q(
+    `INSERT INTO scheduler.citizen_preference (tenant_id, citizen_key, language, chosen_at, source) VALUES ($1, $2, 'es', now(), 'chatbot')`,
+    [t, c.key],
+  );
+
   // chatbot
-  await q(`INSERT INTO chatbot.contact (tenant_id, citizen_key, profile_name, last_message_at) VALUES ($1, $2, $3, ${ago(ageDays)})`, [
-    t,
-    c.key,
-    c.name,
-  ]);
   await q(
     `INSERT INTO chatbot.citizen_profile (tenant_id, citizen_key, contact, profile_name, language, last_inbound_at, last_message_id, updated_at)
      VALUES ($1, $2, $3, $4, 'es', now(), $5, ${ago(ageDays)})`,

@@ -81,8 +81,8 @@ describe('retention pruners of every service', () => {
       'gateway.media_asset': 0,
       'gateway.inbox': 1,
     });
-    // Sessions: roads-agency past 60 days (75, 120), the others past 90 (120). Contacts and profiles follow messagesDays.
-    expect(pruned.chatbot).toEqual({ 'chatbot.session': 4, 'chatbot.contact': 1, 'chatbot.citizen_profile': 1, 'chatbot.inbox': 1 });
+    // Sessions: roads-agency past 60 days (75, 120), the others past 90 (120). Profiles follow messagesDays.
+    expect(pruned.chatbot).toEqual({ 'chatbot.session': 4, 'chatbot.citizen_profile': 1, 'chatbot.inbox': 1 });
     expect(pruned.scheduler).toEqual({ 'scheduler.notice': 0, 'scheduler.subject': 0, 'scheduler.daily_send': 5, 'scheduler.inbox': 1 });
     expect(pruned.templates).toEqual({ 'templates.inbox': 1 });
     expect(await count('gateway.outbound_message', `request_id = '${queuedId}'`)).toBe(1);

@@ -32,7 +32,7 @@ class SandboxNotInProduction implements ValidatorConstraintInterface {
   }
 }
 
-const OIDC_REQUIRED = '$property is required when AUTH_MODE=oidc (the default when NODE_ENV=production)';
+const OIDC_REQUIRED = '$property is required when AUTH_MODE=oidc (the default; AUTH_MODE=sandbox only for local stacks and tests)';
 
 /**
  * AUTH_MODE as given, else `oidc`: locally signed tokens are used only where a deployment asks

@@ -9,5 +9,6 @@ export * from './events/outbound';
 export * from './events/templates';
 export * from './events/agency';
 export * from './events/handoff';
+export * from './events/citizen';
 export * from './events/privacy';
 export * from './replay-window';

@@ -1,6 +1,7 @@
 import { citizenKeyOf, type CitizenIdentity } from './citizen-key';
 import type { AgencyCaseV1 } from './events/agency';
 import * as agency from './events/agency';
+import * as citizen from './events/citizen';
 import * as handoff from './events/handoff';
 import * as outbound from './events/outbound';
 import * as privacy from './events/privacy';
@@ -159,6 +160,16 @@ export const Topics = {
     retentionMs: 365 * DAY,
     types: { 'citizen.consent.v1': outbound.CitizenConsentV1 },
     key: (d) => contactKey(d.tenantId, d.contact),
+    keyDescription: 'tenantId:citizenKey',
+  }),
+  citizenPreference: topic<citizen.CitizenPreferenceV1>({
+    name: 'citizen.preference.v1',
+    description: "A citizen's chosen language, for notices whose agency event names none (compacted)",
+    partitions: 3,
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    types: { 'citizen.preference.v1': citizen.CitizenPreferenceV1 },
+    key: (d) => `${d.tenantId}:${d.citizenKey}`,
     keyDescription: 'tenantId:citizenKey',
   }),
   templateCatalog: topic<templates.TemplateCatalogEntryV1>({

@@ -179,15 +179,24 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    const idleMs = this.options.idleIntervalMs ?? 200;
+    let failures = 0;
     const tick = async () => {
       if (!this.running) return;
       let published = 0;
+      let delayMs = idleMs;
       try {
         published = await this.relayOnce();
+        if (failures > 0) this.log.warn({ failures }, 'outbox relay working again');
+        failures = 0;
       } catch (error) {
-        this.log.error({ err: (error as Error).message }, 'outbox relay failed; will retry');
+        // PostgreSQL or Kafka away: back off (up to 5 s) rather than fail, and log, every idle tick.
+        failures++;
+        delayMs = Math.min(5000, idleMs * 2 ** Math.min(failures, 10));
+        const fields = { err: describeError(error), failures, infrastructure: isInfrastructureError(error), retryInMs: delayMs };
+        if (failures === 1 || failures % 20 === 0) this.log.error(fields, 'outbox relay failed; will retry');
       }
-      if (this.running) this.timer = setTimeout(() => (this.loop = tick()), published > 0 ? 0 : (this.options.idleIntervalMs ?? 200));
+      if (this.running) this.timer = setTimeout(() => (this.loop = tick()), published > 0 ? 0 : delayMs);
     };
     this.loop = tick();
     const keep = this.options.keepPublishedMs ?? DEFAULT_KEEP_PUBLISHED_MS;

@@ -1,4 +1,5 @@
-import { ServiceWindows, WINDOW_MS } from './service-window';
+import { CUSTOMER_SERVICE_WINDOW_MS as WINDOW_MS } from '@wa/conversation';
+import { ServiceWindows } from './service-window';
 
 describe('customer-service windows (Meta’s side)', () => {
   const PHONE = '310000000000001';

@@ -1,10 +1,11 @@
 import { canonicalDigits } from '@wa/contracts';
+import { CUSTOMER_SERVICE_WINDOW_MS } from '@wa/conversation';
 import type { FastifyInstance } from 'fastify';
 import type { SandboxContext } from '../sandbox-context';
 import { sandboxState } from '../state/sandbox-state';
 
-/** Meta's customer-service window: 24 hours from the citizen's last message to that business number. */
-export const WINDOW_MS = 24 * 3600 * 1000;
+/** Meta's customer-service window, the platform's one rule (@wa/conversation). */
+const WINDOW_MS = CUSTOMER_SERVICE_WINDOW_MS;
 
 /**
  * The citizen's side of the customer-service window as Meta keeps it: per business phone number

@@ -66,4 +66,23 @@ describe('chatbot migration to citizen keys on real Postgres', () => {
       ['525512345678', '551187654321', '573001234567', 'CO.13491208655302741918'].map((wa_id) => ({ wa_id })),
     );
   });
+
+  it('turns the remaining contacts into citizen profiles and drops the contact table', async () => {
+    await migrate({ ...options(), migrations: migrations.slice(0, index + 1) });
+    await migrate({ ...options(), migrations });
+    expect(
+      await rows(`SELECT citizen_key, contact, profile_name, last_inbound_at FROM chatbot.citizen_profile ORDER BY citizen_key`),
+    ).toEqual([
+      { citizen_key: '525512345678', contact: { waId: '525512345678' }, profile_name: 'Ana María', last_inbound_at: at(3) },
+      { citizen_key: '551187654321', contact: { waId: '551187654321' }, profile_name: 'João', last_inbound_at: at(5) },
+      { citizen_key: '573001234567', contact: { waId: '573001234567' }, profile_name: 'Luis', last_inbound_at: at(1) },
+      {
+        citizen_key: 'bsuid:CO.13491208655302741918',
+        contact: { bsuid: 'CO.13491208655302741918' },
+        profile_name: 'ana.user',
+        last_inbound_at: at(4),
+      },
+    ]);
+    expect(await rows(`SELECT to_regclass('chatbot.contact') AS t`)).toEqual([{ t: null }]);
+  });
 });

@@ -12,6 +12,7 @@ import { NoticesController } from './notices/notices.controller';
 import { NoticesService } from './notices/notices.service';
 import { OutcomeConsumer } from './outcome/outcome.consumer';
 import { PlanningService } from './planning/planning.service';
+import { PreferenceConsumer } from './preferences/preference.consumer';
 import { PolicyController } from './policy/policy.controller';
 import type { SchedulerPolicyInput } from './policy/policy.model';
 import { CONFIG_POLICIES, loadPolicyFile, PolicyService } from './policy/policy.service';
@@ -42,7 +43,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(notificationSchedulerService, env), AuthModule.forRoot(env)],
-      controllers: [CitizenErasureConsumer, TemplateCatalogConsumer, ConsentConsumer, OutcomeConsumer, PolicyController, NoticesController],
+      controllers: [
+        CitizenErasureConsumer,
+        TemplateCatalogConsumer,
+        ConsentConsumer,
+        PreferenceConsumer,
+        OutcomeConsumer,
+        PolicyController,
+        NoticesController,
+      ],
       providers: [
         RetentionPruner,
         { provide: Clock, useValue: overrides.clock ?? new SystemClock() },

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSandboxKey, mintSandboxToken, type Role } from '@wa/auth';
-import { createTestDatabase, createTestKafka, freePort, type TestDatabase, type TestKafka } from '@wa/testing';
+import { createKafka } from '@wa/kafka';
+import { createTestDatabase, createTestKafka, freePort, type Collected, type TestDatabase, type TestKafka } from '@wa/testing';
 import { migrate } from '@wa/persistence';
 import type { ServiceDescriptor } from '@wa/service-kit';
 import { mainOf, STACK_SERVICES, type StackService } from '../../../tools/stack-services';
@@ -13,8 +14,9 @@ import { mainOf, STACK_SERVICES, type StackService } from '../../../tools/stack-
  * main.ts with `node -r ./tools/ts-register.cjs`, its schema migrated with its own migrations, plus
  * the Cloud API sandbox as a process — but on free ports, under its own Kafka topic prefix (so its
  * topics and consumer groups are its own) and in its own database, so it never meets another test
- * or a stack someone runs. Logs go to .local/e2e-logs/<run>/ and stay there (the last three
- * runs'), to read when a run fails.
+ * or a stack someone runs (the sandbox keeps its state in the run's directory). Logs go to
+ * .local/e2e-logs/<run>/ and stay there (the last three runs'), to read when a run fails. The jest
+ * global setup starts one for the run (global-setup.ts); test files attach to it (attachStack).
  */
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -24,17 +26,31 @@ const KEEP_RUNS = 3;
 
 export type ServiceName = StackService['name'];
 
-export interface E2EStack {
-  /** http://127.0.0.1:<port> of each started service. */
+/** What a test file needs to know of a running stack (passed from the global setup as JSON). */
+export interface StackFacts {
   url: Record<string, string>;
   sandboxUrl: string;
-  kafka: TestKafka;
-  db: TestDatabase;
   logDir: string;
+  brokers: string[];
+  topicPrefix: string;
+  authSecret: string;
+  /** When the start began (ms since the epoch): the timeline counts from it. */
+  startedAt: number;
+}
+
+/** The stack as a test file drives it. */
+export interface E2EStack extends StackFacts {
+  /** A Kafka client on the stack's brokers; topic names need `kafka.prefix`. */
+  kafka: Pick<TestKafka, 'kafka' | 'prefix' | 'collect'>;
   /** Notes a moment in the run's timeline.log. */
   mark(what: string): void;
   /** A bearer token the services accept (sandbox auth, the stack's own key). */
   token(tenant: string, roles: Role[]): Promise<string>;
+}
+
+/** The stack as its owner (the global setup) holds it. */
+export interface RunningStack {
+  facts: StackFacts;
   /** Ends every process (SIGTERM, then SIGKILL), then drops the database and the topics. */
   stop(): Promise<void>;
 }
@@ -145,7 +161,7 @@ export async function startStack(
   label: string,
   services: ServiceName[],
   extraEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
-): Promise<E2EStack> {
+): Promise<RunningStack> {
   pruneLogs();
   const logDir = join(E2E_LOGS, `${new Date().toISOString().replace(/[:.]/g, '-')}-${label}`);
   mkdirSync(logDir, { recursive: true });
@@ -179,6 +195,8 @@ export async function startStack(
         PORT: String(ports.get('cloud-api-sandbox')),
         INGRESS_URL: `http://127.0.0.1:${ports.get('webhook-ingress') ?? 9}`,
         TENANTS_FILE,
+        // Its own state (templates, windows...), not the one a `stack:up` sandbox keeps in .local/sandbox.
+        SANDBOX_STATE_DIR: join(logDir, 'sandbox-state'),
       },
       logDir,
     );
@@ -231,19 +249,66 @@ export async function startStack(
       ...processes.map((p) => ready(p, `http://127.0.0.1:${ports.get(p.name)}/health/ready`, 150000).then(() => mark(`${p.name} ready`))),
     ]);
     const url = Object.fromEntries(wanted.map((s) => [s.name, `http://127.0.0.1:${ports.get(s.name)}`]));
-    const key = loadSandboxKey({ secret: authSecret });
     return {
-      url,
-      sandboxUrl,
-      kafka: kafka!,
-      db: db!,
-      logDir,
-      token: (tenant, roles) => mintSandboxToken({ key, sub: 'e2e', tenant, roles, expiresIn: '1h' }),
-      mark,
-      stop: cleanup,
+      facts: { url, sandboxUrl, logDir, brokers: kafka.options.brokers, topicPrefix: kafka.prefix, authSecret, startedAt: began },
+      stop: async () => {
+        mark('tests done');
+        await cleanup();
+      },
     };
   } catch (error) {
     await cleanup();
     throw error;
   }
+}
+
+const FACTS_ENV = 'WA_E2E_STACK';
+
+/** Hands the facts to the test files (workers start after the global setup, with its environment). */
+export function publishFacts(facts: StackFacts): void {
+  process.env[FACTS_ENV] = JSON.stringify(facts);
+}
+
+/** The stack the global setup started, as a test file drives it. */
+export function attachStack(): E2EStack {
+  const raw = process.env[FACTS_ENV];
+  if (!raw)
+    throw new Error(`no e2e stack: ${FACTS_ENV} is not set (tests/e2e runs in the jest project "e2e", whose global setup starts it)`);
+  const facts = JSON.parse(raw) as StackFacts;
+  const options = { brokers: facts.brokers, clientId: 'e2e-tests', topicPrefix: facts.topicPrefix };
+  const kafka = createKafka(options);
+  const key = loadSandboxKey({ secret: facts.authSecret });
+  return {
+    ...facts,
+    kafka: {
+      kafka,
+      prefix: facts.topicPrefix,
+      async collect(topic) {
+        const records: Collected[] = [];
+        const consumer = kafka.consumer({
+          groupId: `${facts.topicPrefix}collector.${randomBytes(4).toString('hex')}`,
+          allowAutoTopicCreation: false,
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topic: `${facts.topicPrefix}${topic}`, fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ message, partition }) => {
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+            records.push({
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+              headers,
+              partition,
+              offset: message.offset,
+            });
+          },
+        });
+        return { records, stop: () => consumer.disconnect() };
+      },
+    },
+    mark: (what) =>
+      appendFileSync(join(facts.logDir, 'timeline.log'), `${((Date.now() - facts.startedAt) / 1000).toFixed(1)} s  ${what}\n`),
+    token: (tenant, roles) => mintSandboxToken({ key, sub: 'e2e', tenant, roles, expiresIn: '1h' }),
+  };
 }

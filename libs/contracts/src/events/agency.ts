@@ -137,6 +137,30 @@ export function IsStringMap(keyPattern: RegExp, maxKeys: number, maxValueLength:
     });
 }
 
+export const AGENCY_CONSENT_CATEGORIES = ['utility', 'marketing', 'all'] as const;
+
+/**
+ * A choice the citizen made with the agency (a box ticked on a web form, a signed paper form):
+ * recorded as `citizen.consent.v1` with the event's id as evidence, exactly like a STOP or START
+ * sent on WhatsApp, and the newest choice wins whichever way it came.
+ */
+export class AgencyConsent {
+  @IsIn(['opted_in', 'opted_out']) state!: 'opted_in' | 'opted_out';
+  /** `utility` covers the notices; `all` also lifts or sets every other category. */
+  @IsIn(AGENCY_CONSENT_CATEGORIES as unknown as string[]) category!: (typeof AGENCY_CONSENT_CATEGORIES)[number];
+  /** When the citizen made the choice (not when the event was sent). */
+  @IsISO8601({ strict: true }) capturedAt!: string;
+  /** Where: `web`, `paper`, `counter`, `phone`, `sms` ... */
+  @IsString()
+  @Length(1, 64)
+  @Matches(/^[a-z0-9_-]+$/, { message: 'citizen.consent.channel must be a lowercase word such as web or paper' })
+  channel!: string;
+  /** The words the citizen agreed to, as shown to them. */
+  @IsOptional() @IsString() @MaxLength(2000) wording?: string;
+  /** The agency's own record of the choice (form id, case number), kept with the evidence. */
+  @IsOptional() @IsString() @Length(1, 128) reference?: string;
+}
+
 /** The citizen an agency event is about. The agency's own id for them is `subjectId`. */
 export class CitizenRef {
   @IsString() @Length(1, 128) subjectId!: string;
@@ -147,6 +171,8 @@ export class CitizenRef {
   @IsOptional() @IsString() @Length(1, 200) @Matches(ONE_LINE, { message: 'citizen.name must be one line' }) name?: string;
   /** IANA zone (`Europe/Madrid`), overriding the tenant's for quiet hours and send times. */
   @IsOptional() @IsIanaTimeZone({ message: 'citizen.timeZone must be an IANA time zone such as Europe/Madrid' }) timeZone?: string;
+  /** An opt-in or opt-out the citizen gave the agency, recorded with this event as evidence. */
+  @IsOptional() @ValidateNested() @Type(() => AgencyConsent) consent?: AgencyConsent;
 }
 
 export const DOCUMENT_TYPES = [

@@ -347,12 +347,16 @@ export const CONSENT_CATEGORIES = ['utility', 'marketing', 'all'] as const;
 
 /** What shows the citizen made the choice: kept with the consent record for audits. */
 export class ConsentEvidence {
-  /** `chatbot_keyword` (STOP/START), `chatbot_flow` (a flow's option), `meta_user_preferences`, `agency` ... */
+  /** `chatbot_keyword` (STOP/START), `chatbot_flow` (a flow's option), `meta_user_preferences`, `agency_event` ... */
   @IsString() @MaxLength(64) source!: string;
   /** The words the citizen sent (`BAJA`, `STOP`), when a keyword decided. */
   @IsOptional() @IsString() @MaxLength(200) keyword?: string;
   /** The citizen's message (wamid) that carried the choice. */
   @IsOptional() @IsString() @MaxLength(256) messageId?: string;
+  /** The ce_id of the agency event that carried the choice (source `agency_event`). */
+  @IsOptional() @IsString() @MaxLength(256) eventId?: string;
+  /** The agency's own record of the choice (form id, case number). */
+  @IsOptional() @IsString() @MaxLength(128) reference?: string;
   @IsISO8601() at!: string;
 }
 

@@ -5,6 +5,7 @@ import {
   citizenKeyOf,
   type AgencyCaseV1,
   type CitizenConsentV1,
+  type CitizenPreferenceV1,
   type ContactRef,
   type ConversationOwnerV1,
   type HandoffMessageV1,
@@ -269,9 +270,19 @@ export class TurnService {
   ): Promise<OutboxEntry[]> {
     const { tenant, citizenKey } = party;
     switch (output.type) {
-      case 'language':
+      case 'language': {
         await this.profiles.setLanguage(manager, tenant.id, citizenKey, output.language, new Date(occurredAt));
-        return [];
+        // Published with the choice, so the scheduler uses it for notices whose agency event names no language.
+        const preference: CitizenPreferenceV1 = {
+          tenantId: tenant.id,
+          citizenKey,
+          contact: party.contact,
+          language: output.language,
+          chosenAt: occurredAt,
+          source: 'chatbot_menu',
+        };
+        return [{ spec: Topics.citizenPreference, data: preference }];
+      }
       case 'consent':
         return [this.consentEntry(party, output.state, 'chatbot_flow', output.keyword, sourceMessageId, occurredAt)];
       case 'case': {

@@ -13,7 +13,7 @@ describe('named HTTP integrations', () => {
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, headers: req.headers, body });
         const path = req.url ?? '';
-        if (path.startsWith('/slow')) return void setTimeout(() => res.end('{}'), 500);
+        if (path.startsWith('/slow')) return void setTimeout(() => res.end('{}'), 6000);
         if (path.startsWith('/html')) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<p>hi</p>');
         if (path.startsWith('/array')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('[1]');
         if (path.startsWith('/broken')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"a":');
@@ -24,10 +24,17 @@ describe('named HTTP integrations', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
 
   const file = (entries: string) => `tenants:\n  roads-agency:\n${entries}`;
-  const entry = (name: string, path: string, extra = '') => `    ${name}:\n      url: ${base}${path}\n      timeout_ms: 200\n${extra}`;
+  // Generous timeouts: only /slow (6 s) must miss it, however loaded the machine is.
+  const entry = (name: string, path: string, extra = '') => `    ${name}:\n      url: ${base}${path}\n      timeout_ms: 3000\n${extra}`;
 
   it('fills the URL template, sends the other inputs as the query (GET) or a JSON body (POST), with secret headers', async () => {
     const integrations = new Integrations(
@@ -71,7 +78,7 @@ describe('named HTTP integrations', () => {
       const r = await integrations.call('roads-agency', name, {});
       return r.ok ? 'ok' : r.error;
     };
-    expect(await error('slow')).toMatch(/did not answer within 200 ms/);
+    expect(await error('slow')).toMatch(/did not answer within 3000 ms/);
     expect(await error('html')).toMatch(/text\/html, not JSON/);
     expect(await error('array')).toMatch(/not an object/);
     expect(await error('broken')).toMatch(/invalid JSON/);

@@ -474,6 +474,22 @@ describe('runTurn: global keywords, template buttons, consent', () => {
     expect(c.output('handoff')).toMatchObject({ reason: 'asked_for_agent', department: 'roads_desk' });
   });
 
+  it('a short sentence naming a keyword acts on it; a long one is left to the waiting node', async () => {
+    const c = await at('report_kind');
+    await c.send('Quiero hablar con un agente, por favor');
+    expect(c.output('handoff')).toMatchObject({ reason: 'asked_for_agent', department: 'roads_desk' });
+    const arabic = await at('report_kind', 'ar');
+    await arabic.send('أريد التحدث مع موظف');
+    expect(arabic.output('handoff')).toMatchObject({ reason: 'asked_for_agent' });
+    const long = await at('report_kind');
+    await long.send('ayer un agente de tránsito me dijo que reportara el hueco de la calle');
+    expect(long.output('handoff')).toBeUndefined();
+    // Part of a word is not the keyword.
+    const partial = await at('report_kind');
+    await partial.send('agentes');
+    expect(partial.output('handoff')).toBeUndefined();
+  });
+
   it('language keyword: a menu of the flow’s languages in their own names, then the same question in the new language', async () => {
     const c = await at('report_kind');
     await c.send('idioma');

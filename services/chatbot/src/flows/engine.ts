@@ -44,6 +44,8 @@ import {
 } from './render';
 import { fold, parseDate, parseDuration, parseNumber } from './text';
 
+/** Sentences up to this many words are searched for a global keyword. */
+const SENTENCE_KEYWORD_MAX_WORDS = 8;
 /** The waiting id of the built-in language menu (opened by a keyword or an option's `do`). */
 export const LANGUAGE_MENU = '@language';
 /** Nodes run in one turn without waiting before the flow is judged broken (a loop). */
@@ -223,11 +225,27 @@ class Turn {
     return f ? rules.find((r) => Object.values(r.labels ?? {}).some((list) => list.some((l) => fold(l) === f))) : undefined;
   }
 
+  /**
+   * The global rule a text names: the whole text is a keyword, or a short sentence contains one as
+   * whole words ("quiero hablar con un agente"). Longer texts are left to the waiting node, where a
+   * keyword in passing is more likely part of a question than a command.
+   */
   private globalRule(text: string) {
     if (text.length > 60) return undefined;
     const f = fold(text);
     if (!f) return undefined;
-    return (this.flow.global ?? []).find((r) => Object.values(r.match).some((list) => list.some((w) => fold(w) === f)));
+    const rules = this.flow.global ?? [];
+    const exact = rules.find((r) => Object.values(r.match).some((list) => list.some((w) => fold(w) === f)));
+    if (exact || f.split(' ').length > SENTENCE_KEYWORD_MAX_WORDS) return exact;
+    const padded = ` ${f} `;
+    return rules.find((r) =>
+      Object.values(r.match).some((list) =>
+        list.some((w) => {
+          const k = fold(w);
+          return k !== '' && padded.includes(` ${k} `);
+        }),
+      ),
+    );
   }
 
   /** A global action, from a keyword, an option's `do` or a template button. */

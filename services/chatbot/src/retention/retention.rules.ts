@@ -7,14 +7,13 @@ const INBOX_TOPICS = [Topics.inboundMessage, Topics.conversationOwner, Topics.ac
 
 /**
  * What the chatbot forgets, and when (docs/privacy.md): a session (its state and transcript)
- * `transcriptsDays` after it expired; a contact and a citizen's profile (name, language) after
- * `messagesDays` without a message from them.
+ * `transcriptsDays` after it expired; a citizen's profile (name, language) after `messagesDays`
+ * without a change.
  */
 export function chatbotRetentionRules(tenants: TenantRegistry): PruneRule[] {
   const days = (tenantId: string | undefined) => retentionOf(tenantId ? tenants.tenant(tenantId) : undefined);
   return [
     { table: 'chatbot.session', column: 'expires_at', days: (t) => days(t).transcriptsDays },
-    { table: 'chatbot.contact', column: 'last_message_at', days: (t) => days(t).messagesDays },
     { table: 'chatbot.citizen_profile', column: 'updated_at', days: (t) => days(t).messagesDays },
     { table: 'chatbot.inbox', column: 'processed_at', days: () => inboxRetentionDays(INBOX_TOPICS), tenantColumn: null },
   ];

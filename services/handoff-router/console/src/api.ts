@@ -52,7 +52,7 @@ export interface TranscriptLine {
   agentName?: string;
   kind?: string;
   text?: string;
-  media?: { url?: string; mimeType?: string; filename?: string; caption?: string };
+  media?: { url?: string; link?: string; mimeType?: string; filename?: string; caption?: string };
   template?: { name: string; language: string };
   /** Delivery of an agent's message: pending, held (window closed), sent, delivered, read, failed. */
   status?: string;
@@ -68,6 +68,8 @@ export interface Composer {
 
 export interface Conversation extends ConversationSummary {
   transcript: TranscriptLine[];
+  /** The citizen's earlier handoffs, oldest first. */
+  earlier?: TranscriptLine[];
   composer: Composer;
 }
 
@@ -84,6 +86,8 @@ export interface Template {
   language: string;
   body?: string;
   parameters?: number;
+  /** Named parameters the agent fills in (`first_name`). */
+  parameterNames?: string[];
 }
 
 export interface DepartmentLoad {
@@ -179,9 +183,10 @@ export class Api {
   }
 
   signInConfig = () => this.call<SignInConfig>('GET', '/v1/console/sign-in');
-  devSignIn = (agentId: string) => this.call<{ token: string; agent: Agent }>('POST', '/v1/console/dev-sign-in', { agentId });
+  devSignIn = (agentId: string, tenantId?: string) =>
+    this.call<{ token: string; agent: Agent }>('POST', '/v1/console/dev-sign-in', { agentId, tenantId });
   me = () => this.call<Agent>('GET', '/v1/agents/me');
-  heartbeat = (presence: Presence) => this.call<Agent>('PUT', '/v1/agents/me/presence', { presence });
+  heartbeat = (presence: Presence) => this.call<Agent>('POST', '/v1/agents/me/heartbeat', { presence });
   conversations = () => this.call<ConversationSummary[]>('GET', '/v1/conversations?scope=mine');
   queue = () => this.call<ConversationSummary[]>('GET', '/v1/conversations?state=queued');
   conversation = (id: string) => this.call<Conversation>('GET', `/v1/conversations/${encodeURIComponent(id)}`);
@@ -203,7 +208,7 @@ export class Api {
   canned = (language?: string) =>
     this.call<CannedResponse[]>('GET', `/v1/canned-responses${language ? `?language=${encodeURIComponent(language)}` : ''}`);
   templates = (language: string) => this.call<Template[]>('GET', `/v1/templates?language=${encodeURIComponent(language)}`);
-  departments = () => this.call<DepartmentLoad[]>('GET', '/v1/departments');
+  departments = (language: string) => this.call<DepartmentLoad[]>('GET', `/v1/departments?language=${encodeURIComponent(language)}`);
   overview = () => this.call<Overview>('GET', '/v1/supervisor/overview');
 
   /**

@@ -16,6 +16,19 @@ import {
 } from './api';
 import { byLanguage, duration, inLanguage, maskPhone, metaErrorText, secondsSince, step, windowState } from './format';
 
+const STATE_WORDS: Record<string, string> = {
+  queued: 'waiting in the queue',
+  assigned: 'with an agent',
+  survey: 'closed, rating asked',
+  closed: 'closed',
+};
+
+/** The first word of a profile name, for a template's `first_name`. */
+const firstName = (name: string | undefined) => (name ?? '').trim().split(/\s+/)[0] ?? '';
+
+/** `asked_for_agent` → `asked for agent`. */
+const words = (code: string | null | undefined) => (code ?? '').replace(/_/g, ' ');
+
 type Route = { view: 'sign-in' } | { view: 'inbox' } | { view: 'conversation'; id: string } | { view: 'supervisor' };
 
 function parseRoute(hash: string): Route {
@@ -61,6 +74,9 @@ export class HandoffConsole extends LitElement {
   private busy = false;
   private transferOpen = false;
   private noteMode = false;
+  /** What the agent chose: online gets new conversations, away keeps the current ones only. */
+  private presence: 'online' | 'away' = 'online';
+  private templateChoice = '';
   private stopStream: (() => void) | null = null;
   private timers: number[] = [];
   private refreshQueued = false;
@@ -143,7 +159,7 @@ export class HandoffConsole extends LitElement {
 
   private async beat(): Promise<void> {
     try {
-      await this.api.heartbeat('online');
+      await this.api.heartbeat(this.presence);
     } catch {
       // the stream's status shows a lost connection
     }
@@ -160,7 +176,11 @@ export class HandoffConsole extends LitElement {
   }
 
   private async signOut(message = ''): Promise<void> {
+    // Leaving on purpose: offline at once rather than after the heartbeat's grace period.
+    if (!message) await this.api.heartbeat('offline').catch(() => undefined);
     this.stop();
+    document.title = 'Agent console';
+    this.presence = 'online';
     this.api.setToken(null);
     this.me = null;
     this.current = null;
@@ -170,24 +190,29 @@ export class HandoffConsole extends LitElement {
     await this.loadSignIn();
   }
 
-  /** Events arrive in bursts: one refresh per animation frame is enough. */
+  /**
+   * Events arrive in bursts: one refresh per burst is enough. A timer, not an animation frame:
+   * a console in a background tab must still follow (frames stop there).
+   */
   private scheduleRefresh(): void {
     if (this.refreshQueued) return;
     this.refreshQueued = true;
-    requestAnimationFrame(() => {
+    setTimeout(() => {
       this.refreshQueued = false;
       void this.refresh();
-    });
+    }, 50);
   }
 
   private async refresh(): Promise<void> {
     if (!this.api.signedIn) return;
     try {
       const route = this.route;
-      const [mine, queued, departments] = await Promise.all([this.api.conversations(), this.api.queue(), this.api.departments()]);
+      const [mine, queued, departments] = await Promise.all([this.api.conversations(), this.api.queue(), this.api.departments('en')]);
       this.mine = mine;
       this.queued = queued;
       this.departments = departments;
+      // The tab's title tells an agent working in another tab that someone is waiting.
+      document.title = `${queued.length ? `(${queued.length} waiting) ` : ''}${mine.length} mine · Agent console`;
       if (route.view === 'conversation') await this.loadConversation(route.id);
       if (route.view === 'supervisor') this.overview = await this.api.overview();
       this.error = '';
@@ -215,7 +240,10 @@ export class HandoffConsole extends LitElement {
     if (this.route.view !== 'sign-in' && !this.api.signedIn) return void this.loadSignIn();
     this.transferOpen = false;
     this.noteMode = false;
-    if (this.route.view !== 'conversation') this.current = null;
+    if (this.route.view !== 'conversation') {
+      this.current = null;
+      this.selected = -1;
+    }
     void this.refresh();
     this.requestUpdate();
   };
@@ -301,6 +329,19 @@ export class HandoffConsole extends LitElement {
             : nothing}
         </nav>
         ${this.renderConnection()}
+        <label class="presence-choice"
+          >Presence
+          <select
+            title="Away: no new conversations; the current ones stay yours"
+            @change=${(e: Event) => {
+              this.presence = (e.target as HTMLSelectElement).value as 'online' | 'away';
+              void this.beat();
+            }}
+          >
+            <option value="online" ?selected=${this.presence === 'online'}>online</option>
+            <option value="away" ?selected=${this.presence === 'away'}>away</option>
+          </select></label
+        >
         <span class="who"><bdi>${this.me?.name ?? this.api.claims.sub ?? ''}</bdi></span>
         <button type="button" class="link" @click=${() => ((this.showHelp = !this.showHelp), this.requestUpdate())} aria-keyshortcuts="?">
           Shortcuts
@@ -336,29 +377,41 @@ export class HandoffConsole extends LitElement {
         ${config?.mode === 'sandbox'
           ? html`
               <p>Sandbox mode: pick a sample agent. The router mints a development token for them.</p>
-              <ul class="agents">
-                ${(config.agents ?? []).map(
-                  (a) =>
-                    html`<li>
-                      <button type="button" @click=${() => this.devSignIn(a.id)} ?disabled=${this.busy}>
-                        <strong dir="auto">${a.name}</strong>
-                        <span>${(a.roles ?? []).join(', ')} · ${(a.departments ?? []).join(', ')} · ${(a.languages ?? []).join(', ')}</span>
-                      </button>
-                    </li>`,
-                )}
-              </ul>
+              ${[...new Set((config.agents ?? []).map((a) => a.tenant ?? ''))].map(
+                (tenant) => html`
+                  <h2>${tenant}</h2>
+                  <ul class="agents">
+                    ${(config.agents ?? [])
+                      .filter((a) => (a.tenant ?? '') === tenant)
+                      .map(
+                        (a) =>
+                          html`<li>
+                            <button type="button" @click=${() => this.devSignIn(a.id, a.tenant)} ?disabled=${this.busy}>
+                              <strong><bdi>${a.name}</bdi></strong>
+                              <span>${(a.roles ?? []).join(', ')} · ${a.id}</span>
+                            </button>
+                          </li>`,
+                      )}
+                  </ul>
+                `,
+              )}
             `
           : config?.mode === 'oidc'
-            ? html`<p><a class="button" href=${config.authorizeUrl ?? '#'}>Sign in with your agency account</a></p>`
+            ? config.authorizeUrl
+              ? html`<p><a class="button" href=${config.authorizeUrl}>Sign in with your agency account</a></p>`
+              : html`<p>
+                  Sign in through your agency's identity provider: it opens this console with your access token
+                  (<code>/console/#access_token=…</code>). Ask your administrator for the sign-in address.
+                </p>`
             : html`<p>Loading…</p>`}
       </main>
     `;
   }
 
-  private async devSignIn(agentId: string): Promise<void> {
+  private async devSignIn(agentId: string, tenantId?: string): Promise<void> {
     this.busy = true;
     try {
-      const { token } = await this.api.devSignIn(agentId);
+      const { token } = await this.api.devSignIn(agentId, tenantId);
       this.api.setToken(token);
       this.notice = '';
       this.error = '';
@@ -405,7 +458,12 @@ export class HandoffConsole extends LitElement {
                   <a href="#/c/${encodeURIComponent(c.id)}">
                     <span class="name"><bdi>${c.citizen.name || maskPhone(c.citizen.waId ?? c.citizen.phone)}</bdi></span>
                     <span class="meta"
-                      >${c.department} · ${c.language}${c.state === 'queued' ? html` · waiting ${duration(waiting)}` : nothing}</span
+                      ><bdi>${this.departmentName(c.department)}</bdi> ·
+                      ${c.language}${c.state === 'queued'
+                        ? ` · waiting ${duration(waiting)}`
+                        : c.state === 'survey'
+                          ? ' · closed, rating asked'
+                          : ''}</span
                     >
                     ${c.lastMessage ? html`<span class="preview" dir="auto">${c.lastMessage}</span>` : nothing}
                     ${c.unread ? html`<span class="badge" aria-label="${c.unread} unread">${c.unread}</span>` : nothing}
@@ -415,6 +473,16 @@ export class HandoffConsole extends LitElement {
             </ul>`}
       </section>
     `;
+  }
+
+  private departmentName(id: string): string {
+    return this.departments.find((d) => d.id === id)?.name ?? id;
+  }
+
+  private agentName(line: TranscriptLine): string {
+    if (line.agentName) return line.agentName;
+    if (line.agentId && line.agentId === this.me?.id) return 'You';
+    return this.overview?.agents.find((a) => a.id === line.agentId)?.name ?? line.agentId ?? 'Agent';
   }
 
   private renderDepartments(): TemplateResult {
@@ -457,11 +525,11 @@ export class HandoffConsole extends LitElement {
               <dt>Language</dt>
               <dd>${c.language}</dd>
               <dt>Department</dt>
-              <dd>${c.department}</dd>
+              <dd><bdi>${this.departmentName(c.department)}</bdi></dd>
               <dt>Reason</dt>
-              <dd dir="auto">${c.reason ?? '—'}</dd>
+              <dd>${words(c.reason) || '—'}</dd>
               <dt>State</dt>
-              <dd>${c.state}${c.state === 'queued' ? ` · waiting ${duration(secondsSince(c.queuedAt))}` : ''}</dd>
+              <dd>${STATE_WORDS[c.state] ?? c.state}${c.state === 'queued' ? ` · waiting ${duration(secondsSince(c.queuedAt))}` : ''}</dd>
             </dl>
           </div>
           <div class="actions">
@@ -490,12 +558,26 @@ export class HandoffConsole extends LitElement {
         </header>
         ${this.transferOpen ? this.renderTransfer(c) : nothing}
         <ol class="transcript" aria-label="Transcript" aria-live="polite">
+          ${c.earlier?.length
+            ? html`<li class="earlier">
+                <details>
+                  <summary>Earlier conversations (${c.earlier.length} lines)</summary>
+                  <ol>
+                    ${c.earlier.map((line) => this.renderLine(line))}
+                  </ol>
+                </details>
+              </li>`
+            : nothing}
           ${c.transcript.map((line) => this.renderLine(line))}
         </ol>
         ${mineNow
           ? this.renderComposer(c)
-          : c.state === 'closed'
-            ? html`<p class="empty">Closed: the citizen is back with the bot.</p>`
+          : c.state === 'closed' || c.state === 'survey'
+            ? html`<p class="empty">
+                ${c.state === 'survey'
+                  ? 'Closed: the citizen is asked to rate the conversation, then the bot answers again.'
+                  : 'Closed: the citizen is back with the bot.'}
+              </p>`
             : nothing}
       </article>
     `;
@@ -508,18 +590,20 @@ export class HandoffConsole extends LitElement {
         : line.author === 'bot'
           ? 'Bot'
           : line.author === 'note'
-            ? `Note · ${line.agentName ?? line.agentId ?? ''}`
+            ? `Note · ${this.agentName(line)}`
             : line.author === 'system'
               ? ''
-              : (line.agentName ?? 'Agent');
+              : this.agentName(line);
     const time = new Date(line.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     return html`<li class="line ${line.author}">
       <span class="who">${who}</span>
       ${line.text ? html`<p class="text" dir="auto">${line.text}</p>` : nothing}
       ${line.template ? html`<p class="template">Template <code>${line.template.name}</code> (${line.template.language})</p>` : nothing}
-      ${line.media?.url
+      ${line.media?.url || line.media?.link
         ? html`<p>
-            <a href=${line.media.url} target="_blank" rel="noopener noreferrer">${line.media.filename ?? line.media.mimeType ?? 'media'}</a>
+            <a href=${line.media.url ?? line.media.link} target="_blank" rel="noopener noreferrer"
+              >${line.media.filename ?? line.media.mimeType ?? 'media'}</a
+            >
             ${line.media.caption ? html`<span dir="auto">${line.media.caption}</span>` : nothing}
           </p>`
         : line.kind && !line.text && !line.template
@@ -551,6 +635,7 @@ export class HandoffConsole extends LitElement {
       c.language,
     );
     const templates = inLanguage(this.templates, c.language);
+    const chosen = templates.find((t) => `${t.name}|${t.language}` === this.templateChoice) ?? templates[0];
     return html`
       <section class="composer" aria-label="Reply">
         <p class=${open ? 'window open' : 'window closed'} role="status">${open ? w.label : windowState(null).label}</p>
@@ -592,16 +677,30 @@ export class HandoffConsole extends LitElement {
               <form @submit=${(e: Event) => this.submitTemplate(e, c)}>
                 <label for="template-picker">Approved template in ${c.language}</label>
                 <div class="row">
-                  <select id="template-picker" name="template" required>
+                  <select
+                    id="template-picker"
+                    name="template"
+                    required
+                    @change=${(e: Event) => ((this.templateChoice = (e.target as HTMLSelectElement).value), this.requestUpdate())}
+                  >
                     ${templates.length
                       ? templates.map(
                           (t) =>
-                            html`<option value="${t.name}|${t.language}">${t.name}${t.body ? ` — ${t.body.slice(0, 60)}` : ''}</option>`,
+                            html`<option value="${t.name}|${t.language}" ?selected=${`${t.name}|${t.language}` === this.templateChoice}>
+                              ${t.name}${t.body ? ` — ${t.body.slice(0, 60)}` : ''}
+                            </option>`,
                         )
                       : html`<option value="">No approved template in ${c.language}</option>`}
                   </select>
                   <button type="submit" ?disabled=${this.busy || !templates.length}>Send template</button>
                 </div>
+                ${(chosen?.parameterNames ?? []).map(
+                  (p) =>
+                    html`<label class="parameter"
+                      >${words(p)}
+                      <input name="param:${p}" dir="auto" required .value=${p === 'first_name' ? firstName(c.citizen.name) : ''} />
+                    </label>`,
+                )}
               </form>
               <details class="held">
                 <summary>Write a free reply anyway (it is held)</summary>
@@ -675,11 +774,21 @@ export class HandoffConsole extends LitElement {
 
   private submitTemplate(event: Event, c: Conversation): void {
     event.preventDefault();
-    const value = ((event.target as HTMLFormElement).elements.namedItem('template') as HTMLSelectElement).value;
+    const form = event.target as HTMLFormElement;
+    const value = (form.elements.namedItem('template') as HTMLSelectElement).value;
     const [name, language] = value.split('|');
     if (!name) return;
+    const parameters: Record<string, string> = {};
+    for (const field of Array.from(form.querySelectorAll<HTMLInputElement>('input[name^="param:"]'))) {
+      parameters[field.name.slice('param:'.length)] = field.value.trim();
+    }
     void this.act(
-      () => this.api.reply(c.id, { kind: 'template', template: { name, language }, clientMessageId: crypto.randomUUID() }),
+      () =>
+        this.api.reply(c.id, {
+          kind: 'template',
+          template: { name, language, ...(Object.keys(parameters).length ? { parameters } : {}) },
+          clientMessageId: crypto.randomUUID(),
+        }),
       'Template sent.',
     );
   }

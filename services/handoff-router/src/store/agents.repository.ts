@@ -1,3 +1,4 @@
+import { returning } from './sql';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AgentLoad, Presence } from '../rules/assignment';
@@ -82,13 +83,14 @@ export class AgentRepository {
   }
 
   async delete(m: EntityManager, tenantId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(`DELETE FROM handoff.agent WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [tenantId, id]);
+    const rows: unknown[] = await returning(m, `DELETE FROM handoff.agent WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [tenantId, id]);
     return rows.length > 0;
   }
 
   /** A heartbeat: seen now, with the presence the console declares. Returns the previous presence. */
   async heartbeat(m: EntityManager, tenantId: string, id: string, presence: Presence, now: Date): Promise<Presence | undefined> {
-    const rows: { previous: Presence }[] = await m.query(
+    const rows: { previous: Presence }[] = await returning(
+      m,
       `UPDATE handoff.agent a SET presence = $3, last_seen_at = $4
          FROM (SELECT presence AS previous FROM handoff.agent WHERE tenant_id = $1 AND id = $2 FOR UPDATE) p
         WHERE a.tenant_id = $1 AND a.id = $2 RETURNING p.previous`,
@@ -98,11 +100,11 @@ export class AgentRepository {
   }
 
   async setPresence(m: EntityManager, tenantId: string, id: string, presence: Presence): Promise<void> {
-    await m.query(`UPDATE handoff.agent SET presence = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, presence]);
+    await returning(m, `UPDATE handoff.agent SET presence = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, presence]);
   }
 
   async markAssigned(m: EntityManager, tenantId: string, id: string, at: Date): Promise<void> {
-    await m.query(`UPDATE handoff.agent SET last_assigned_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, at]);
+    await returning(m, `UPDATE handoff.agent SET last_assigned_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, at]);
   }
 
   /** Agents whose heartbeat stopped: claimed one at a time across replicas. */

@@ -1,3 +1,4 @@
+import { returning } from './sql';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
@@ -33,7 +34,8 @@ export class CannedRepository {
   }
 
   async delete(m: EntityManager, tenantId: string, id: string, language: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await returning(
+      m,
       `DELETE FROM handoff.canned_response WHERE tenant_id = $1 AND id = $2 AND language = $3 RETURNING 1`,
       [tenantId, id, language],
     );

@@ -1,3 +1,4 @@
+import { returning } from './sql';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
@@ -75,6 +76,6 @@ export class ConsoleEventRepository {
   }
 
   async purgeBefore(m: EntityManager, tenantId: string, before: Date): Promise<void> {
-    await m.query(`DELETE FROM handoff.console_event WHERE tenant_id = $1 AND at < $2`, [tenantId, before]);
+    await returning(m, `DELETE FROM handoff.console_event WHERE tenant_id = $1 AND at < $2`, [tenantId, before]);
   }
 }

@@ -1,3 +1,4 @@
+import { returning } from './sql';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ContactRef } from '@wa/contracts';
@@ -159,7 +160,8 @@ export class ConversationRepository {
 
   /** The claim: only a queued conversation can be assigned, so two claims never both win. */
   async claim(m: EntityManager, tenantId: string, id: string, agentId: string, now: Date): Promise<ConversationRow | undefined> {
-    const rows: ConversationRow[] = await m.query(
+    const rows: ConversationRow[] = await returning(
+      m,
       `UPDATE handoff.conversation SET state = 'assigned', agent_id = $3, assigned_at = $4
         WHERE tenant_id = $1 AND id = $2 AND state = 'queued' RETURNING ${CONVERSATION_COLUMNS}`,
       [tenantId, id, agentId, now],
@@ -169,7 +171,8 @@ export class ConversationRepository {
 
   /** Back to the queue, keeping its original place (queued_at) and priority. */
   async requeue(m: EntityManager, tenantId: string, id: string, department?: string): Promise<ConversationRow | undefined> {
-    const rows: ConversationRow[] = await m.query(
+    const rows: ConversationRow[] = await returning(
+      m,
       `UPDATE handoff.conversation SET state = 'queued', agent_id = NULL, assigned_at = NULL, department = coalesce($3, department),
               sla_alerted_at = CASE WHEN $3::text IS NULL THEN sla_alerted_at END, position_sent = NULL
         WHERE tenant_id = $1 AND id = $2 AND state = 'assigned' RETURNING ${CONVERSATION_COLUMNS}`,
@@ -179,7 +182,8 @@ export class ConversationRepository {
   }
 
   async reassign(m: EntityManager, tenantId: string, id: string, agentId: string, now: Date): Promise<ConversationRow | undefined> {
-    const rows: ConversationRow[] = await m.query(
+    const rows: ConversationRow[] = await returning(
+      m,
       `UPDATE handoff.conversation SET state = 'assigned', agent_id = $3, assigned_at = $4
         WHERE tenant_id = $1 AND id = $2 AND state IN ('assigned', 'queued') RETURNING ${CONVERSATION_COLUMNS}`,
       [tenantId, id, agentId, now],
@@ -195,7 +199,7 @@ export class ConversationRepository {
   }
 
   async startSurvey(m: EntityManager, tenantId: string, id: string, now: Date): Promise<void> {
-    await m.query(`UPDATE handoff.conversation SET state = 'survey', survey_asked_at = $3 WHERE tenant_id = $1 AND id = $2`, [
+    await returning(m, `UPDATE handoff.conversation SET state = 'survey', survey_asked_at = $3 WHERE tenant_id = $1 AND id = $2`, [
       tenantId,
       id,
       now,
@@ -203,7 +207,8 @@ export class ConversationRepository {
   }
 
   async close(m: EntityManager, tenantId: string, id: string, reason: string, now: Date, rating?: number): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await returning(
+      m,
       `UPDATE handoff.conversation SET state = 'closed', closed_at = $4, close_reason = $3, rating = coalesce($5, rating)
         WHERE tenant_id = $1 AND id = $2 AND state <> 'closed' RETURNING 1`,
       [tenantId, id, reason, now, rating ?? null],
@@ -212,18 +217,19 @@ export class ConversationRepository {
   }
 
   async touchInbound(m: EntityManager, tenantId: string, id: string, at: Date): Promise<void> {
-    await m.query(
+    await returning(
+      m,
       `UPDATE handoff.conversation SET last_inbound_at = greatest(coalesce(last_inbound_at, $3), $3) WHERE tenant_id = $1 AND id = $2`,
       [tenantId, id, at],
     );
   }
 
   async markReengaged(m: EntityManager, tenantId: string, id: string, at: Date): Promise<void> {
-    await m.query(`UPDATE handoff.conversation SET reengaged_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, at]);
+    await returning(m, `UPDATE handoff.conversation SET reengaged_at = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, id, at]);
   }
 
   async markPosition(m: EntityManager, tenantId: string, id: string, position: number, at: Date): Promise<void> {
-    await m.query(`UPDATE handoff.conversation SET position_sent = $3, position_sent_at = $4 WHERE tenant_id = $1 AND id = $2`, [
+    await returning(m, `UPDATE handoff.conversation SET position_sent = $3, position_sent_at = $4 WHERE tenant_id = $1 AND id = $2`, [
       tenantId,
       id,
       position,
@@ -232,7 +238,8 @@ export class ConversationRepository {
   }
 
   async widen(m: EntityManager, tenantId: string, id: string, languages: boolean, departments: string[], at: Date): Promise<void> {
-    await m.query(
+    await returning(
+      m,
       `UPDATE handoff.conversation SET sla_alerted_at = $5, widen_languages = widen_languages OR $3,
               widen_departments = ARRAY(SELECT DISTINCT unnest(widen_departments || $4::text[]))
         WHERE tenant_id = $1 AND id = $2`,
@@ -247,11 +254,11 @@ export class ConversationRepository {
     limit = 100,
   ): Promise<(ConversationRow & { slaSeconds: number; widenLanguagesCfg: boolean; widenDepartmentsCfg: string[] })[]> {
     return m.query(
-      `SELECT ${CONVERSATION_COLUMNS.replace(/(^|,\s*)([a-z_]+)( AS|,|$)/g, '$1c.$2$3')}, d.sla_seconds AS "slaSeconds",
-              d.widen_languages AS "widenLanguagesCfg", d.widen_departments AS "widenDepartmentsCfg"
-         FROM handoff.conversation c JOIN handoff.department d ON d.tenant_id = c.tenant_id AND d.id = c.department
-        WHERE c.state = 'queued' AND c.sla_alerted_at IS NULL AND c.queued_at + make_interval(secs => d.sla_seconds) <= $1
-        LIMIT $2 FOR UPDATE OF c SKIP LOCKED`,
+      `SELECT ${CONVERSATION_COLUMNS}, sla AS "slaSeconds", wl AS "widenLanguagesCfg", wd AS "widenDepartmentsCfg" FROM (
+         SELECT c.*, d.sla_seconds AS sla, d.widen_languages AS wl, d.widen_departments AS wd
+           FROM handoff.conversation c JOIN handoff.department d ON d.tenant_id = c.tenant_id AND d.id = c.department
+          WHERE c.state = 'queued' AND c.sla_alerted_at IS NULL AND c.queued_at + make_interval(secs => d.sla_seconds) <= $1
+          LIMIT $2 FOR UPDATE OF c SKIP LOCKED) x`,
       [now, limit],
     );
   }
@@ -265,14 +272,15 @@ export class ConversationRepository {
 
   /** Deletes closed episodes older than their tenant's retention, with their transcripts and events. */
   async purge(m: EntityManager, tenantId: string, closedBefore: Date): Promise<number> {
-    const rows: { id: string }[] = await m.query(
+    const rows: { id: string }[] = await returning(
+      m,
       `DELETE FROM handoff.conversation WHERE tenant_id = $1 AND state = 'closed' AND closed_at < $2 RETURNING id`,
       [tenantId, closedBefore],
     );
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
-    await m.query(`DELETE FROM handoff.message WHERE tenant_id = $1 AND conversation_id = ANY($2)`, [tenantId, ids]);
-    await m.query(`DELETE FROM handoff.console_event WHERE tenant_id = $1 AND conversation_id = ANY($2)`, [tenantId, ids]);
+    await returning(m, `DELETE FROM handoff.message WHERE tenant_id = $1 AND conversation_id = ANY($2)`, [tenantId, ids]);
+    await returning(m, `DELETE FROM handoff.console_event WHERE tenant_id = $1 AND conversation_id = ANY($2)`, [tenantId, ids]);
     return rows.length;
   }
 

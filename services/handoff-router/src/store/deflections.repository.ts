@@ -1,3 +1,4 @@
+import { returning } from './sql';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ContactRef, DeflectionOutcome } from '@wa/contracts';
@@ -76,7 +77,7 @@ export class DeflectionRepository {
   }
 
   async setWamid(m: EntityManager, tenantId: string, callId: string, wamid: string): Promise<void> {
-    await m.query(`UPDATE handoff.deflection SET wamid = $3 WHERE tenant_id = $1 AND call_id = $2`, [tenantId, callId, wamid]);
+    await returning(m, `UPDATE handoff.deflection SET wamid = $3 WHERE tenant_id = $1 AND call_id = $2`, [tenantId, callId, wamid]);
   }
 
   /** Decides a pending deflection once; false when it was decided already. */
@@ -87,7 +88,8 @@ export class DeflectionRepository {
     d: { outcome: DeflectionOutcome; detail: string; errorCode?: number },
     now: Date,
   ): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await returning(
+      m,
       `UPDATE handoff.deflection SET status = $3, detail = $4, error_code = $5, decided_at = $6
         WHERE tenant_id = $1 AND call_id = $2 AND status = 'pending' RETURNING 1`,
       [tenantId, callId, d.outcome, d.detail, d.errorCode ?? null, now],
@@ -107,7 +109,7 @@ export class DeflectionRepository {
   }
 
   async engage(m: EntityManager, tenantId: string, callId: string, conversationId: string): Promise<void> {
-    await m.query(`UPDATE handoff.deflection SET engaged_conversation_id = $3 WHERE tenant_id = $1 AND call_id = $2`, [
+    await returning(m, `UPDATE handoff.deflection SET engaged_conversation_id = $3 WHERE tenant_id = $1 AND call_id = $2`, [
       tenantId,
       callId,
       conversationId,

@@ -1,3 +1,4 @@
+import { returning } from './sql';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
@@ -57,7 +58,10 @@ export class DepartmentRepository {
   }
 
   async delete(m: EntityManager, tenantId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(`DELETE FROM handoff.department WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [tenantId, id]);
+    const rows: unknown[] = await returning(m, `DELETE FROM handoff.department WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [
+      tenantId,
+      id,
+    ]);
     return rows.length > 0;
   }
 }

@@ -1,3 +1,4 @@
+import { returning } from './sql';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
@@ -77,9 +78,10 @@ export class MessageRepository {
   /** Earlier episodes of the same citizen, so an agent sees what other agents said. */
   async history(m: EntityManager, tenantId: string, citizenKey: string, exceptConversation: string, limit = 200): Promise<MessageRow[]> {
     return m.query(
-      `SELECT ${COLUMNS.replace(/(^|,\s*)([a-z_]+)( AS|,|$)/g, '$1msg.$2$3')} FROM handoff.message msg
-         JOIN handoff.conversation c ON c.tenant_id = msg.tenant_id AND c.id = msg.conversation_id
-        WHERE msg.tenant_id = $1 AND c.citizen_key = $2 AND c.id <> $3 ORDER BY msg.at DESC, msg.seq DESC LIMIT $4`,
+      `SELECT ${COLUMNS} FROM handoff.message
+        WHERE tenant_id = $1 AND conversation_id IN
+          (SELECT id FROM handoff.conversation WHERE tenant_id = $1 AND citizen_key = $2 AND id <> $3)
+        ORDER BY at DESC, seq DESC LIMIT $4`,
       [tenantId, citizenKey, exceptConversation, limit],
     );
   }
@@ -92,7 +94,7 @@ export class MessageRepository {
   }
 
   async release(m: EntityManager, id: string): Promise<void> {
-    await m.query(`UPDATE handoff.message SET status = 'pending' WHERE id = $1 AND status = 'held'`, [id]);
+    await returning(m, `UPDATE handoff.message SET status = 'pending' WHERE id = $1 AND status = 'held'`, [id]);
   }
 
   async byRequest(m: EntityManager, requestId: string): Promise<(MessageRow & { tenantId: string }) | undefined> {
@@ -120,7 +122,8 @@ export class MessageRepository {
     id: string,
     d: { status: Exclude<MessageStatus, null | 'held'>; wamid?: string; errorCode?: number; errorText?: string },
   ): Promise<MessageRow | undefined> {
-    const rows: MessageRow[] = await m.query(
+    const rows: MessageRow[] = await returning(
+      m,
       `UPDATE handoff.message SET status = $2, wamid = coalesce($3, wamid), error_code = coalesce($4, error_code), error_text = coalesce($5, error_text)
         WHERE id = $1 AND (status IS NULL OR
           array_position(ARRAY['held','pending','sent','delivered','read','failed'], status) < array_position(ARRAY['held','pending','sent','delivered','read','failed'], $2::text))

@@ -13,11 +13,13 @@ import { counter, histogram, maskPhone } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
 import { Clock } from '../common/clock';
 import { schedulerOutbox } from '../common/outbox-batch';
+import { consentRepository } from '../consent/consent.repository';
 import type { SchedulerEnv } from '../config/env';
 import { outcomeItem, reportOutcomes, type NoticeRow } from '../outcome/outcomes';
 import { addDays, isAllowed, localDate, nextAllowed, zonedInstant } from '../planning/zoned-time';
 import type { EffectivePolicy } from '../policy/policy.model';
 import { PolicyService } from '../policy/policy.service';
+import { preferenceRepository } from '../preferences/preference.repository';
 import { noticeClient } from './notice-client';
 import { chooseTranslation, composeParameters, languageChain, templateValues } from './compose';
 
@@ -29,6 +31,8 @@ interface DueRow extends NoticeRow {
   /** Its citizen key: consent and the per-day limit are kept by it. */
   citizen: string;
   subject_language: string | null;
+  /** The language the citizen chose in the chatbot, looked up when the agency named none. */
+  chosen_language?: string;
   time_zone: string | null;
   data: Record<string, unknown>;
 }
@@ -158,6 +162,7 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
   private async decide(m: EntityManager, rows: DueRow[], now: number): Promise<Decision[]> {
     const policies = await this.policies.effectiveMany(rows.map((r) => r.tenant_id));
     const optedOut = await this.optOuts(m, rows);
+    await this.chosenLanguages(m, rows);
     const catalog = await this.catalog(m, rows, policies);
     const decisions: Decision[] = [];
     for (const row of rows) {
@@ -192,7 +197,7 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
       return { kind: 'outcome', row, outcome: 'opted_out', detail: 'the citizen opted out of these messages' };
     }
     const np = policy.notices[row.notice_type];
-    const chain = languageChain(row.subject_language, policy);
+    const chain = languageChain(row.subject_language ?? row.chosen_language ?? null, policy);
     const chosen = chooseTranslation(chain, (language) => catalog.get(`${row.tenant_id}|${np.template}|${language}`));
     if (!('language' in chosen)) {
       return {
@@ -387,19 +392,17 @@ export class DispatchService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Citizens of these rows with an opt-out, by tenant|citizen key → categories. */
   private async optOuts(m: EntityManager, rows: DueRow[]): Promise<Map<string, Set<string>>> {
-    const pairs = [...new Map(rows.map((r) => [`${r.tenant_id}|${r.citizen}`, [r.tenant_id, r.citizen]])).values()];
-    const found: { tenant_id: string; citizen_key: string; category: string }[] = await m.query(
-      `SELECT c.tenant_id, c.citizen_key, c.category FROM scheduler.consent c
-       JOIN unnest($1::text[], $2::text[]) AS p(tenant_id, citizen_key) ON c.tenant_id = p.tenant_id AND c.citizen_key = p.citizen_key
-       WHERE c.state = 'opted_out'`,
-      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-    );
-    const out = new Map<string, Set<string>>();
-    for (const f of found) {
-      const key = `${f.tenant_id}|${f.citizen_key}`;
-      out.set(key, (out.get(key) ?? new Set()).add(f.category));
-    }
-    return out;
+    const pairs = [...new Map(rows.map((r) => [`${r.tenant_id}|${r.citizen}`, [r.tenant_id, r.citizen] as [string, string]])).values()];
+    return consentRepository.optOutsOf(m, pairs);
+  }
+
+  /** The chatbot-chosen language of the citizens whose agency event named none: one query per sweep. */
+  private async chosenLanguages(m: EntityManager, rows: DueRow[]): Promise<void> {
+    const without = rows.filter((r) => !r.subject_language);
+    if (without.length === 0) return;
+    const pairs = [...new Map(without.map((r) => [`${r.tenant_id}|${r.citizen}`, [r.tenant_id, r.citizen] as [string, string]])).values()];
+    const chosen = await preferenceRepository.languagesOf(m, pairs);
+    for (const r of without) r.chosen_language = chosen.get(`${r.tenant_id}|${r.citizen}`);
   }
 
   /** Catalog entries of the templates these rows need, by tenant|name|language. */

@@ -23,7 +23,14 @@ export interface NoticeRow {
 export const NOTICE_COLUMNS =
   'id, tenant_id, kind, ref, subject_id, notice_type, slot, source_event_id, template_name, language, wamid, status';
 
-const published = counter('scheduler_notice_outcomes_total', 'Outcomes reported to agencies', ['tenant', 'outcome']);
+// By template and language too, for the agency dashboard; both are bounded by the tenant's catalog
+// ('none' before a template is chosen).
+const published = counter('scheduler_notice_outcomes_total', 'Outcomes reported to agencies', [
+  'tenant',
+  'outcome',
+  'template',
+  'language',
+]);
 
 /**
  * The outcome event of a notice. Its id is derived from (notice, outcome): a replayed transition
@@ -64,5 +71,11 @@ export function outcomeItem(
  */
 export async function reportOutcomes(m: EntityManager, items: OutboxItem<NotificationOutcomeV1>[]): Promise<void> {
   await schedulerOutbox.addMany(m, items);
-  for (const item of items) published.inc({ tenant: item.data.tenantId, outcome: item.data.outcome });
+  for (const item of items)
+    published.inc({
+      tenant: item.data.tenantId,
+      outcome: item.data.outcome,
+      template: item.data.templateName ?? 'none',
+      language: item.data.language ?? 'none',
+    });
 }

@@ -1,13 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Topics } from '@wa/contracts';
+import { citizenKeyOf, Topics, type CitizenConsentV1, type CitizenRef } from '@wa/contracts';
+import { uuidV5 } from '@wa/conversation';
 import { ConsumerHost, NonRetriableError, type BatchItem } from '@wa/kafka';
 import { counter } from '@wa/observability';
 import { SERVICE_ENV } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import { Clock } from '../common/clock';
+import { schedulerOutbox, type OutboxItem } from '../common/outbox-batch';
 import { returnedRows } from '../common/tenants';
 import type { SchedulerEnv } from '../config/env';
+import { consentRepository } from '../consent/consent.repository';
 import type { EffectivePolicy } from '../policy/policy.model';
 import { PolicyService } from '../policy/policy.service';
 import { applyEvent, planNotices, subjectKeyOf, type PlannedNotice, type Subject, type SubjectKind } from './plan';
@@ -99,8 +102,55 @@ export class PlanningService {
     await this.dataSource.transaction(async (m) => {
       const fresh = await this.claimInbox(m, items);
       if (fresh.length === 0) return;
+      await this.recordConsents(m, fresh);
       await this.plan(m, fresh, policies, now);
     });
+  }
+
+  /**
+   * A consent an agency event carries is recorded here at once (so this batch's notices already
+   * see it) and published as `citizen.consent.v1` with the event as evidence, in the same
+   * transaction, so the gateway records it as it records a STOP or START. The scheduler's own
+   * consent consumer then receives it again and changes nothing (same occurrence time).
+   */
+  private async recordConsents(m: EntityManager, items: BatchItem[]): Promise<void> {
+    const entries: OutboxItem<CitizenConsentV1>[] = [];
+    for (const { envelope } of items) {
+      const citizen = (envelope.data as { citizen?: CitizenRef }).citizen;
+      const consent = citizen?.consent;
+      if (!consent) continue;
+      const citizenKey = citizenKeyOf({ phone: citizen.whatsapp });
+      if (!citizenKey) continue;
+      await consentRepository.record(m, {
+        tenantId: envelope.tenantId,
+        citizenKey,
+        category: consent.category,
+        state: consent.state,
+        channel: consent.channel,
+        occurredAt: consent.capturedAt,
+      });
+      const data: CitizenConsentV1 = {
+        tenantId: envelope.tenantId,
+        contact: { phone: citizen.whatsapp },
+        category: consent.category,
+        state: consent.state,
+        channel: consent.channel,
+        ...(consent.wording ? { wording: consent.wording } : {}),
+        occurredAt: consent.capturedAt,
+        evidence: {
+          source: 'agency_event',
+          eventId: envelope.id,
+          ...(consent.reference ? { reference: consent.reference } : {}),
+          at: consent.capturedAt,
+        },
+      };
+      entries.push({
+        spec: Topics.citizenConsent,
+        data,
+        id: uuidV5(JSON.stringify([envelope.tenantId, 'agency-consent', envelope.source, envelope.id])),
+      });
+    }
+    if (entries.length) await schedulerOutbox.addMany(m, entries);
   }
 
   /** Inbox rows for the batch; returns the items not applied before (first occurrence only). */

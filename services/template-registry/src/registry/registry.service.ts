@@ -4,6 +4,7 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import type { Principal } from '@wa/auth';
 import { Topics, type AccountEventV1, type TemplateCatalogEntryV1 } from '@wa/contracts';
 import { Outbox } from '@wa/kafka';
+import { counter } from '@wa/observability';
 import { DomainError } from '@wa/service-kit';
 import { TenantRegistry, type TenantConfig } from '@wa/tenancy';
 import {
@@ -42,6 +43,12 @@ export interface HistoryInput {
   eventId?: string | null;
   occurredAt?: Date;
 }
+
+/** Status changes Meta reports (REJECTED and PAUSED are alerted on: docs/operations.md). */
+const statusChanges = counter('templates_status_changes_total', 'Template statuses set by Meta events, by tenant and new status', [
+  'tenant',
+  'status',
+]);
 
 const actorOf = (principal: Principal) => `user:${principal.sub}`;
 
@@ -460,6 +467,7 @@ export class RegistryService {
           reason: reasonDetail ? `${reason ?? ''}: ${reasonDetail}` : reason,
         });
         row.status = next;
+        statusChanges.inc({ tenant: row.tenantId, status: next });
         row.statusChangedAt = new Date();
         row.metaEventAt = occurredAt;
         row.reason = next === 'APPROVED' ? null : (reason ?? null);

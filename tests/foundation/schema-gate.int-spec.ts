@@ -8,7 +8,7 @@ import { EventPattern } from '@nestjs/microservices';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { BaseEnv } from '@wa/config';
 import { Topics } from '@wa/contracts';
-import { createMessagingTables } from '@wa/kafka';
+import { addOutboxParking, createMessagingTables } from '@wa/kafka';
 import { migrate } from '@wa/persistence';
 import { PlatformModule, runService, newestMigration, schemaStatus, type ServiceDescriptor } from '@wa/service-kit';
 import { createTestDatabase, createTestKafka, freePort, waitFor, type TestDatabase, type TestKafka } from '@wa/testing';
@@ -19,6 +19,7 @@ class First1700000000000 implements MigrationInterface {
   name = 'First1700000000000';
   async up(q: QueryRunner): Promise<void> {
     await createMessagingTables(q, SCHEMA);
+    await addOutboxParking(q, SCHEMA);
   }
   async down(): Promise<void> {}
 }

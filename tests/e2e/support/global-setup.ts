@@ -1,0 +1,23 @@
+import checkInfrastructure from '../../../libs/testing/src/global-setup';
+import { publishFacts, startStack, type RunningStack } from './stack';
+
+/**
+ * One stack for the whole e2e run (as one `stack:up` serves everything): started before the test
+ * files, which attach to it (attachStack), and stopped by global-teardown.ts, passed or failed.
+ */
+export const RUNNING = Symbol.for('wa.e2e.stack');
+
+export default async function globalSetup(): Promise<void> {
+  await checkInfrastructure();
+  const stack: RunningStack = await startStack(
+    'e2e',
+    ['webhook-ingress', 'outbound-gateway', 'template-registry', 'notification-scheduler', 'chatbot', 'handoff-router'],
+    {
+      // Faster rounds than production's, so the run is short; the behaviour is the same.
+      'template-registry': { TEMPLATES_SUBMIT_INTERVAL_MS: '200' },
+      'notification-scheduler': { SCHEDULER_SWEEP_INTERVAL_MS: '200' },
+    },
+  );
+  (globalThis as Record<symbol, unknown>)[RUNNING] = stack;
+  publishFacts(stack.facts);
+}
