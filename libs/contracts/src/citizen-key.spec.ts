@@ -1,4 +1,4 @@
-import { canonicalDigits, citizenKey, citizenKeyOf, conversationKey, isBsuidKey } from './citizen-key';
+import { canonicalDigits, citizenKey, citizenKeyOf, citizenKeySpellings, conversationKey, isBsuidKey } from './citizen-key';
 
 describe('citizenKey', () => {
   it.each([
@@ -38,5 +38,15 @@ describe('citizenKey', () => {
     expect(conversationKey('roads-agency', { phone: '+5215512345678' })).toBe('roads-agency:525512345678');
     expect(conversationKey('roads-agency', '573001234567')).toBe('roads-agency:573001234567');
     expect(canonicalDigits('+52 1 55 1234 5678')).toBe('525512345678');
+  });
+});
+
+describe('citizenKeySpellings', () => {
+  it('lists every spelling that folds into the key, each folding back to it', () => {
+    expect(citizenKeySpellings('525512345678')).toEqual(['525512345678', '5215512345678']);
+    expect(citizenKeySpellings('551187654321')).toEqual(['551187654321', '5511987654321']);
+    expect(citizenKeySpellings('447700900123')).toEqual(['447700900123']);
+    expect(citizenKeySpellings('bsuid:US.abc')).toEqual(['bsuid:US.abc', 'US.abc']);
+    for (const key of ['525512345678', '551187654321']) for (const s of citizenKeySpellings(key)) expect(citizenKey({ waId: s })).toBe(key);
   });
 });

@@ -84,3 +84,18 @@ export function legacyCitizenKeySql(column: string): string {
 function nonEmpty(value: string | null | undefined): string | undefined {
   return value && value.trim() !== '' ? value.trim() : undefined;
 }
+
+/**
+ * Every way the citizen with this key can be written as digits or id in stored text: the key
+ * itself and the other spellings {@link canonicalDigits} folds into it (the Mexican wa_id's extra
+ * `1`, the Brazilian number's ninth digit), or the bare id of a `bsuid:` key. For erasure, which
+ * must find the citizen in free text (raw bodies, payloads) as well as in keyed columns.
+ */
+export function citizenKeySpellings(key: string): string[] {
+  if (isBsuidKey(key)) return [key, key.slice(BSUID_PREFIX.length)];
+  const mx = /^52(\d{10})$/.exec(key);
+  if (mx) return [key, `521${mx[1]}`];
+  const br = /^55(\d{2})(\d{8})$/.exec(key);
+  if (br) return [key, `55${br[1]}9${br[2]}`];
+  return [key];
+}

@@ -10,3 +10,5 @@ export * from './events/templates';
 export * from './events/agency';
 export * from './events/handoff';
 export * from './events/citizen';
+export * from './events/privacy';
+export * from './replay-window';

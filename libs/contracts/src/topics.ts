@@ -4,6 +4,7 @@ import * as agency from './events/agency';
 import * as citizen from './events/citizen';
 import * as handoff from './events/handoff';
 import * as outbound from './events/outbound';
+import * as privacy from './events/privacy';
 import * as templates from './events/templates';
 import * as webhook from './events/webhook';
 
@@ -269,6 +270,27 @@ export const Topics = {
     types: { 'callcenter.deflection.result.v1': handoff.CallcenterDeflectionResultV1 },
     key: (d) => `${d.tenantId}:${d.callId}`,
     keyDescription: 'tenantId:callId',
+  }),
+  citizenErasure: topic<privacy.CitizenErasureRequestedV1>({
+    name: 'citizen.erasure.v1',
+    description: "A citizen's erasure request: every service erases them from its schema (docs/privacy.md)",
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    // The record names the citizen: kept only as long as a consumer outage may last.
+    retentionMs: 7 * DAY,
+    types: { 'citizen.erasure.v1': privacy.CitizenErasureRequestedV1 },
+    key: (d) => `${d.tenantId}:${d.citizenKey}`,
+    keyDescription: 'tenantId:citizenKey',
+  }),
+  citizenErasureResult: topic<privacy.CitizenErasureResultV1>({
+    name: 'citizen.erasure.result.v1',
+    description: 'One service erased a citizen: rows deleted and anonymised per table, keyed by request (never by citizen)',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 30 * DAY,
+    types: { 'citizen.erasure.result.v1': privacy.CitizenErasureResultV1 },
+    key: (d) => `${d.tenantId}:${d.requestId}`,
+    keyDescription: 'tenantId:requestId',
   }),
 } as const;
 

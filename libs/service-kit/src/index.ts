@@ -6,3 +6,4 @@ export * from './route-spans';
 export * from './schema-gate';
 export * from './service-descriptor';
 export * from './tokens';
+export * from './citizen-erasure';

@@ -1,2 +1,3 @@
 export * from './tenant-config';
 export * from './tenant-registry';
+export * from './retention';

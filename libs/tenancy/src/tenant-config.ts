@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { LANGUAGE_CODE, TENANT_ID_PATTERN } from '@wa/contracts';
+import { RetentionConfig } from './retention';
 
 /** `env:NAME` or `file:/path` (a mounted Kubernetes Secret). Never the secret itself. */
 export const SECRET_REF = /^(env:[A-Z][A-Z0-9_]*|file:\/.+)$/;
@@ -42,6 +43,8 @@ export class TenantConfig {
   @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => PhoneNumberConfig) phoneNumbers!: PhoneNumberConfig[];
   @Matches(SECRET_REF) accessTokenRef!: string;
   @IsOptional() @IsIn(['sandbox', 'live']) mode?: 'sandbox' | 'live';
+  /** Days citizen data is kept, per kind; absent fields take DEFAULT_RETENTION (retention.ts). */
+  @IsOptional() @ValidateNested() @Type(() => RetentionConfig) retention?: RetentionConfig;
 }
 
 export class TenantsFile {

@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { parse } from 'yaml';
 import { UNROUTED_TENANT } from '@wa/contracts';
+import { DEFAULT_RETENTION } from './retention';
 import type { AppConfig, PhoneNumberConfig, TenantConfig } from './tenant-config';
 import { TenantsFile } from './tenant-config';
 
@@ -88,6 +89,10 @@ export class TenantRegistry {
       if (!validTimeZone(t.timeZone)) problems.push(`tenant ${t.id}: unknown time zone ${t.timeZone}`);
       if (!t.languages.includes(t.defaultLanguage))
         problems.push(`tenant ${t.id}: defaultLanguage ${t.defaultLanguage} is not in languages`);
+      // A misspelt retention field would silently keep data for the default instead.
+      for (const field of Object.keys(t.retention ?? {}))
+        if (!(field in DEFAULT_RETENTION))
+          problems.push(`tenant ${t.id}: retention.${field} is not one of ${Object.keys(DEFAULT_RETENTION).join(', ')}`);
       for (const p of t.phoneNumbers) {
         const owner = seen.get(`phone:${p.id}`);
         if (owner) problems.push(`phone number id ${p.id} belongs to both ${owner} and ${t.id}`);

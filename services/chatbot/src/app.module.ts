@@ -25,6 +25,8 @@ import { OwnerRepository } from './store/owners.repository';
 import { ProfileRepository } from './store/profiles.repository';
 import { SessionRepository } from './store/sessions.repository';
 import { SweeperService } from './timeouts/sweeper.service';
+import { RetentionPruner } from './retention/retention.pruner';
+import { CitizenErasureConsumer } from './retention/erasure.consumer';
 
 export interface ChatbotOverrides {
   /** Tests replace the outside world (media API, integrations). */
@@ -51,8 +53,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(chatbotService, env), AuthModule.forRoot(env)],
-      controllers: [InboundConsumer, OwnerConsumer, AccountEventsConsumer, ResultsConsumer, FlowsController],
+      controllers: [CitizenErasureConsumer, InboundConsumer, OwnerConsumer, AccountEventsConsumer, ResultsConsumer, FlowsController],
       providers: [
+        RetentionPruner,
         { provide: TenantRegistry, useValue: registry },
         { provide: Effects, useValue: effects },
         FlowVersionRepository,

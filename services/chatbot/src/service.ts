@@ -5,6 +5,7 @@ import { CitizenKey1764547200000 } from './migrations/1764547200000-citizen-key'
 import { OutboxParking1765000000000 } from './migrations/1765000000000-outbox-parking';
 import { Conversations1765100000000 } from './migrations/1765100000000-conversations';
 import { ProfilesReplaceContacts1765400000000 } from './migrations/1765400000000-profiles-replace-contacts';
+import { Retention1765600000000 } from './migrations/1765600000000-retention';
 
 export const chatbotService: ServiceDescriptor<ChatbotEnv> = {
   name: 'chatbot',
@@ -18,6 +19,7 @@ export const chatbotService: ServiceDescriptor<ChatbotEnv> = {
     OutboxParking1765000000000,
     Conversations1765100000000,
     ProfilesReplaceContacts1765400000000,
+    Retention1765600000000,
   ],
   description:
     'Multilingual flow chatbot: menus, questions, problem reports with reference numbers, handoff to agents, STOP/START. Admin API: /v1/flows.',

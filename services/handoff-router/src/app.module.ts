@@ -26,6 +26,7 @@ import { OwnerRepository } from './store/owners.repository';
 import { SettingsRepository } from './store/settings.repository';
 import { TemplateRepository } from './store/templates.repository';
 import { StreamHub } from './stream/stream.hub';
+import { CitizenErasureConsumer } from './retention/erasure.consumer';
 
 @Module({})
 export class AppModule {
@@ -33,7 +34,14 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(handoffRouterService, env), AuthModule.forRoot(env), ConsoleModule],
-      controllers: [HandoffConsumer, ConversationsController, AgentsController, DeflectionsController, StreamController],
+      controllers: [
+        CitizenErasureConsumer,
+        HandoffConsumer,
+        ConversationsController,
+        AgentsController,
+        DeflectionsController,
+        StreamController,
+      ],
       providers: [
         AgentRepository,
         CannedRepository,

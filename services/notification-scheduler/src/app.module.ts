@@ -19,6 +19,8 @@ import { CONFIG_POLICIES, loadPolicyFile, PolicyService } from './policy/policy.
 import { RejectedEventsCounter } from './rejections/rejected-events';
 import { notificationSchedulerService } from './service';
 import { TemplateCatalogConsumer } from './template-catalog/template-catalog.consumer';
+import { RetentionPruner } from './retention/retention.pruner';
+import { CitizenErasureConsumer } from './retention/erasure.consumer';
 
 export interface SchedulerOverrides {
   /** Tests and the benchmark pass a ManualClock. */
@@ -41,8 +43,17 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(notificationSchedulerService, env), AuthModule.forRoot(env)],
-      controllers: [TemplateCatalogConsumer, ConsentConsumer, PreferenceConsumer, OutcomeConsumer, PolicyController, NoticesController],
+      controllers: [
+        CitizenErasureConsumer,
+        TemplateCatalogConsumer,
+        ConsentConsumer,
+        PreferenceConsumer,
+        OutcomeConsumer,
+        PolicyController,
+        NoticesController,
+      ],
       providers: [
+        RetentionPruner,
         { provide: Clock, useValue: overrides.clock ?? new SystemClock() },
         { provide: TenantRegistry, useValue: registry },
         { provide: CONFIG_POLICIES, useValue: policies },

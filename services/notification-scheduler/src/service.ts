@@ -5,6 +5,7 @@ import { Scheduling1764288000000 } from './migrations/1764288000000-scheduling';
 import { CitizenKey1764547200000 } from './migrations/1764547200000-citizen-key';
 import { OutboxParking1765000000000 } from './migrations/1765000000000-outbox-parking';
 import { CitizenPreference1765100000000 } from './migrations/1765100000000-citizen-preference';
+import { Retention1765400000000 } from './migrations/1765400000000-retention';
 import { CatalogEntry } from './template-catalog/template-catalog.entity';
 
 export const notificationSchedulerService: ServiceDescriptor<SchedulerEnv> = {
@@ -19,6 +20,7 @@ export const notificationSchedulerService: ServiceDescriptor<SchedulerEnv> = {
     CitizenKey1764547200000,
     OutboxParking1765000000000,
     CitizenPreference1765100000000,
+    Retention1765400000000,
   ],
   description:
     'Turns agency events into timely, consented template notices and reports their outcome. Admin API: /v1/scheduler/policy, plan view: /v1/scheduler/notices.',

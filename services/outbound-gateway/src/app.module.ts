@@ -15,6 +15,9 @@ import { OutboundIntake } from './requests/outbound-intake';
 import { outboundGatewayService } from './service';
 import { MessageStatusConsumer } from './statuses/message-status.consumer';
 import { TenantDirectory } from './tenancy/tenant-directory';
+import { RetentionPruner } from './retention/retention.pruner';
+import { ErasureController } from './retention/erasure.controller';
+import { CitizenErasureConsumer } from './retention/erasure.consumer';
 
 @Module({})
 export class AppModule {
@@ -25,8 +28,17 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(outboundGatewayService, env), AuthModule.forRoot(env)],
-      controllers: [ContactWindowConsumer, ConsentConsumer, TemplateCatalogConsumer, MessagesController, MediaController],
+      controllers: [
+        CitizenErasureConsumer,
+        ErasureController,
+        ContactWindowConsumer,
+        ConsentConsumer,
+        TemplateCatalogConsumer,
+        MessagesController,
+        MediaController,
+      ],
       providers: [
+        RetentionPruner,
         { provide: TenantDirectory, useValue: tenants },
         { provide: GraphClient, useValue: graph },
         {

@@ -13,6 +13,8 @@ import { StarterLoader } from './starter/starter.loader';
 import { SubmissionWorker } from './submission/submission.worker';
 import { ImportService } from './sync/import.service';
 import { TemplateEventConsumer } from './template-events/template-events.consumer';
+import { RetentionPruner } from './retention/retention.pruner';
+import { CitizenErasureConsumer } from './retention/erasure.consumer';
 
 @Module({})
 export class AppModule {
@@ -20,8 +22,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot(templateRegistryService, env), AuthModule.forRoot(env)],
-      controllers: [TemplatesController, TemplateEventConsumer],
+      controllers: [CitizenErasureConsumer, TemplatesController, TemplateEventConsumer],
       providers: [
+        RetentionPruner,
         {
           provide: TenantRegistry,
           useFactory: () => {

@@ -8,6 +8,8 @@ import { MediaService } from './media/media.service';
 import { NormalizedEventStore } from './normalizer/normalized-event.store';
 import { RawWebhookProcessor } from './normalizer/raw-webhook.processor';
 import { RetentionPruner } from './normalizer/retention-pruner';
+import { CitizenErasureConsumer } from './retention/erasure.consumer';
+import { RetentionPruner as TenantRetentionPruner } from './retention/retention.pruner';
 import { RawArchive } from './raw-archive/raw-archive';
 import { ingressService } from './service';
 import { loadIngressTenants } from './tenants/ingress-tenants';
@@ -36,6 +38,8 @@ export class AppModule {
         // The raw topic's batch consumer (archive + normalizer); registers itself unless INGRESS_CONSUMERS=false.
         RawWebhookProcessor,
         RetentionPruner,
+        TenantRetentionPruner,
+        CitizenErasureConsumer,
         MediaService,
       ],
     };

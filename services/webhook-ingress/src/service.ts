@@ -6,6 +6,8 @@ import { Init1764115200000 } from './migrations/1764115200000-init';
 import { DedupeAndMedia1764201600000 } from './migrations/1764201600000-dedupe-and-media';
 import { RawArchiveRetention1764374400000 } from './migrations/1764374400000-raw-archive-retention';
 import { OutboxParking1765000000000 } from './migrations/1765000000000-outbox-parking';
+import { Retention1765400000000 } from './migrations/1765400000000-retention';
+import { MediaChunks1765500000000 } from './migrations/1765500000000-media-chunks';
 import { WebhookDedupe } from './normalizer/webhook-dedupe.entity';
 import { usesAsyncContext } from './receiver-role';
 import { RawWebhook } from './raw-archive/raw-webhook.entity';
@@ -18,7 +20,14 @@ export const ingressService: ServiceDescriptor<IngressEnv> = {
   consumerGroup: 'webhook-ingress',
   envClass: IngressEnv,
   entities: [RawWebhook, WebhookDedupe, StoredMedia],
-  migrations: [Init1764115200000, DedupeAndMedia1764201600000, RawArchiveRetention1764374400000, OutboxParking1765000000000],
+  migrations: [
+    Init1764115200000,
+    DedupeAndMedia1764201600000,
+    RawArchiveRetention1764374400000,
+    OutboxParking1765000000000,
+    Retention1765400000000,
+    MediaChunks1765500000000,
+  ],
   // Meta posts up to 3 MB; the margin keeps a legitimate maximal batch from bouncing.
   bodyLimit: 4 * 1024 * 1024,
   // The webhook POST is a raw Fastify route (WebhookHttpSetup says why); its entry in /docs.

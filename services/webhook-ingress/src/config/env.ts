@@ -59,6 +59,12 @@ export class IngressEnv extends withAuthEnv(BaseEnv) {
   @Min(1024)
   MEDIA_MAX_BYTES = 100 * 1024 * 1024;
 
+  /** Media downloads and reads in flight per tenant on one replica; more are refused with 429 (media/transfer-gate.ts). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MEDIA_TRANSFERS_PER_TENANT = 4;
+
   /**
    * Whether this replica also runs the raw topic's consumers (archive + normalizer). `false` makes a
    * pure webhook receiver, so receivers can scale with Meta's request rate and normalizers with

@@ -9,15 +9,19 @@ export interface ResolvedMedia {
 }
 
 export interface DownloadedMedia {
-  content: Buffer;
+  /** The bytes as they arrive, refused past the size limit; read it once. */
+  body: AsyncIterable<Uint8Array>;
   contentType?: string;
+  /** Stops the download when the body will not be read (or not to the end). */
+  cancel(): Promise<void>;
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
 /**
  * The two Graph API calls behind an inbound media id: resolve it to a short-lived URL, then
- * download that URL, both with the tenant's token (the download fails without it).
+ * download that URL, both with the tenant's token (the download fails without it). The download
+ * is handed over as a stream: the caller stores it as it arrives.
  */
 export class GraphMediaClient {
   constructor(
@@ -49,32 +53,71 @@ export class GraphMediaClient {
     };
   }
 
-  /** undefined when the URL has expired (404): the caller resolves the id again. */
+  /**
+   * undefined when the URL has expired (404): the caller resolves the id again. The timeout is for
+   * the answer and then for each wait between parts of the body, not for the whole file: a 100 MB
+   * document on a slow link takes longer than any sensible request timeout.
+   */
   async download(url: string, token: string): Promise<DownloadedMedia | undefined> {
-    const response = await this.call(url, token);
+    const abort = new AbortController();
+    let idle: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => abort.abort(new DOMException('The media download stalled', 'TimeoutError')), REQUEST_TIMEOUT_MS);
+    };
+    const done = () => clearTimeout(idle);
+    touch();
+    const response = await this.call(url, token, abort.signal).catch((error: unknown) => {
+      done();
+      throw error;
+    });
     if (response.status === 404) {
+      done();
       await response.body?.cancel();
       return undefined;
     }
-    if (!response.ok) throw this.graphError(response.status, await response.text());
+    if (!response.ok) {
+      const text = await response.text().finally(done);
+      throw this.graphError(response.status, text);
+    }
     const declared = Number(response.headers.get('content-length') ?? 0);
     if (declared > this.maxBytes) {
+      done();
       await response.body?.cancel();
       throw this.tooLarge();
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body ?? []) {
-      size += chunk.length;
-      if (size > this.maxBytes) throw this.tooLarge();
-      chunks.push(Buffer.from(chunk));
+    const maxBytes = this.maxBytes;
+    const tooLarge = () => this.tooLarge();
+    // Read through `response`, not a reference to its body alone: undici cancels the body of a
+    // Response that has been garbage-collected, which would end the file early (an empty or short
+    // file, caught only by the checksum).
+    async function* body(): AsyncGenerator<Uint8Array> {
+      let size = 0;
+      try {
+        for await (const chunk of response.body ?? []) {
+          touch();
+          size += chunk.length;
+          // A missing or lying content-length is caught here, before more than the limit is read.
+          if (size > maxBytes) throw tooLarge();
+          yield chunk;
+        }
+      } finally {
+        done();
+      }
     }
-    return { content: Buffer.concat(chunks), contentType: response.headers.get('content-type') ?? undefined };
+    return {
+      body: body(),
+      contentType: response.headers.get('content-type') ?? undefined,
+      cancel: async () => {
+        done();
+        if (response.body && !response.body.locked) await response.body.cancel();
+      },
+    };
   }
 
-  private async call(url: string, token: string): Promise<Response> {
+  private async call(url: string, token: string, signal: AbortSignal = AbortSignal.timeout(REQUEST_TIMEOUT_MS)): Promise<Response> {
     try {
-      return await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      return await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
     } catch (error) {
       throw new DomainError('graph_unreachable', `The Graph API could not be reached: ${(error as Error).message}`, HttpStatus.BAD_GATEWAY);
     }

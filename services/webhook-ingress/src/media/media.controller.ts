@@ -63,7 +63,7 @@ export class MediaController {
     const { reference, content } = await this.media.content(who.tenant, mediaId);
     return new StreamableFile(content, {
       type: reference.mimeType,
-      length: content.length,
+      length: reference.fileSize,
       // RFC 5987 form: file names are often not ASCII (Arabic, accents), which a plain header cannot carry.
       disposition: reference.filename ? `attachment; filename*=UTF-8''${encodeURIComponent(reference.filename)}` : undefined,
     });

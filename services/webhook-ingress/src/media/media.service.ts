@@ -1,11 +1,13 @@
+import { Readable } from 'node:stream';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { connectedDataSource, DomainError, InjectEnv } from '@wa/service-kit';
 import { TenantRegistry } from '@wa/tenancy';
 import type { IngressEnv } from '../config/env';
 import { GraphMediaClient } from './graph-media.client';
+import { MediaStore } from './media-store';
 import { StoredMedia } from './stored-media.entity';
+import { TransferGate } from './transfer-gate';
 
 export interface MediaReference {
   tenantId: string;
@@ -27,9 +29,8 @@ const MEDIA_ID = /^[A-Za-z0-9_.-]{1,128}$/;
  * Meta's checksum has been seen as hex and as base64; compare in whichever form it came, and
  * ignore forms we do not recognise rather than refusing every real file over a format guess.
  */
-function checksumMatches(declared: string | undefined, content: Buffer): boolean {
+function checksumMatches(declared: string | undefined, digest: Buffer): boolean {
   if (!declared) return true;
-  const digest = createHash('sha256').update(content).digest();
   if (/^[0-9a-f]{64}$/i.test(declared)) return digest.toString('hex') === declared.toLowerCase();
   if (/^[A-Za-z0-9+/]{43}=$/.test(declared)) return digest.toString('base64') === declared;
   return true;
@@ -39,6 +40,7 @@ function checksumMatches(declared: string | undefined, content: Buffer): boolean
 export class MediaService {
   private readonly logger = new Logger(MediaService.name);
   private readonly graph: GraphMediaClient;
+  private readonly gate: TransferGate;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -46,6 +48,7 @@ export class MediaService {
     @InjectEnv() env: IngressEnv,
   ) {
     this.graph = new GraphMediaClient(env.GRAPH_BASE_URL, env.MEDIA_MAX_BYTES);
+    this.gate = new TransferGate(env.MEDIA_TRANSFERS_PER_TENANT);
   }
 
   /** Downloads the media with the tenant's token and stores it once; later calls return the stored copy. */
@@ -60,35 +63,42 @@ export class MediaService {
 
     const token = this.registry.secret(tenant.accessTokenRef);
     const phoneNumberId = options.phoneNumberId ?? tenant.phoneNumbers[0].id;
-    let resolved = await this.graph.resolve(tenant.graphApiVersion, mediaId, token, phoneNumberId);
-    let downloaded = await this.graph.download(resolved.url, token);
-    if (!downloaded) {
-      // The URL lives minutes: resolve once more and retry before giving up.
-      resolved = await this.graph.resolve(tenant.graphApiVersion, mediaId, token, phoneNumberId);
-      downloaded = await this.graph.download(resolved.url, token);
+    const release = this.gate.enter(tenantId);
+    try {
+      let resolved = await this.graph.resolve(tenant.graphApiVersion, mediaId, token, phoneNumberId);
+      let downloaded = await this.graph.download(resolved.url, token);
+      if (!downloaded) {
+        // The URL lives minutes: resolve once more and retry before giving up.
+        resolved = await this.graph.resolve(tenant.graphApiVersion, mediaId, token, phoneNumberId);
+        downloaded = await this.graph.download(resolved.url, token);
+      }
+      if (!downloaded) throw new DomainError('media_not_found', 'The media URL keeps answering 404', HttpStatus.NOT_FOUND);
+      const declared = resolved.sha256;
+      try {
+        await new MediaStore(await this.db()).write(
+          {
+            tenantId,
+            mediaId,
+            mimeType: resolved.mimeType ?? downloaded.contentType ?? 'application/octet-stream',
+            filename: options.filename ?? null,
+          },
+          downloaded.body,
+          (digest) => {
+            if (!checksumMatches(declared, digest)) {
+              throw new DomainError(
+                'media_checksum_mismatch',
+                'Downloaded bytes do not match the checksum Meta gave',
+                HttpStatus.BAD_GATEWAY,
+              );
+            }
+          },
+        );
+      } finally {
+        await downloaded.cancel().catch(() => undefined);
+      }
+    } finally {
+      release();
     }
-    if (!downloaded) throw new DomainError('media_not_found', 'The media URL keeps answering 404', HttpStatus.NOT_FOUND);
-    if (!checksumMatches(resolved.sha256, downloaded.content)) {
-      throw new DomainError('media_checksum_mismatch', 'Downloaded bytes do not match the checksum Meta gave', HttpStatus.BAD_GATEWAY);
-    }
-    const sha256 = createHash('sha256').update(downloaded.content).digest('hex');
-    await (
-      await this.db()
-    )
-      .createQueryBuilder()
-      .insert()
-      .into(StoredMedia)
-      .values({
-        tenantId,
-        mediaId,
-        mimeType: resolved.mimeType ?? downloaded.contentType ?? 'application/octet-stream',
-        sha256,
-        fileSize: String(downloaded.content.length),
-        filename: options.filename ?? null,
-        content: downloaded.content,
-      })
-      .orIgnore()
-      .execute();
     return (await this.find(tenantId, mediaId))!;
   }
 
@@ -105,15 +115,25 @@ export class MediaService {
     return found;
   }
 
-  async content(tenantId: string, mediaId: string): Promise<{ reference: MediaReference; content: Buffer }> {
+  /**
+   * The stored bytes as a stream, a chunk at a time; the tenant's transfer slot is held until the
+   * stream ends or is destroyed (the client went away).
+   */
+  async content(tenantId: string, mediaId: string): Promise<{ reference: MediaReference; content: Readable }> {
     const reference = await this.get(tenantId, mediaId);
-    const row = await (await this.db())
-      .getRepository(StoredMedia)
-      .createQueryBuilder('m')
-      .addSelect('m.content')
-      .where('m.tenant_id = :tenantId AND m.media_id = :mediaId', { tenantId, mediaId })
-      .getOneOrFail();
-    return { reference, content: row.content };
+    const store = new MediaStore(await this.db());
+    const release = this.gate.enter(tenantId);
+    const chunks = store.read(tenantId, mediaId);
+    async function* guarded(): AsyncGenerator<Buffer> {
+      try {
+        yield* chunks;
+      } finally {
+        release();
+      }
+    }
+    const content = Readable.from(guarded());
+    content.once('close', release);
+    return { reference, content };
   }
 
   /**

@@ -1,0 +1,18 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Indexes the retention pruner deletes by (src/retention): each batch reads about what it deletes. */
+export class Retention1765400000000 implements MigrationInterface {
+  name = 'Retention1765400000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS "inbox_processed_idx" ON "gateway"."inbox" ("processed_at")`);
+    await queryRunner.query(
+      `CREATE INDEX IF NOT EXISTS "message_status_recorded_idx" ON "gateway"."message_status" ("tenant_id", "recorded_at")`,
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX IF EXISTS "gateway"."inbox_processed_idx"`);
+    await queryRunner.query(`DROP INDEX IF EXISTS "gateway"."message_status_recorded_idx"`);
+  }
+}
