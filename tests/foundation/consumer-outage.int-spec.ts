@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { CE, Topics, type CitizenConsentV1, type EventEnvelope } from '@wa/contracts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the ingress's cuttable broker proxy, a test helper
 import { KafkaProxy } from '../../services/webhook-ingress/test/support/kafka-proxy';
 import {
   ConsumerHost,
