@@ -72,6 +72,7 @@ describe('route access', () => {
 
   it('keeps public routes to probes, metrics, the webhook handshake and the console sign-in', () => {
     const publicRoutes = routes.filter((r) => r.access.public).map((r) => r.route);
+    // The console's sign-in: how to sign in, and the sandbox-only development sign-in (404 unless AUTH_MODE=sandbox).
     for (const route of publicRoutes)
       expect(route).toMatch(/^(GET \/(health|metrics|webhooks\/whatsapp)|GET \/v1\/console\/sign-in$|POST \/v1\/console\/dev-sign-in$)/);
   });

@@ -178,11 +178,11 @@ describe('handoff router', () => {
   it('an agent of tenant A cannot read or answer tenant B’s conversations, through the API or the stream', async () => {
     const fatima = await token(IMMIGRATION, 'fatima.imm');
     const fatimaStream = stream(fatima);
-    const ana = await token(ROADS, 'ana.roads');
+    const marta = await token(ROADS, 'marta.roads', ['agent', 'supervisor']);
     const r = request(ROADS, 'licensing', 'es');
     await producer.publish(Topics.handoffRequest, r);
-    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, ana)).status === 200 || undefined, {
-      what: 'visible to ana',
+    await waitFor(async () => (await call('GET', `/v1/conversations/${r.conversationId}`, marta)).status === 200 || undefined, {
+      what: 'visible to the tenant’s supervisor',
     });
     expect((await call('GET', `/v1/conversations/${r.conversationId}`, fatima)).status).toBe(404);
     expect((await call('POST', `/v1/conversations/${r.conversationId}/messages`, fatima, { kind: 'text', text: 'hola' })).status).toBe(404);

@@ -42,8 +42,12 @@ export class HandoffConsumer {
 
   @EventPattern(Topics.handoffRequest.name)
   async onRequest(@Payload() request: HandoffRequestV1, @Ctx() ctx: KafkaEventContext): Promise<void> {
-    await processOnce(this.dataSource, 'handoff.request', ctx.envelope.id, (m) => this.router.enqueue(m, request).then(() => undefined));
-    await this.router.drainSoon(request.tenantId);
+    // Queued and assigned in one transaction: the agent's stream hears of it as it commits.
+    await processOnce(this.dataSource, 'handoff.request', ctx.envelope.id, async (m) => {
+      // The tenant's assignment lock first, then the event log's cursor: the order every writer keeps.
+      await this.router.lockTenant(m, request.tenantId);
+      if (await this.router.enqueue(m, request)) await this.router.assignIn(m, request.tenantId);
+    });
   }
 
   @EventPattern(Topics.handoffMessage.name)

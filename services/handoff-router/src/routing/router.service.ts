@@ -123,7 +123,20 @@ export class RouterService {
    * (rate-limited). Returns the assignments made.
    */
   async drain(tenantId: string, now = new Date()): Promise<{ conversationId: string; agentId: string }[]> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction((manager) => this.assignIn(manager, tenantId, now));
+  }
+
+  /**
+   * The tenant's assignment lock (transaction-scoped, re-entrant). Taken before the event log's
+   * cursor row by every transaction that needs both, so the two never wait on each other in a cycle.
+   */
+  async lockTenant(manager: EntityManager, tenantId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`handoff:${tenantId}`]);
+  }
+
+  /** The assignment pass inside the caller's transaction (a new request is assigned as it commits). */
+  async assignIn(manager: EntityManager, tenantId: string, now = new Date()): Promise<{ conversationId: string; agentId: string }[]> {
+    {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`handoff:${tenantId}`]);
       const queue = await this.conversations.queue(manager, tenantId);
       if (queue.length === 0) return [];
@@ -159,7 +172,7 @@ export class RouterService {
       await this.outbox.addMany(manager, entries);
       await this.events.append(manager, tenantId, events);
       return made;
-    });
+    }
   }
 
   /** An agent takes a queued conversation; a second claim of the same conversation gets 409. */

@@ -49,7 +49,7 @@ export class SampleLoader implements OnApplicationBootstrap {
     if (this.env.AUTH_MODE !== 'sandbox' || this.env.NODE_ENV === 'production') return;
     const file = this.env.HANDOFF_SAMPLE_FILE ?? (existsSync(SANDBOX_SAMPLE_FILE) ? SANDBOX_SAMPLE_FILE : undefined);
     if (!file) return;
-    const sample = parse(readFileSync(file, 'utf8')) as SampleFile;
+    const sample = (parse(readFileSync(file, 'utf8')) ?? {}) as SampleFile;
     await this.dataSource.transaction(async (m) => {
       for (const [tenant, t] of Object.entries(sample.tenants ?? {})) {
         if (t.settings && (await this.settings.get(m, tenant)).version === 0) await this.settings.put(m, tenant, t.settings);
