@@ -37,6 +37,10 @@ export interface E2EStack {
   token(tenant: string, roles: Role[]): Promise<string>;
   /** Ends every process (SIGTERM, then SIGKILL), then drops the database and the topics. */
   stop(): Promise<void>;
+  /** Kills one service's process with SIGKILL (no shutdown hook runs); returns once it has exited. */
+  kill(name: ServiceName): Promise<void>;
+  /** Starts a killed service again as Kubernetes would (same command, port and env); returns once it is ready. */
+  restart(name: ServiceName): Promise<void>;
 }
 
 interface Started {
@@ -199,32 +203,26 @@ export async function startStack(
     }
     mark('migrated');
 
-    const processes = wanted.map((s) =>
-      start(
-        s.name,
-        mainOf(s),
-        {
-          ...base,
-          NODE_ENV: 'development',
-          LOG_LEVEL: 'info',
-          PORT: String(ports.get(s.name)),
-          DATABASE_URL: db!.appUrl(s.schema),
-          KAFKA_BROKERS: kafka!.options.brokers.join(','),
-          KAFKA_TOPIC_PREFIX: kafka!.prefix,
-          TENANTS_FILE,
-          GRAPH_BASE_URL: sandboxUrl,
-          AUTH_MODE: 'sandbox',
-          AUTH_SANDBOX_SECRET: authSecret,
-          // Tracing is checked by tests/foundation; here it would only cost start-up CPU (its
-          // instrumentations load and patch dozens of modules), which a loaded machine feels most.
-          OTEL_SDK_DISABLED: 'true',
-          // The chatbot fetches citizens' media through the ingress's media API.
-          ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
-          ...(extraEnv[s.name] ?? {}),
-        },
-        logDir,
-      ),
-    );
+    const envOf = (s: StackService): Record<string, string> => ({
+      ...base,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      PORT: String(ports.get(s.name)),
+      DATABASE_URL: db!.appUrl(s.schema),
+      KAFKA_BROKERS: kafka!.options.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: kafka!.prefix,
+      TENANTS_FILE,
+      GRAPH_BASE_URL: sandboxUrl,
+      AUTH_MODE: 'sandbox',
+      AUTH_SANDBOX_SECRET: authSecret,
+      // Tracing is checked by tests/foundation; here it would only cost start-up CPU (its
+      // instrumentations load and patch dozens of modules), which a loaded machine feels most.
+      OTEL_SDK_DISABLED: 'true',
+      // The chatbot fetches citizens' media through the ingress's media API.
+      ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
+      ...(extraEnv[s.name] ?? {}),
+    });
+    const processes = wanted.map((s) => start(s.name, mainOf(s), envOf(s), logDir));
     started.push(...processes);
     await Promise.all([
       sandboxReady,
@@ -232,6 +230,11 @@ export async function startStack(
     ]);
     const url = Object.fromEntries(wanted.map((s) => [s.name, `http://127.0.0.1:${ports.get(s.name)}`]));
     const key = loadSandboxKey({ secret: authSecret });
+    const current = (name: ServiceName) => {
+      const found = started.filter((p) => p.name === name).at(-1);
+      if (!found) throw new Error(`${name} is not part of this stack`);
+      return found;
+    };
     return {
       url,
       sandboxUrl,
@@ -241,6 +244,21 @@ export async function startStack(
       token: (tenant, roles) => mintSandboxToken({ key, sub: 'e2e', tenant, roles, expiresIn: '1h' }),
       mark,
       stop: cleanup,
+      kill: async (name) => {
+        const { child } = current(name);
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const gone = exited(child);
+        child.kill('SIGKILL');
+        await gone;
+        mark(`${name} killed (SIGKILL)`);
+      },
+      restart: async (name) => {
+        const s = wanted.find((w) => w.name === name)!;
+        const again = start(name, mainOf(s), envOf(s), logDir);
+        started.push(again);
+        await ready(again, `http://127.0.0.1:${ports.get(name)}/health/ready`, 150000);
+        mark(`${name} ready again`);
+      },
     };
   } catch (error) {
     await cleanup();
