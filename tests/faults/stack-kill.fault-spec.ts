@@ -50,13 +50,17 @@ function byKey<T>(records: Collected[], key: (value: T) => string | undefined): 
   return seen;
 }
 
-/** Kills `name` once `ready()` holds, starts it again at once; returns when it was killed. */
-async function killAndRestart(name: ServiceName, ready: () => Promise<boolean> | boolean): Promise<number> {
+/**
+ * Kills `name` once `ready()` holds and starts it again at once. Returns when the kill was sent and
+ * when the process was gone (work it finished in between was the old process's).
+ */
+async function killAndRestart(name: ServiceName, ready: () => Promise<boolean> | boolean): Promise<{ killedAt: number; goneAt: number }> {
   await waitFor(ready, { what: `load flowing before ${name} is killed`, timeoutMs: 120000, intervalMs: 200 });
   const killedAt = Date.now();
   await stack.kill(name);
+  const goneAt = Date.now();
   await stack.restart(name);
-  return killedAt;
+  return { killedAt, goneAt };
 }
 
 function report(row: FaultRow): void {
@@ -151,7 +155,7 @@ describe('fault: kill -9 of the outbound gateway under a stream of send requests
       })();
       const sentFor = async () =>
         (await sandboxSends()).filter((s) => ours.has(parseGatewayCallbackData(s.bizOpaqueCallbackData)?.requestId ?? ''));
-      const killedAt = await killAndRestart('outbound-gateway', async () => (await sentFor()).length >= total / 3);
+      const { killedAt, goneAt } = await killAndRestart('outbound-gateway', async () => (await sentFor()).length >= total / 3);
       await publishing;
 
       // Every request ends as one result (accepted or failed); an uncertain send waits for its status.
@@ -174,7 +178,7 @@ describe('fault: kill -9 of the outbound gateway under a stream of send requests
       const lost = requestIds.filter((id) => !byRequest.has(id) || (accepted.some((a) => a.requestId === id) && !perRequest.has(id)));
       const duplicateSends = [...perRequest.values()].reduce((n, c) => n + c - 1, 0);
       const duplicateResults = [...byRequest.values()].reduce((n, ids) => n + ids.size - 1, 0);
-      const resumed = sends.map((s) => s.acceptedAt).filter((t) => t > killedAt);
+      const resumed = sends.map((s) => s.acceptedAt).filter((t) => t > goneAt);
       report({
         fault: 'kill -9 of outbound-gateway, restarted',
         load: `${total} send requests at ${perSecond}/s`,
@@ -203,12 +207,12 @@ describe('fault: kill -9 of the notification scheduler under agency events', () 
     const total = scaled(150, 40);
     const perSecond = scaled(10, 8);
     const outcomes = await stack.kafka.collect(Topics.notificationOutcome.name);
-    const citizens: { subjectId: string; phone: string }[] = [];
+    const citizens: { subjectId: string; phone: string; publishedAt: number }[] = [];
     try {
       const publishing = (async () => {
         for (let i = 0; i < total; i++) {
           const citizen = { subjectId: `CIT-F${i}-${randomUUID().slice(0, 6)}`, whatsapp: colombianMobile(), name: 'Ana' };
-          citizens.push({ subjectId: citizen.subjectId, phone: citizen.whatsapp });
+          citizens.push({ subjectId: citizen.subjectId, phone: citizen.whatsapp, publishedAt: Date.now() });
           const event = {
             tenantId: ROADS,
             citizen,
@@ -225,7 +229,7 @@ describe('fault: kill -9 of the notification scheduler under agency events', () 
         const wanted = phones();
         return (await sandboxSends()).filter((s) => wanted.has(s.waId));
       };
-      const killedAt = await killAndRestart('notification-scheduler', async () => (await ourSends()).length >= total / 3);
+      const { killedAt, goneAt } = await killAndRestart('notification-scheduler', async () => (await ourSends()).length >= total / 3);
       await publishing;
 
       const subjects = new Set(citizens.map((c) => c.subjectId));
@@ -251,7 +255,9 @@ describe('fault: kill -9 of the notification scheduler under agency events', () 
           subjects.has(o.subjectId) ? `${o.subjectId}:${o.outcome}` : undefined,
         ).values(),
       ].reduce((n, ids) => n + ids.size - 1, 0);
-      const resumed = sends.map((s) => s.acceptedAt).filter((t) => t > killedAt);
+      // Events published after the kill are planned by the new process only: its first send.
+      const afterKill = new Set(citizens.filter((c) => c.publishedAt > goneAt).map((c) => digits(c.phone)));
+      const resumed = sends.filter((s) => afterKill.has(s.waId)).map((s) => s.acceptedAt);
       report({
         fault: 'kill -9 of notification-scheduler, restarted',
         load: `${total} agency events at ${perSecond}/s`,
@@ -321,7 +327,7 @@ describe('fault: kill -9 of the template registry while templates are created th
         await sleep(SHORT ? 300 : 500);
       }
     })();
-    const killedAt = await killAndRestart('template-registry', () => created.size >= total / 3);
+    const { killedAt, goneAt } = await killAndRestart('template-registry', () => created.size >= total / 3);
     await creating;
 
     const catalogStatus = (name: string) => catalog.records.filter((r) => r.key === `${ROADS}:${name}:en`);
@@ -358,7 +364,7 @@ describe('fault: kill -9 of the template registry while templates are created th
       lost: lost.length,
       duplicates: duplicateAtMeta + duplicateApprovals,
       refused: refusedAt.filter((t) => t >= killedAt).length,
-      recoverySeconds: (Math.min(...answeredAt.filter((t) => t > killedAt)) - killedAt) / 1000,
+      recoverySeconds: (Math.min(...answeredAt.filter((t) => t > goneAt)) - killedAt) / 1000,
     });
 
     expect(lost).toEqual([]);
