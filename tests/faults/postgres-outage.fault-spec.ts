@@ -13,6 +13,7 @@ import {
 import { events, startIngress } from '../../services/webhook-ingress/test/support/harness';
 import { ingressService } from '../../services/webhook-ingress/src/service';
 import { faultTable } from './support/report';
+import { scaled } from './support/short';
 import { WebhookLoad } from './support/webhook-load';
 
 /**
@@ -20,7 +21,7 @@ import { WebhookLoad } from './support/webhook-load';
  * through the retry topic, plus the fetch waits between passes): were the outage counted against
  * that budget, the raw webhooks consumed at its start would be dead-lettered.
  */
-const DOWN_MS = 100000;
+const DOWN_MS = scaled(100000, 20000);
 
 /**
  * The webhook ingress's PostgreSQL becomes unreachable (its connections go through a TCP proxy the
@@ -71,7 +72,7 @@ describe('fault: PostgreSQL unreachable for the webhook ingress under load', () 
     }
     const acceptedDuring = load.acceptedAt.filter((t) => t >= cutAt && t < restoredAt).length;
     const refused = load.refusals.filter((t) => t >= cutAt).length;
-    await sleep(5000);
+    await sleep(scaled(5000, 2000));
     await load.stop();
 
     const inbound = await tk.collect(Topics.inboundMessage.name);

@@ -53,8 +53,16 @@ export interface RunningStack {
   facts: StackFacts;
   /** The process id of each started process, by name (services, workers and `cloud-api-sandbox`). */
   pid: Record<string, number | undefined>;
+  /** Kills a started process with SIGKILL (a crash), and waits until it is gone. */
+  kill(name: string): Promise<void>;
+  /** Starts a killed process again as Kubernetes would (same command, port and env); returns once it is ready. */
+  restart(name: string): Promise<void>;
   /** Ends every process (SIGTERM, then SIGKILL), then drops the database and the topics. */
   stop(): Promise<void>;
+  /** Kills one service's process with SIGKILL (no shutdown hook runs); returns once it has exited. */
+  kill(name: ServiceName): Promise<void>;
+  /** Starts a killed service again as Kubernetes would (same command, port and env); returns once it is ready. */
+  restart(name: ServiceName): Promise<void>;
 }
 
 interface Started {
@@ -254,33 +262,28 @@ export async function startStack(
       // A worker: the service's own main.ts with its consumers on (the variable's default).
       ...workers.map((w) => ({ name: w.name, service: wanted.find((s) => s.name === w.service)!, env: {} })),
     ];
+    const envOf = (name: string, s: StackService, env: Record<string, string>): Record<string, string> => ({
+      ...base,
+      NODE_ENV: 'development',
+      LOG_LEVEL: options.logLevel ?? 'info',
+      PORT: String(ports.get(name)),
+      DATABASE_URL: db!.appUrl(s.schema),
+      KAFKA_BROKERS: kafka!.options.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: kafka!.prefix,
+      TENANTS_FILE: tenantsFile,
+      GRAPH_BASE_URL: sandboxUrl,
+      AUTH_MODE: 'sandbox',
+      AUTH_SANDBOX_SECRET: authSecret,
+      // Tracing is checked by tests/foundation; here it would only cost start-up CPU (its
+      // instrumentations load and patch dozens of modules), which a loaded machine feels most.
+      OTEL_SDK_DISABLED: 'true',
+      // The chatbot fetches citizens' media through the ingress's media API.
+      ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
+      ...(extraEnv[s.name] ?? {}),
+      ...env,
+    });
     const processes = roles.map(({ name, service: s, env }) =>
-      start(
-        name,
-        mainOf(s),
-        {
-          ...base,
-          NODE_ENV: 'development',
-          LOG_LEVEL: options.logLevel ?? 'info',
-          PORT: String(ports.get(name)),
-          DATABASE_URL: db!.appUrl(s.schema),
-          KAFKA_BROKERS: kafka!.options.brokers.join(','),
-          KAFKA_TOPIC_PREFIX: kafka!.prefix,
-          TENANTS_FILE: tenantsFile,
-          GRAPH_BASE_URL: sandboxUrl,
-          AUTH_MODE: 'sandbox',
-          AUTH_SANDBOX_SECRET: authSecret,
-          // Tracing is checked by tests/foundation; here it would only cost start-up CPU (its
-          // instrumentations load and patch dozens of modules), which a loaded machine feels most.
-          OTEL_SDK_DISABLED: 'true',
-          // The chatbot fetches citizens' media through the ingress's media API.
-          ...(ports.has('webhook-ingress') ? { MEDIA_API_URL: `http://127.0.0.1:${ports.get('webhook-ingress')}` } : {}),
-          ...(extraEnv[s.name] ?? {}),
-          ...env,
-        },
-        logDir,
-        options.nodeArgs?.[name],
-      ),
+      start(name, mainOf(s), envOf(name, s, env), logDir, options.nodeArgs?.[name]),
     );
     started.push(...processes);
     await Promise.all([
@@ -288,12 +291,32 @@ export async function startStack(
       ...processes.map((p) => ready(p, `http://127.0.0.1:${ports.get(p.name)}/health/ready`, 150000).then(() => mark(`${p.name} ready`))),
     ]);
     const url = Object.fromEntries(wanted.map((s) => [s.name, `http://127.0.0.1:${ports.get(s.name)}`]));
+    const current = (name: string) => {
+      const found = started.filter((p) => p.name === name).at(-1);
+      if (!found) throw new Error(`${name} is not part of this stack`);
+      return found;
+    };
     return {
       facts: { url, sandboxUrl, logDir, brokers: kafka.options.brokers, topicPrefix: kafka.prefix, authSecret, startedAt: began },
       pid: Object.fromEntries(started.map((p) => [p.name, p.child.pid])),
       stop: async () => {
         mark('tests done');
         await cleanup();
+      },
+      kill: async (name) => {
+        const { child } = current(name);
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const gone = exited(child);
+        child.kill('SIGKILL');
+        await gone;
+        mark(`${name} killed (SIGKILL)`);
+      },
+      restart: async (name) => {
+        const role = roles.find((r) => r.name === name)!;
+        const again = start(name, mainOf(role.service), envOf(name, role.service, role.env), logDir, options.nodeArgs?.[name]);
+        started.push(again);
+        await ready(again, `http://127.0.0.1:${ports.get(name)}/health/ready`, 150000);
+        mark(`${name} ready again`);
       },
     };
   } catch (error) {
