@@ -267,6 +267,28 @@ describe('chatbot conversations (real Kafka + Postgres)', () => {
     expect(forwarded(c.forwarded, juan.waId)).toHaveLength(3);
   });
 
+  it('an agent closing after the 24-hour window has closed sends nothing', async () => {
+    const mia = new Citizen(producer, citizen('57'));
+    await mia.text('agente');
+    await readBy(mia.waId, 1);
+    const [request] = await waitFor(() => (handoffs(c.handoffs, mia.waId).length ? handoffs(c.handoffs, mia.waId) : undefined), {
+      what: 'handoff.request.v1',
+      timeoutMs: TIMEOUT,
+    });
+    await pg.query(`UPDATE chatbot.citizen_profile SET last_inbound_at = now() - interval '25 hours' WHERE citizen_key = $1`, [mia.waId]);
+    await producer.publish(Topics.conversationOwner, {
+      tenantId: ROADS.tenantId,
+      citizenKey: mia.waId,
+      contact: { waId: mia.waId },
+      conversationId: request.conversationId,
+      change: 'released',
+      changedBy: 'handoff-router',
+      occurredAt: new Date().toISOString(),
+    });
+    await waitFor(async () => (await ownerOf(mia.waId)) === 'bot', { what: 'the bot owns it again', timeoutMs: TIMEOUT });
+    expect(await answersWritten(mia.waId)).toBe(1);
+  });
+
   it('a redelivered inbound is answered once; two quick messages are answered in order', async () => {
     const sara = new Citizen(producer, citizen('57'));
     const first = await sara.text('hola', `wamid.dup-${sara.waId}`);

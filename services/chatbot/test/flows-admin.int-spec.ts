@@ -193,6 +193,18 @@ describe('chatbot flows admin API (real Postgres, Kafka)', () => {
     expect((await supervisor.put('/v1/flows/main/draft', TEST_FLOW)).status).toBe(403);
     const anonymous = await fetch(`${service.url}/v1/flows`);
     expect(anonymous.status).toBe(401);
+    const openApi = (await (await fetch(`${service.url}/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openApi.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/flows',
+        '/v1/flows/{flow}/draft',
+        '/v1/flows/{flow}/publish',
+        '/v1/flows/{flow}/rollback',
+        '/v1/flows/{flow}/versions',
+        '/v1/flows/{flow}/versions/{version}',
+        '/v1/flows/{flow}/strings/{language}',
+      ]),
+    );
   });
 
   it('sandbox flow files: a valid one is published at start (once), a broken one is logged and skipped', async () => {

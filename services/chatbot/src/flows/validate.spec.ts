@@ -302,6 +302,7 @@ describe('validateFlow', () => {
   it('the agent action needs a default department', () => {
     const problems = variant((f) => delete f.default_department);
     expect(problems.map((p) => p.message)).toEqual([
+      'max_fallbacks hands off to an agent but the flow has no default_department',
       'global[2] hands off to an agent but the flow has no default_department',
       'template_buttons[1] hands off to an agent but the flow has no default_department',
       'node main: option agent hands off to an agent but the flow has no default_department',

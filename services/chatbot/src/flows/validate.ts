@@ -616,6 +616,7 @@ class Validator {
       }
     }
     if (!f.default_department) {
+      if (f.max_fallbacks) this.add('missing_field', 'max_fallbacks hands off to an agent but the flow has no default_department');
       for (const a of actions) {
         if (a.action === 'agent')
           this.add('missing_field', `${a.where} hands off to an agent but the flow has no default_department`, { node: a.node });
